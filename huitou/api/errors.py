@@ -1,0 +1,55 @@
+"""How the API answers refused requests: one JSON shape for all of them.
+
+``{"detail": "<summary>", "errors": {"<field>": ["<message>", ...]}}``
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+
+def _field_of(loc: list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload")]
+    return ".".join(parts) or "__all__"
+
+
+def install(api: NinjaAPI) -> None:
+    @api.exception_handler(DjangoValidationError)
+    def service_refused(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+        if hasattr(exc, "error_dict"):
+            errors = {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
+        else:
+            errors = {"__all__": [str(m) for m in exc.messages]}
+        first = next(iter(errors.values()))[0]
+        return api.create_response(request, {"detail": first, "errors": errors}, status=422)
+
+    @api.exception_handler(NinjaValidationError)
+    def schema_refused(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        errors: dict[str, list[str]] = {}
+        for err in exc.errors:
+            errors.setdefault(_field_of(list(err.get("loc", []))), []).append(str(err.get("msg", "")))
+        return api.create_response(request, {"detail": _("Check the marked fields."), "errors": errors}, status=422)
+
+    @api.exception_handler(Http404)
+    def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return api.create_response(request, {"detail": _("Not found.")}, status=404)
+
+    @api.exception_handler(PermissionDenied)
+    def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        return api.create_response(request, {"detail": _("Your role does not allow this.")}, status=403)
+
+    @api.exception_handler(AuthenticationError)
+    def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return api.create_response(request, {"detail": _("Sign in or send a valid bearer token.")}, status=401)
+
+    @api.exception_handler(HttpError)
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)

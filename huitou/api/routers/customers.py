@@ -1,0 +1,184 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from huitou.api.permissions import require
+from huitou.api.schemas import (
+    ChangeOut,
+    ConsentIn,
+    CustomerIn,
+    CustomerOut,
+    CustomerPage,
+    CustomerPatch,
+    HouseholdIn,
+    VehicleIn,
+    VehicleOut,
+)
+from huitou.customers import selectors, services
+from huitou.customers.models import Customer, CustomerTag
+from huitou.customers.presentation import visible_phone
+from huitou.tenancy.models import User
+from huitou.tenancy.roles import Perm
+from huitou.tenancy.scoping import get_scoped_or_404
+
+router = Router(tags=["customers"])
+
+
+def customer_out(customer: Customer, viewer: User) -> dict[str, Any]:
+    """A customer as the API shows it to ``viewer`` (tags must be prefetched)."""
+    owner = customer.owner
+    return {
+        **{f: getattr(customer, f) for f in CustomerOut.model_fields if hasattr(customer, f)},
+        "phone": visible_phone(customer, viewer),
+        "source": customer.source.code if customer.source_id else None,
+        "owner": {"id": owner.pk, "username": owner.username, "name": str(owner)},
+        "tags": selectors.tag_names(customer),
+        "consents": customer.consents(),
+    }
+
+
+def _tags_prefetch() -> Prefetch:
+    return Prefetch("tag_links", queryset=CustomerTag.objects.select_related("tag").order_by("tag__name"))
+
+
+def _get_customer(request: HttpRequest, customer_id: int) -> Customer:
+    return get_scoped_or_404(
+        Customer.objects.active().select_related("owner", "source", "organization").prefetch_related(_tags_prefetch()),
+        request.organization,  # type: ignore[attr-defined]
+        pk=customer_id,
+    )
+
+
+class CustomerFilters(Schema):
+    q: str = ""
+    stage: str = ""
+    tag: str = ""
+    owner: int | None = None
+    page: int = Field(default=1, ge=1)
+    page_size: int = Field(default=20, ge=1, le=100)
+
+
+@router.get("", response=CustomerPage, summary="Search and list customers")
+def list_customers(request: HttpRequest, filters: Query[CustomerFilters]) -> dict[str, Any]:
+    """Search by name, pinyin or initials, phone (full or last 4), plate part or VIN suffix.
+
+    Queries: 1 count, 1 page of customers with owner and source, 1 tags,
+    and 1 more for vehicle matches when the query can be a plate or VIN.
+    """
+    organization = require(request, Perm.VIEW_CUSTOMERS)
+    customers = selectors.customer_list(
+        organization=organization, q=filters.q, stage=filters.stage, tag=filters.tag, owner_id=filters.owner
+    )
+    count = customers.count()
+    start = (filters.page - 1) * filters.page_size
+    page = customers.prefetch_related(_tags_prefetch())[start : start + filters.page_size]
+    return {
+        "items": [customer_out(c, request.user) for c in page],  # type: ignore[arg-type]
+        "count": count,
+        "page": filters.page,
+        "page_size": filters.page_size,
+    }
+
+
+@router.post("", response={201: CustomerOut}, summary="Register a customer")
+def create_customer(request: HttpRequest, payload: CustomerIn) -> tuple[int, dict[str, Any]]:
+    organization = require(request, Perm.EDIT_CUSTOMERS)
+    data = payload.model_dump(exclude_unset=True, exclude={"consents", "consent_method", "consent_purpose"})
+    customer = services.customer_create(
+        organization=organization,
+        by=request.user,  # type: ignore[arg-type]
+        data=data,
+        consents=payload.consents,
+        consent_method=payload.consent_method,
+        consent_purpose=payload.consent_purpose,
+    )
+    return 201, customer_out(_get_customer(request, customer.pk), request.user)  # type: ignore[arg-type]
+
+
+@router.get("/{customer_id}", response=CustomerOut, summary="Read a customer file")
+def get_customer(request: HttpRequest, customer_id: int) -> dict[str, Any]:
+    require(request, Perm.VIEW_CUSTOMERS)
+    return customer_out(_get_customer(request, customer_id), request.user)  # type: ignore[arg-type]
+
+
+@router.patch("/{customer_id}", response=CustomerOut, summary="Change fields of a customer file")
+def patch_customer(request: HttpRequest, customer_id: int, payload: CustomerPatch) -> dict[str, Any]:
+    require(request, Perm.EDIT_CUSTOMERS)
+    customer = _get_customer(request, customer_id)
+    services.customer_update(customer=customer, by=request.user, data=payload.model_dump(exclude_unset=True))  # type: ignore[arg-type]
+    return customer_out(_get_customer(request, customer_id), request.user)  # type: ignore[arg-type]
+
+
+@router.delete("/{customer_id}", response={204: None}, summary="Delete a customer (soft: nothing is lost)")
+def delete_customer(request: HttpRequest, customer_id: int) -> tuple[int, None]:
+    require(request, Perm.DELETE_CUSTOMERS)
+    services.customer_delete(customer=_get_customer(request, customer_id), by=request.user)  # type: ignore[arg-type]
+    return 204, None
+
+
+@router.post("/{customer_id}/consents", response=CustomerOut, summary="Record consent given or withdrawn")
+def set_consent(request: HttpRequest, customer_id: int, payload: ConsentIn) -> dict[str, Any]:
+    require(request, Perm.EDIT_CUSTOMERS)
+    customer = _get_customer(request, customer_id)
+    services.consent_set(customer=customer, by=request.user, **payload.model_dump())  # type: ignore[arg-type]
+    return customer_out(_get_customer(request, customer_id), request.user)  # type: ignore[arg-type]
+
+
+@router.post("/{customer_id}/household", response=CustomerOut, summary="Link a family member")
+def link_household(request: HttpRequest, customer_id: int, payload: HouseholdIn) -> dict[str, Any]:
+    require(request, Perm.EDIT_CUSTOMERS)
+    customer = _get_customer(request, customer_id)
+    other = _get_customer(request, payload.other_id)
+    services.household_link(customer=customer, other=other, by=request.user)  # type: ignore[arg-type]
+    return customer_out(_get_customer(request, customer_id), request.user)  # type: ignore[arg-type]
+
+
+@router.delete("/{customer_id}/household", response=CustomerOut, summary="Leave the household")
+def unlink_household(request: HttpRequest, customer_id: int) -> dict[str, Any]:
+    require(request, Perm.EDIT_CUSTOMERS)
+    services.household_unlink(customer=_get_customer(request, customer_id), by=request.user)  # type: ignore[arg-type]
+    return customer_out(_get_customer(request, customer_id), request.user)  # type: ignore[arg-type]
+
+
+@router.get("/{customer_id}/history", response=list[ChangeOut], summary="Change history of the file")
+def customer_history(request: HttpRequest, customer_id: int) -> list[dict[str, Any]]:
+    require(request, Perm.VIEW_CUSTOMERS)
+    customer = _get_customer(request, customer_id)
+    return [
+        {
+            "at": e.at,
+            "subject_type": e.subject_type,
+            "subject_id": e.subject_id,
+            "action": e.action,
+            "changes": e.changes,
+            "note": e.note,
+            "actor": e.actor.username if e.actor else None,
+        }
+        for e in selectors.customer_history(customer=customer, limit=200)
+    ]
+
+
+@router.get("/{customer_id}/vehicles", response=list[VehicleOut], summary="Vehicles of a customer")
+def list_vehicles(request: HttpRequest, customer_id: int) -> Any:
+    require(request, Perm.VIEW_CUSTOMERS)
+    return list(selectors.vehicles_of(customer=_get_customer(request, customer_id)))
+
+
+@router.post("/{customer_id}/vehicles", response={201: VehicleOut}, summary="Register a vehicle")
+def create_vehicle(request: HttpRequest, customer_id: int, payload: VehicleIn) -> tuple[int, Any]:
+    require(request, Perm.EDIT_VEHICLES)
+    customer = _get_customer(request, customer_id)
+    data = payload.model_dump(exclude_unset=True, exclude={"vin_confirmed", "mileage"})
+    vehicle = services.vehicle_create(
+        customer=customer,
+        by=request.user,  # type: ignore[arg-type]
+        data=data,
+        vin_confirmed=payload.vin_confirmed,
+        mileage_km=payload.mileage,
+    )
+    return 201, vehicle

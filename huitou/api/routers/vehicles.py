@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router
+
+from huitou.api.permissions import require
+from huitou.api.schemas import MileageIn, ReadingOut, TransferIn, VehicleDetailOut, VehicleOut, VehiclePatch
+from huitou.customers import selectors, services
+from huitou.customers.models import Customer, Vehicle
+from huitou.tenancy.roles import Perm
+from huitou.tenancy.scoping import get_scoped_or_404
+
+router = Router(tags=["vehicles"])
+
+
+def _get_vehicle(request: HttpRequest, vehicle_id: int) -> Vehicle:
+    return get_scoped_or_404(
+        Vehicle.objects.active().select_related("customer"),
+        request.organization,  # type: ignore[attr-defined]
+        pk=vehicle_id,
+    )
+
+
+@router.get("/{vehicle_id}", response=VehicleDetailOut, summary="Read a vehicle with its mileage readings")
+def get_vehicle(request: HttpRequest, vehicle_id: int) -> Any:
+    require(request, Perm.VIEW_CUSTOMERS)
+    vehicle = _get_vehicle(request, vehicle_id)
+    fields = {f: getattr(vehicle, f) for f in VehicleOut.model_fields}
+    return {**fields, "readings": list(selectors.vehicle_readings(vehicle=vehicle))}
+
+
+@router.patch("/{vehicle_id}", response=VehicleOut, summary="Change a vehicle")
+def patch_vehicle(request: HttpRequest, vehicle_id: int, payload: VehiclePatch) -> Any:
+    require(request, Perm.EDIT_VEHICLES)
+    vehicle = _get_vehicle(request, vehicle_id)
+    data = payload.model_dump(exclude_unset=True, exclude={"vin_confirmed"})
+    return services.vehicle_update(vehicle=vehicle, by=request.user, data=data, vin_confirmed=payload.vin_confirmed)  # type: ignore[arg-type]
+
+
+@router.delete("/{vehicle_id}", response={204: None}, summary="Delete a vehicle (soft)")
+def delete_vehicle(request: HttpRequest, vehicle_id: int) -> tuple[int, None]:
+    require(request, Perm.EDIT_VEHICLES)
+    services.vehicle_delete(vehicle=_get_vehicle(request, vehicle_id), by=request.user)  # type: ignore[arg-type]
+    return 204, None
+
+
+@router.post("/{vehicle_id}/mileage", response={201: ReadingOut}, summary="Record an odometer reading")
+def record_mileage(request: HttpRequest, vehicle_id: int, payload: MileageIn) -> tuple[int, Any]:
+    require(request, Perm.RECORD_MILEAGE)
+    vehicle = _get_vehicle(request, vehicle_id)
+    reading = services.mileage_record(
+        vehicle=vehicle,
+        km=payload.km,
+        read_at=payload.read_at,
+        odometer_replaced=payload.odometer_replaced,
+        by=request.user,  # type: ignore[arg-type]
+    )
+    return 201, reading
+
+
+@router.post("/{vehicle_id}/transfer", response=VehicleOut, summary="Hand the vehicle to another customer")
+def transfer_vehicle(request: HttpRequest, vehicle_id: int, payload: TransferIn) -> Any:
+    organization = require(request, Perm.EDIT_VEHICLES)
+    vehicle = _get_vehicle(request, vehicle_id)
+    to_customer = get_scoped_or_404(Customer.objects.active(), organization, pk=payload.customer_id)
+    return services.vehicle_transfer(vehicle=vehicle, to_customer=to_customer, by=request.user)  # type: ignore[arg-type]

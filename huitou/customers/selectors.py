@@ -1,0 +1,226 @@
+"""Reads of customer and vehicle files."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from huitou.audit.models import ChangeEntry
+from huitou.audit.selectors import history_for_customer
+from huitou.customers.models import (
+    ConsentRecord,
+    Customer,
+    CustomerTag,
+    MileageReading,
+    Source,
+    Tag,
+    Vehicle,
+    VehicleOwnership,
+)
+from huitou.lib.phones import PhoneError, normalize_phone
+from huitou.lib.plates import PROVINCES, normalize_plate_text
+from huitou.tenancy.models import Organization
+
+# How many customers a vehicle key (plate part, VIN suffix) may bring in.
+VEHICLE_MATCH_LIMIT = 1000
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def customer_list(
+    *,
+    organization: Organization | int,
+    q: str = "",
+    stage: str = "",
+    tag: str = "",
+    owner_id: int | None = None,
+    shop_id: int | None = None,
+) -> QuerySet[Customer]:
+    """Active customers matching the search box and the filters.
+
+    Ordered by pinyin when searching, newest first otherwise. The caller
+    paginates. ``shop_id`` keeps customers whose owner works at that shop.
+    """
+    customers = Customer.objects.for_org(organization).active()
+    if stage:
+        customers = customers.filter(stage=stage)
+    if owner_id:
+        customers = customers.filter(owner_id=owner_id)
+    if shop_id:
+        customers = customers.filter(owner__shops=shop_id)
+    if tag:
+        customers = customers.filter(
+            pk__in=CustomerTag.objects.for_org(organization).filter(tag__name=tag).values("customer_id")
+        )
+    q = (q or "").strip()
+    if q:
+        customers = customers.filter(search_condition(organization, q)).order_by("name_pinyin", "pk")
+    else:
+        customers = customers.order_by("-pk")
+    return customers.select_related("owner", "source")
+
+
+@dataclass(frozen=True)
+class SearchKeys:
+    """What a search box query can mean, decided from its characters."""
+
+    phone: str = ""
+    last4: str = ""
+    pinyin: str = ""
+    name_prefix: str = ""
+    name_part: str = ""
+    plate_part: str = ""
+    vin_suffix: str = ""
+
+
+def search_keys(q: str) -> SearchKeys:
+    text = q.strip()
+    compact = re.sub(r"[\s\-]", "", text)
+    keys: dict[str, str] = {}
+    if re.fullmatch(r"\+?\d+", compact):
+        if len(compact) >= 7:
+            try:
+                keys["phone"] = normalize_phone(compact)
+            except PhoneError:
+                pass
+        if len(compact) == 4:
+            keys["last4"] = compact
+        if len(compact) >= 3:
+            keys["plate_part"] = compact
+            keys["vin_suffix"] = compact
+        return SearchKeys(**keys)
+    if _HAN.search(text):
+        name = text.replace(" ", "")
+        keys["name_prefix"] = name
+        if len(name) >= 3:
+            keys["name_part"] = name
+        plate = normalize_plate_text(text)
+        if plate[0] in PROVINCES and len(plate) >= 2 and plate[1:].isalnum() and plate[1:].isascii():
+            keys["plate_part"] = plate
+        return SearchKeys(**keys)
+    if re.fullmatch(r"[A-Za-z]+", compact):
+        keys["pinyin"] = compact.lower()
+    if compact.isascii() and compact.isalnum() and len(compact) >= 2:
+        keys["plate_part"] = compact.upper()
+        if len(compact) >= 4:
+            keys["vin_suffix"] = compact.upper()
+    return SearchKeys(**keys)
+
+
+def search_condition(organization: Organization | int, q: str) -> Q:
+    """One condition over the customer table for a search box query.
+
+    Keys on the customer row are combined with OR so PostgreSQL can merge
+    their index scans; keys on vehicles are resolved first to a bounded list
+    of customer ids (one query), which joins the OR as ``pk IN (...)``.
+    """
+    keys = search_keys(q)
+    cond = Q(pk__in=[])
+    if keys.phone:
+        cond |= Q(phone=keys.phone)
+    if keys.last4:
+        cond |= Q(phone_last4=keys.last4)
+    if keys.pinyin:
+        cond |= Q(name_pinyin__startswith=keys.pinyin) | Q(name_initials__startswith=keys.pinyin)
+    if keys.name_prefix:
+        cond |= Q(name__startswith=keys.name_prefix)
+    if keys.name_part:
+        cond |= Q(name__contains=keys.name_part)
+    vehicle_cond = Q(pk__in=[])
+    if keys.plate_part:
+        vehicle_cond |= Q(plate__contains=keys.plate_part)
+    if keys.vin_suffix:
+        vehicle_cond |= Q(vin__endswith=keys.vin_suffix)
+    if keys.plate_part or keys.vin_suffix:
+        ids = list(
+            Vehicle.objects.for_org(organization)
+            .active()
+            .filter(vehicle_cond)
+            .values_list("customer_id", flat=True)[:VEHICLE_MATCH_LIMIT]
+        )
+        if ids:
+            cond |= Q(pk__in=sorted(set(ids)))
+    return cond
+
+
+def customer_for_file(*, organization: Organization | int, customer_id: int) -> Customer:
+    """The customer with everything the file page shows, in a fixed number of queries.
+
+    1 customer (+ owner, source, created_by), 2 tags, 3 vehicles, 4 their
+    readings, 5 household members. Raises Customer.DoesNotExist.
+    """
+    readings = MileageReading.objects.select_related("recorded_by").order_by("-read_at", "-pk")
+    vehicles = (
+        Vehicle.objects.for_org(organization)
+        .active()
+        .order_by("pk")
+        .prefetch_related(Prefetch("readings", queryset=readings))
+    )
+    return (
+        Customer.objects.for_org(organization)
+        .active()
+        .select_related("owner", "source", "created_by")
+        .prefetch_related(
+            Prefetch("tag_links", queryset=CustomerTag.objects.select_related("tag").order_by("tag__name")),
+            Prefetch("vehicles", queryset=vehicles),
+            Prefetch(
+                "household__members",
+                queryset=Customer.objects.active().only("pk", "name", "household_id", "organization_id"),
+            ),
+        )
+        .get(pk=customer_id)
+    )
+
+
+def customer_history(*, customer: Customer, limit: int = 50) -> list[ChangeEntry]:
+    return list(history_for_customer(organization_id=customer.organization_id, customer_id=customer.pk, limit=limit))
+
+
+def consent_history(*, customer: Customer) -> QuerySet[ConsentRecord]:
+    return (
+        ConsentRecord.objects.for_org(customer.organization_id)
+        .filter(customer=customer)
+        .select_related("recorded_by")
+        .order_by("-at", "-pk")
+    )
+
+
+def vehicle_ownerships(*, vehicle: Vehicle) -> QuerySet[VehicleOwnership]:
+    return (
+        VehicleOwnership.objects.for_org(vehicle.organization_id)
+        .filter(vehicle=vehicle)
+        .select_related("customer")
+        .order_by("-since")
+    )
+
+
+def vehicle_readings(*, vehicle: Vehicle) -> QuerySet[MileageReading]:
+    return (
+        MileageReading.objects.for_org(vehicle.organization_id)
+        .filter(vehicle=vehicle)
+        .select_related("recorded_by")
+        .order_by("-read_at", "-pk")
+    )
+
+
+def vehicles_of(*, customer: Customer) -> QuerySet[Vehicle]:
+    return Vehicle.objects.for_org(customer.organization_id).active().filter(customer=customer).order_by("pk")
+
+
+def sources_for(organization: Organization | int) -> QuerySet[Source]:
+    return Source.objects.for_org(organization).filter(is_active=True)
+
+
+def tags_for(organization: Organization | int) -> QuerySet[Tag]:
+    return Tag.objects.for_org(organization)
+
+
+def tag_names(customer: Customer) -> list[str]:
+    """Tag names of a customer loaded through ``customer_for_file`` or a prefetch."""
+    return [link.tag.name for link in customer.tag_links.all()]
+
+
+def customer_facts(customer: Customer) -> dict[str, Any]:
+    return customer.completeness_facts(has_vehicle=bool(customer.vehicles.all()))

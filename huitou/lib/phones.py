@@ -1,0 +1,44 @@
+"""Phone numbers, parsed and normalised with ``phonenumbers`` (region CN)."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+
+class PhoneError(ValueError):
+    pass
+
+
+def normalize_phone(raw: str, region: str = "CN") -> str:
+    """Return the number in E.164 (``+8613812345678``) or raise PhoneError."""
+    text = (raw or "").strip()
+    if not text:
+        raise PhoneError("empty")
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise PhoneError(text) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise PhoneError(text)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def national_digits(e164: str) -> str:
+    """The number as a Chinese user writes it: ``13812345678`` for +86 numbers."""
+    if not e164:
+        return ""
+    if e164.startswith("+86"):
+        return e164[3:]
+    return e164
+
+
+def last4(e164: str) -> str:
+    return national_digits(e164)[-4:] if e164 else ""
+
+
+def mask_phone(e164: str) -> str:
+    """``138****5678``: first three and last four digits visible."""
+    digits = national_digits(e164)
+    if len(digits) <= 7:
+        return "*" * max(len(digits) - 4, 0) + digits[-4:]
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]

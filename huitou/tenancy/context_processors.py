@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from huitou.tenancy.roles import Perm
+
+
+def tenant(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    perms: set[str] = set()
+    if user is not None and user.is_authenticated:
+        perms = {p for p in vars(Perm).values() if isinstance(p, str) and user.has_role_perm(p)}
+    return {
+        "organization": getattr(request, "organization", None),
+        "shop": getattr(request, "shop", None),
+        "role_perms": perms,
+    }

@@ -1,0 +1,95 @@
+"""Organizations, shops and staff."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from huitou.tenancy.models import Organization, Shop, User
+from huitou.tenancy.roles import Role
+
+USERNAME_TAKEN = _("This username is already taken.")
+ROLE_INVALID = _("Unknown role.")
+SHOP_INVALID = _("Choose shops of this organization.")
+LAST_OWNER = _("An organization needs at least one active store manager.")
+
+
+def organization_create(*, name: str, shop_names: Iterable[str]) -> Organization:
+    """A new tenant with its shops and the default customer sources."""
+    from huitou.customers.services import sources_seed
+
+    with transaction.atomic():
+        organization = Organization.objects.create(name=name)
+        for shop_name in shop_names:
+            Shop.objects.create(organization=organization, name=shop_name)
+        sources_seed(organization=organization)
+    return organization
+
+
+def _check_shops(organization: Organization, shops: Iterable[Shop]) -> list[Shop]:
+    shops = list(shops)
+    if any(s.organization_id != organization.pk for s in shops):
+        raise ValidationError({"shops": [SHOP_INVALID]})
+    return shops
+
+
+def staff_create(
+    *,
+    organization: Organization,
+    username: str,
+    password: str,
+    role: str,
+    display_name: str = "",
+    shops: Iterable[Shop] = (),
+    validate: bool = True,
+) -> User:
+    if role not in Role.values:
+        raise ValidationError({"role": [ROLE_INVALID]})
+    if User.objects.filter(username=username).exists():
+        raise ValidationError({"username": [USERNAME_TAKEN]})
+    user = User(username=username, organization=organization, role=role, display_name=display_name)
+    if validate:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+    shop_list = _check_shops(organization, shops)
+    with transaction.atomic():
+        user.save()
+        user.shops.set(shop_list)
+    return user
+
+
+def staff_update(
+    *,
+    user: User,
+    role: str,
+    display_name: str,
+    shops: Iterable[Shop],
+    password: str = "",
+) -> User:
+    if role not in Role.values:
+        raise ValidationError({"role": [ROLE_INVALID]})
+    organization = user.organization
+    assert organization is not None
+    if user.role == Role.OWNER and role != Role.OWNER:
+        owners = User.objects.for_org(organization).filter(role=Role.OWNER, is_active=True).exclude(pk=user.pk)
+        if not owners.exists():
+            raise ValidationError({"role": [LAST_OWNER]})
+    if password:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from exc
+        user.set_password(password)
+    shop_list = _check_shops(organization, shops)
+    with transaction.atomic():
+        user.role, user.display_name = role, display_name
+        user.save()
+        user.shops.set(shop_list)
+    return user

@@ -1,0 +1,22 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from huitou.api.api import api
+from huitou.tenancy.forms import LoginForm
+from huitou.web.views import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("api/v1/", api.urls),
+    path("customers/", include("huitou.customers.urls")),
+    path("staff/", include("huitou.tenancy.urls")),
+    path("", include("huitou.web.urls")),
+]

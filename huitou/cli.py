@@ -1,10 +1,10 @@
 """The ``huitou`` command: Django's manage.py plus ``serve`` and ``quickstart``.
 
-    huitou serve            web server (waitress) and one background worker
-    huitou quickstart       migrate, load the demo organization once, print logins, serve
-    huitou demo ...         build demo data (see ``huitou demo --help``)
-    huitou token create U   print a new API token for user U
-    huitou <any manage.py command>
+huitou serve            web server (waitress) and one background worker
+huitou quickstart       migrate, load the demo organization once, print logins, serve
+huitou demo ...         build demo data (see ``huitou demo --help``)
+huitou token create U   print a new API token for user U
+huitou <any manage.py command>
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",  # serves the API docs' Swagger UI from the install, not a CDN
     "axes",
     "huey.contrib.djhuey",
     "huitou.tenancy",
@@ -124,6 +125,10 @@ if REDIS_URL:
     HUEY.update({"huey_class": "huey.RedisHuey", "url": REDIS_URL})
 else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "huey.sqlite3")})
+
+if not DATABASE_URL or not REDIS_URL:
+    # The embedded defaults keep their files here; create it before they open.
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

@@ -118,9 +118,7 @@ class Customer(TenantModel):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("owner")
     )
-    household = models.ForeignKey(
-        Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
-    )
+    household = models.ForeignKey(Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
 
     # Consent to promotional messages, per channel: the latest ConsentRecord.
     consent_sms = models.BooleanField(_("SMS"), default=False)
@@ -170,7 +168,9 @@ class Customer(TenantModel):
         indexes = [
             models.Index(fields=["organization", "phone_last4"], name="customer_org_last4_idx"),
             models.Index(
-                fields=["organization", "name"], opclasses=["int8_ops", "text_pattern_ops"], name="customer_org_name_idx"
+                fields=["organization", "name"],
+                opclasses=["int8_ops", "text_pattern_ops"],
+                name="customer_org_name_idx",
             ),
             models.Index(
                 fields=["organization", "name_pinyin"],

@@ -144,7 +144,12 @@ def _clean_customer(organization: Organization, data: Mapping[str, Any], custome
             setattr(customer, field, (data[field] or "").strip())
     for field in CUSTOMER_CHOICE_FIELDS:
         if field in data:
-            setattr(customer, field, data[field] or Customer._meta.get_field(field).get_default())
+            model_field = Customer._meta.get_field(field)
+            value = data[field] or model_field.get_default()
+            if value not in {choice for choice, _label in model_field.choices}:
+                errs.add(field, errors.STAGE_INVALID if field == "stage" else errors.CHOICE_INVALID)
+                continue
+            setattr(customer, field, value)
 
     if not customer.name:
         errs.add("name", errors.NAME_REQUIRED)
@@ -184,9 +189,7 @@ def _clean_customer(organization: Organization, data: Mapping[str, Any], custome
 
     if "owner" in data:
         owner_id = _as_int(data["owner"], "owner", errs, errors.OWNER_INVALID)
-        owner = (
-            User.objects.for_org(organization).filter(pk=owner_id, is_active=True).first() if owner_id else None
-        )
+        owner = User.objects.for_org(organization).filter(pk=owner_id, is_active=True).first() if owner_id else None
         if owner is None:
             errs.add("owner", errors.OWNER_INVALID)
         else:
@@ -274,7 +277,8 @@ def customer_create(
     customer = Customer(organization=organization, created_by=by, stage=Stage.PROSPECT)
     if by is not None and by.organization_id == organization.pk and "owner" not in data:
         customer.owner = by
-    if "owner" not in data and by is None:
+    if "owner" not in data and customer.owner_id is None:
+        # No owner given and ``by`` cannot be one (no user, or staff of another organization).
         raise ValidationError({"owner": [errors.OWNER_INVALID]})
     data = {"name": "", **data}
     tags = _clean_customer(organization, data, customer)
@@ -432,9 +436,7 @@ def household_link(*, customer: Customer, other: Customer, by: User | None) -> H
             household = Household.objects.create(organization_id=org_id)
         for member in (customer, other):
             if member.household_id and member.household_id != household.pk:
-                Customer.objects.for_org(org_id).filter(household_id=member.household_id).update(
-                    household=household
-                )
+                Customer.objects.for_org(org_id).filter(household_id=member.household_id).update(household=household)
             member.household = household
         Customer.objects.for_org(org_id).filter(pk__in=[customer.pk, other.pk]).update(household=household)
         for a, b in ((customer, other), (other, customer)):

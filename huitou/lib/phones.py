@@ -24,11 +24,17 @@ def normalize_phone(raw: str, region: str = "CN") -> str:
 
 
 def national_digits(e164: str) -> str:
-    """The number as a Chinese user writes it: ``13812345678`` for +86 numbers."""
+    """The number as a Chinese user writes it: ``13812345678`` for +86 mobiles,
+    ``01012345678`` for landlines (with the trunk 0 of the area code)."""
     if not e164:
         return ""
     if e164.startswith("+86"):
-        return e164[3:]
+        try:
+            number = phonenumbers.parse(e164)
+        except phonenumbers.NumberParseException:
+            return e164[3:]
+        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        return "".join(ch for ch in national if ch.isdigit())
     return e164
 
 

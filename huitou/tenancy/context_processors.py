@@ -3,7 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
+from huitou.tenancy.middleware import user_shops
 from huitou.tenancy.roles import Perm
 
 
@@ -16,4 +18,5 @@ def tenant(request: HttpRequest) -> dict[str, Any]:
         "organization": getattr(request, "organization", None),
         "shop": getattr(request, "shop", None),
         "role_perms": perms,
+        "user_shops": SimpleLazyObject(lambda: user_shops(request)) if perms else [],
     }

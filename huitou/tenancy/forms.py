@@ -27,9 +27,7 @@ class StaffForm(forms.Form):
     shops = forms.ModelMultipleChoiceField(
         label=_("Shops"), queryset=Shop.objects.none(), widget=forms.CheckboxSelectMultiple, required=False
     )
-    password = forms.CharField(
-        label=_("Initial password"), widget=forms.PasswordInput, min_length=8, required=False
-    )
+    password = forms.CharField(label=_("Initial password"), widget=forms.PasswordInput, min_length=8, required=False)
 
     def __init__(self, *args: object, organization_id: int, editing: bool = False, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

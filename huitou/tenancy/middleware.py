@@ -32,10 +32,17 @@ class TenantMiddleware:
         return self.get_response(request)
 
 
-def current_shop(request: HttpRequest) -> Shop | None:
+def user_shops(request: HttpRequest) -> list[Shop]:
+    """The signed-in user's shops, loaded once per request."""
     from huitou.tenancy.selectors import shops_for_user
 
-    shops = list(shops_for_user(request.user))  # type: ignore[arg-type]
+    if not hasattr(request, "_huitou_shops"):
+        request._huitou_shops = list(shops_for_user(request.user))  # type: ignore[arg-type,attr-defined]
+    return request._huitou_shops  # type: ignore[attr-defined]
+
+
+def current_shop(request: HttpRequest) -> Shop | None:
+    shops = user_shops(request)
     wanted = request.session.get(SHOP_SESSION_KEY)
     for shop in shops:
         if shop.pk == wanted:

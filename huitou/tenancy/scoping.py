@@ -16,9 +16,7 @@ from huitou.tenancy.models import Organization
 M = TypeVar("M", bound=models.Model)
 
 
-def get_scoped_or_404(
-    queryset: models.QuerySet[M], organization: Organization | int | None, **lookup: Any
-) -> M:
+def get_scoped_or_404(queryset: models.QuerySet[M], organization: Organization | int | None, **lookup: Any) -> M:
     if organization is None:
         raise Http404
     org_id = organization if isinstance(organization, int) else organization.pk

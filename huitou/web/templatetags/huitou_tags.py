@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.translation import gettext as _
+
+from huitou.customers.models import Customer, Vehicle
+
+register = template.Library()
+
+_EXTRA_LABELS = {
+    "birthday": lambda: _("Birthday"),
+    "vehicle": lambda: _("Vehicle"),
+    "consent": lambda: _("Consent to messages"),
+    "tags": lambda: _("Tags"),
+    "vehicles": lambda: _("Vehicles"),
+    "household": lambda: _("Family"),
+    "customer": lambda: _("Owner"),
+    "km": lambda: _("Mileage (km)"),
+    "method": lambda: _("How"),
+    "purpose": lambda: _("For what purpose"),
+}
+
+
+@register.filter
+def field_label(name: str) -> str:
+    """The translated label of a customer or vehicle field, for history and hints."""
+    if name in _EXTRA_LABELS:
+        return _EXTRA_LABELS[name]()
+    for model in (Customer, Vehicle):
+        try:
+            return str(model._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            continue
+    return name
+
+
+@register.filter
+def has_value(value: Any) -> bool:
+    return value not in (None, "", [], {})
+
+
+def _choice_label(field: str, value: Any) -> str | None:
+    for model in (Customer, Vehicle):
+        try:
+            choices = dict(model._meta.get_field(field).flatchoices)
+        except FieldDoesNotExist:
+            continue
+        if value in choices:
+            return str(choices[value])
+    return None
+
+
+@register.filter
+def history_value(value: Any, field: str = "") -> str:
+    """A value from the change history, with choice codes shown as their labels."""
+    if field and isinstance(value, str):
+        label = _choice_label(field, value)
+        if label:
+            return label
+    if value is None or value == "" or value == []:
+        return "—"
+    if value is True:
+        return _("yes")
+    if value is False:
+        return _("no")
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return str(value)

@@ -98,7 +98,10 @@ class CustomerCreateForm(CustomerForm):
         widget=forms.CheckboxSelectMultiple,
     )
     consent_method = forms.ChoiceField(
-        label=_("How consent was given"), choices=ConsentRecord.Method.choices, initial=ConsentRecord.Method.VERBAL
+        label=_("How consent was given"),
+        choices=ConsentRecord.Method.choices,
+        initial=ConsentRecord.Method.VERBAL,
+        required=False,
     )
     consent_purpose = forms.CharField(
         label=_("For what purpose"),

@@ -146,7 +146,8 @@ def _clean_customer(organization: Organization, data: Mapping[str, Any], custome
         if field in data:
             model_field = Customer._meta.get_field(field)
             value = data[field] or model_field.get_default()
-            if value not in {choice for choice, _label in model_field.choices}:
+            allowed = {choice for choice, _label in model_field.choices} | ({""} if model_field.blank else set())
+            if value not in allowed:
                 errs.add(field, errors.STAGE_INVALID if field == "stage" else errors.CHOICE_INVALID)
                 continue
             setattr(customer, field, value)

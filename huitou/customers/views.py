@@ -24,12 +24,13 @@ from huitou.customers.forms import (
     VehicleCreateForm,
     VehicleForm,
 )
-from huitou.customers.models import Customer, Stage, Vehicle
+from huitou.customers.models import ConsentRecord, Customer, CustomerTag, Stage, Vehicle
 from huitou.customers.presentation import history_for_viewer, visible_phone
 from huitou.tenancy.decorators import staff_required
 from huitou.tenancy.roles import Perm
 from huitou.tenancy.scoping import get_scoped_or_404
-from huitou.tenancy.selectors import shops_for_user, staff_for_org
+from huitou.tenancy.middleware import user_shops
+from huitou.tenancy.selectors import staff_for_org
 from huitou.web.forms import apply_errors
 
 
@@ -65,7 +66,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "shop_id": _int_or_none(params.get("shop")),
     }
     customers = selectors.customer_list(organization=org, **filters).prefetch_related(
-        "tag_links__tag",
+        Prefetch("tag_links", queryset=CustomerTag.objects.select_related("tag").order_by("tag__name")),
         Prefetch("vehicles", queryset=Vehicle.objects.active().order_by("pk"), to_attr="active_vehicles"),
     )
     page = Paginator(customers, 20).get_page(params.get("page"))
@@ -79,7 +80,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         stages=Stage.choices,
         tags=selectors.tags_for(org),
         staff=staff_for_org(org),
-        shops=shops_for_user(request.user),  # type: ignore[arg-type]
+        shops=user_shops(request),
     )
     return render(request, "customers/list.html", context)
 
@@ -96,7 +97,7 @@ def customer_new(request: HttpRequest) -> HttpResponse:
                 by=request.user,  # type: ignore[arg-type]
                 data=form.service_data(),
                 consents={c: True for c in form.cleaned_data["consents"]},
-                consent_method=form.cleaned_data["consent_method"],
+                consent_method=form.cleaned_data["consent_method"] or ConsentRecord.Method.VERBAL,
                 consent_purpose=form.cleaned_data["consent_purpose"],
             )
         except ValidationError as exc:

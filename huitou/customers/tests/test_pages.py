@@ -1,0 +1,190 @@
+"""The customer pages: forms explain refusals, lists paginate, query counts stay bounded."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from huitou.customers import errors
+from huitou.customers.models import Customer, Vehicle
+from huitou.customers.services import household_link, mileage_record
+
+pytestmark = pytest.mark.django_db
+
+
+def _queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_file_page_runs_the_same_queries_for_one_vehicle_or_many(
+    client_for, advisor, make_customer, make_vehicle, django_assert_max_num_queries
+):
+    small = make_customer(name="少车")
+    make_vehicle(small, mileage_km=1000)
+    big = make_customer(name="多车")
+    for _ in range(6):
+        vehicle = make_vehicle(big, mileage_km=1000)
+        for km in range(2000, 12000, 1000):
+            mileage_record(vehicle=vehicle, km=km, by=advisor)
+    household_link(customer=big, other=small, by=advisor)
+    client = client_for(advisor)
+
+    # 1 session, 2 user + organization, 3 customer + owner/source/creator,
+    # 4 tags, 5 vehicles, 6 readings, 7 household, 8 household members,
+    # 9 history, 10 consent records, 11 the user's shops (shop switcher).
+    with django_assert_max_num_queries(11):
+        response = client.get(reverse("customers:detail", args=[big.pk]))
+    assert response.status_code == 200
+    assert _queries(client, reverse("customers:detail", args=[small.pk])) == _queries(
+        client, reverse("customers:detail", args=[big.pk])
+    )
+    assert "多车" in response.content.decode()
+
+
+def test_the_list_runs_a_bounded_number_of_queries_and_paginates(
+    client_for, advisor, make_customer, make_vehicle, django_assert_max_num_queries
+):
+    for i in range(45):
+        customer = make_customer(name=f"王{i}", tags=["VIP", f"标签{i % 3}"])
+        make_vehicle(customer)
+    client = client_for(advisor)
+    # 1 session, 2 user + organization, 3 count, 4 page of customers with owner
+    # and source, 5 tag links with tags, 6 vehicles of the page, 7 tags for the
+    # filter, 8 staff for the filter, 9 the user's shops (filter and switcher).
+    with django_assert_max_num_queries(9):
+        response = client.get(reverse("customers:list"))
+    body = response.content.decode()
+    assert response.context["page"].paginator.count == 45
+    assert len(response.context["rows"]) == 20
+    assert "王44" in body and "王0<" not in body
+    second = client.get(reverse("customers:list") + "?page=3")
+    assert len(second.context["rows"]) == 5
+
+
+def test_the_search_box_finds_by_initials_and_the_htmx_request_gets_only_the_results(
+    client_for, advisor, make_customer
+):
+    make_customer(name="张三丰")
+    make_customer(name="李四")
+    client = client_for(advisor)
+    response = client.get(reverse("customers:list") + "?q=zsf", headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert "张三丰" in body and "李四" not in body
+    assert "<html" not in body
+
+
+def test_the_create_form_explains_a_bad_phone_on_the_field_and_keeps_the_input(client_for, advisor):
+    client = client_for(advisor)
+    response = client.post(
+        reverse("customers:new"),
+        {"name": "赵六", "phone": "12345", "birthday_calendar": "solar", "stage": "prospect", "owner": advisor.pk},
+    )
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.errors["phone"] == [str(errors.PHONE_INVALID)]
+    assert 'value="赵六"' in response.content.decode()
+    assert not Customer.objects.filter(name="赵六").exists()
+
+
+def test_the_create_form_registers_a_customer_with_consent_and_opens_the_file(client_for, advisor):
+    client = client_for(advisor)
+    response = client.post(
+        reverse("customers:new"),
+        {
+            "name": "赵六",
+            "phone": "139 1234 5678",
+            "birthday_calendar": "lunar",
+            "birth_month": "8",
+            "birth_day": "15",
+            "stage": "prospect",
+            "owner": advisor.pk,
+            "source": "walk_in",
+            "tags": "VIP，传播型",
+            "consents": ["sms", "wechat"],
+            "consent_method": "paper_form",
+            "consent_purpose": "保养提醒",
+        },
+    )
+    customer = Customer.objects.get(name="赵六")
+    assert response.status_code == 302 and response["Location"] == customer.get_absolute_url()
+    assert customer.phone == "+8613912345678"
+    assert customer.consent_sms and customer.consent_wechat and not customer.consent_email
+    assert sorted(customer.tag_links.values_list("tag__name", flat=True)) == ["VIP", "传播型"]
+
+
+def test_the_vehicle_form_asks_to_confirm_a_vin_whose_check_digit_fails(client_for, advisor, make_customer):
+    customer = make_customer()
+    client = client_for(advisor)
+    url = reverse("customers:vehicle_new", args=[customer.pk])
+    data = {"plate": "粤b 12345", "vin": "LFV2A21K0A3043956"}
+    response = client.post(url, data)
+    assert response.context["form"].errors["vin"] == [str(errors.VIN_CHECK_FAILED)]
+    assert 'name="vin_confirmed"' in response.content.decode()
+    response = client.post(url, {**data, "vin_confirmed": "on"})
+    assert response.status_code == 302
+    vehicle = Vehicle.objects.get(customer=customer)
+    assert vehicle.plate == "粤B12345" and vehicle.vin_check_failed
+
+
+def test_a_lower_mileage_is_refused_with_the_reason(client_for, advisor, make_customer, make_vehicle):
+    vehicle = make_vehicle(make_customer(), mileage_km=50_000)
+    client = client_for(advisor)
+    response = client.post(reverse("customers:mileage_add", args=[vehicle.pk]), {"km": "40000"}, follow=True)
+    messages = [str(m) for m in response.context["messages"]]
+    assert any("40000" in m and "50000" in m for m in messages)
+    vehicle.refresh_from_db()
+    assert vehicle.mileage_km == 50_000
+
+
+def test_a_technician_sees_masked_phones_and_no_edit_buttons(client_for, tech, make_customer, make_vehicle):
+    customer = make_customer(phone="13812345678")
+    make_vehicle(customer)
+    client = client_for(tech)
+    for url in (reverse("customers:list"), reverse("customers:detail", args=[customer.pk])):
+        body = client.get(url).content.decode()
+        assert "138****5678" in body
+        assert "13812345678" not in body
+    assert client.get(reverse("customers:edit", args=[customer.pk])).status_code == 403
+    assert client.get(reverse("customers:new")).status_code == 403
+
+
+def test_the_history_masks_phones_for_a_technician(client_for, tech, advisor, make_customer):
+    from huitou.customers.services import customer_update
+
+    customer = make_customer(phone="13812345678")
+    customer_update(customer=customer, by=advisor, data={"phone": "13987654321"})
+    body = client_for(tech).get(reverse("customers:detail", args=[customer.pk])).content.decode()
+    assert "13987654321" not in body and "139****4321" in body
+
+
+def test_delete_asks_first_then_hides_and_restore_brings_back(client_for, owner, make_customer, make_vehicle):
+    customer = make_customer(name="待删")
+    make_vehicle(customer, plate="粤B55555")
+    client = client_for(owner)
+    assert client.get(reverse("customers:delete", args=[customer.pk])).status_code == 200
+    client.post(reverse("customers:delete", args=[customer.pk]))
+    assert client.get(reverse("customers:detail", args=[customer.pk])).status_code == 404
+    assert "待删" in client.get(reverse("customers:deleted")).content.decode()
+    client.post(reverse("customers:restore", args=[customer.pk]))
+    assert client.get(reverse("customers:detail", args=[customer.pk])).status_code == 200
+    assert Vehicle.objects.active().filter(plate="粤B55555").exists()
+
+
+def test_a_vehicle_changes_owner_through_the_picker(client_for, advisor, make_customer, make_vehicle):
+    seller = make_customer(name="卖家")
+    buyer = make_customer(name="买家")
+    vehicle = make_vehicle(seller)
+    client = client_for(advisor)
+    picker = client.get(
+        reverse("customers:pick", args=[seller.pk]) + f"?for=transfer&vehicle={vehicle.pk}&q=maijia"
+    ).content.decode()
+    assert "买家" in picker and "卖家" not in picker
+    response = client.post(reverse("customers:vehicle_transfer", args=[vehicle.pk]), {"customer": buyer.pk})
+    assert response.status_code == 302
+    vehicle.refresh_from_db()
+    assert vehicle.customer_id == buyer.pk

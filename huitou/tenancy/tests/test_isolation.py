@@ -1,0 +1,428 @@
+"""No route lets one organization see or touch another's data.
+
+The walker enumerates every URL pattern from the root resolver, the JSON
+API's included, so a route added later is walked without anyone writing a
+test for it. Every path parameter is filled with the id of an object of
+organization A; a parameter the walker does not know fails the test, so
+whoever adds a route with a new kind of id teaches the walker what it
+stands for (``PARAM_OBJECTS``). Each route is then requested by the store
+manager of organization B, signed in (session) and with a bearer token.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import product
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.db import models
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls.resolvers import RegexPattern, RoutePattern
+
+from huitou.api.models import ApiToken
+from huitou.api.services import token_create
+from huitou.audit.models import ChangeEntry
+from huitou.customers.models import (
+    ConsentRecord,
+    Customer,
+    Household,
+    MileageReading,
+    Source,
+    Tag,
+    Vehicle,
+    VehicleOwnership,
+)
+from huitou.customers.services import (
+    consent_set,
+    customer_delete,
+    household_link,
+    mileage_record,
+    vehicle_delete,
+)
+from huitou.tenancy.middleware import SHOP_SESSION_KEY
+from huitou.tenancy.models import Organization, Shop, TenantModel, User
+
+API_PREFIX = "/api/v1/"
+
+# What each path parameter stands for: the keys of ``World.ids`` whose ids fill it.
+PARAM_OBJECTS: dict[str, tuple[str, ...]] = {
+    "customer_id": ("customer", "relative", "deleted_customer"),
+    "other_id": ("relative",),
+    "vehicle_id": ("vehicle", "deleted_vehicle"),
+    "reading_id": ("reading",),
+    "user_id": ("owner", "advisor", "service", "tech"),
+    "staff_id": ("owner", "advisor", "service", "tech"),
+    "shop_id": ("shop",),
+    "tag_id": ("tag",),
+    "source_id": ("source",),
+    "household_id": ("household",),
+    "consent_id": ("consent",),
+    "ownership_id": ("ownership",),
+    "entry_id": ("change",),
+    "change_id": ("change",),
+    "token_id": ("token",),
+}
+# Names that do not say what they point at: every object of A is tried.
+GENERIC_PARAMS = frozenset({"pk", "id", "object_id"})
+
+# What B may get for a route that names an object of A. 405: the method does
+# not exist there; 422: the payload cannot be parsed. Never 2xx, never 500.
+REFUSED = {403, 404, 405, 422}
+
+
+@dataclass(frozen=True)
+class Route:
+    template: str  # "customers/<int:customer_id>/", from the root
+    converters: dict[str, Any]
+    name: str
+
+    @property
+    def params(self) -> list[str]:
+        return list(self.converters)
+
+    @property
+    def is_api(self) -> bool:
+        return ("/" + self.template).startswith(API_PREFIX)
+
+    def url(self, values: dict[str, int]) -> str:
+        def fill(match: re.Match[str]) -> str:
+            name = match.group("name")
+            return str(self.converters[name].to_url(values[name]))
+
+        return "/" + re.sub(r"<(?:[^>:]+:)?(?P<name>[^>]+)>", fill, self.template)
+
+
+def _walk(resolver: URLResolver, prefix: str, converters: dict[str, Any]) -> Iterator[Route]:
+    for entry in resolver.url_patterns:
+        pattern = entry.pattern
+        if isinstance(pattern, RoutePattern):
+            route, found = str(pattern), dict(pattern.converters)
+        elif isinstance(pattern, RegexPattern):
+            regex = pattern.regex
+            if regex.groups:
+                pytest.fail(f"The isolation walker cannot fill the regex route {prefix}{pattern}: use path().")
+            route, found = pattern._regex.lstrip("^").rstrip("$").replace("\\", ""), {}
+        else:  # pragma: no cover - a pattern class Django may add
+            pytest.fail(f"The isolation walker does not know the URL pattern type {type(pattern)!r}.")
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry, prefix + route, {**converters, **found})
+        elif isinstance(entry, URLPattern):
+            yield Route(prefix + route, {**converters, **found}, entry.name or "")
+
+
+def all_routes() -> list[Route]:
+    """Every route of the project, once per distinct path (ninja repeats a path per method)."""
+    seen: dict[str, Route] = {}
+    for route in _walk(get_resolver(), "", {}):
+        seen.setdefault(route.template, route)
+    return list(seen.values())
+
+
+@dataclass
+class World:
+    """Organization A's objects (one of every kind) and organization B's store manager."""
+
+    org_a: Organization
+    ids: dict[str, int]
+    markers: list[str]
+    org_b: Organization
+    b_owner: User
+    b_token: str
+    b_ids: set[int]
+
+    def fillings(self, route: Route) -> Iterator[dict[str, int]]:
+        """Every combination of A's ids for the route's parameters."""
+        choices = []
+        for param in route.params:
+            if param in PARAM_OBJECTS:
+                keys = PARAM_OBJECTS[param]
+                choices.append([self.ids[k] for k in keys])
+            elif param in GENERIC_PARAMS:
+                # An id of A that is also some id of B could be B's own object: leave it out.
+                choices.append(sorted({v for v in self.ids.values() if v not in self.b_ids}))
+            else:
+                pytest.fail(
+                    f"The isolation walker does not know what the parameter {param!r} of /{route.template} "
+                    f"({route.name}) stands for. Teach it: add {param!r} to PARAM_OBJECTS in {__file__}."
+                )
+        for combo in product(*choices):
+            yield dict(zip(route.params, combo, strict=True))
+
+    def leaks(self, body: bytes) -> list[str]:
+        text = body.decode("utf-8", errors="replace")
+        return [m for m in self.markers if m in text or json.dumps(m)[1:-1] in text]
+
+
+@pytest.fixture
+def world(
+    org: Organization,
+    owner: User,
+    advisor: User,
+    service: User,
+    tech: User,
+    other_org: Organization,
+    outsider: User,
+    make_customer: Callable[..., Customer],
+    make_vehicle: Callable[..., Vehicle],
+) -> World:
+    customer = make_customer(
+        name="欧阳娜娜",
+        phone="13812345678",
+        wechat="ouyang_nana_a",
+        email="nana@shunda.example",
+        tags=["甲店贵宾"],
+        source="walk_in",
+        occupation="甲店的老师",
+    )
+    relative = make_customer(name="欧阳大伟", phone="13987654321")
+    household = household_link(customer=customer, other=relative, by=advisor)
+    consent = consent_set(
+        customer=customer, channel="sms", granted=True, method="paper_form", purpose="保养提醒", by=advisor
+    )
+    vehicle = make_vehicle(customer, plate="粤B86420", vin="LSVAM4187C2184847", mileage_km=42000)
+    reading = mileage_record(vehicle=vehicle, km=43000, by=tech)
+    gone_vehicle = make_vehicle(customer, plate="粤B97531")
+    vehicle_delete(vehicle=gone_vehicle, by=advisor)
+    deleted = make_customer(name="上官婉儿", phone="13711112222")
+    customer_delete(customer=deleted, by=owner)
+    token, _ = token_create(user=advisor)
+
+    b_customer = make_customer(organization=other_org, by=outsider, name="隔壁客户", phone="13600001111")
+    make_vehicle(b_customer, by=outsider, plate="京A12345")
+    _, b_token = token_create(user=outsider)
+
+    ids = {
+        "customer": customer.pk,
+        "relative": relative.pk,
+        "deleted_customer": deleted.pk,
+        "vehicle": vehicle.pk,
+        "deleted_vehicle": gone_vehicle.pk,
+        "reading": reading.pk,
+        "owner": owner.pk,
+        "advisor": advisor.pk,
+        "service": service.pk,
+        "tech": tech.pk,
+        "shop": Shop.objects.for_org(org).first().pk,  # type: ignore[union-attr]
+        "tag": Tag.objects.for_org(org).get(name="甲店贵宾").pk,
+        "source": Source.objects.for_org(org).get(code="walk_in").pk,
+        "household": household.pk,
+        "consent": consent.pk,
+        "ownership": VehicleOwnership.objects.get(vehicle=vehicle).pk,
+        "change": ChangeEntry.objects.for_org(org).filter(customer_id=customer.pk).first().pk,  # type: ignore[union-attr]
+        "token": token.pk,
+    }
+    b_ids = {pk for model in _tenant_models() for pk in model.objects.for_org(other_org).values_list("pk", flat=True)}
+    b_ids |= set(User.objects.for_org(other_org).values_list("pk", flat=True))
+    b_ids |= set(ApiToken.objects.filter(user__organization=other_org).values_list("pk", flat=True))
+    markers = [
+        "欧阳娜娜",
+        "欧阳大伟",
+        "上官婉儿",
+        "13812345678",
+        "+8613812345678",
+        "13987654321",
+        "13711112222",
+        "ouyang_nana_a",
+        "nana@shunda.example",
+        "甲店贵宾",
+        "甲店的老师",
+        "粤B86420",
+        "粤B97531",
+        "LSVAM4187C2184847",
+        org.name,
+        *(u.display_name for u in (owner, advisor, service, tech)),
+    ]
+    return World(org, ids, markers, other_org, outsider, b_token, b_ids)
+
+
+def _tenant_models() -> list[type[models.Model]]:
+    return [m for m in apps.get_models() if issubclass(m, TenantModel)]
+
+
+def _snapshot(organization: Organization) -> dict[str, list[dict[str, Any]]]:
+    """Every row of the organization, for proving that nothing was changed."""
+    rows = {m._meta.label: list(m.objects.for_org(organization).order_by("pk").values()) for m in _tenant_models()}
+    rows["staff"] = list(User.objects.for_org(organization).order_by("pk").values("pk", "role", "is_active", "password"))
+    rows["tokens"] = list(ApiToken.objects.filter(user__organization=organization).values("pk", "revoked_at"))
+    return rows
+
+
+def _b_session(world: World) -> Client:
+    client = Client()
+    client.force_login(world.b_owner)
+    return client
+
+
+def _b_bearer(world: World) -> Client:
+    return Client(headers={"Authorization": f"Bearer {world.b_token}"})
+
+
+def _requests(route: Route, url: str) -> list[tuple[str, Callable[[Client], Any]]]:
+    if route.is_api:
+        return [("GET", lambda c: c.get(url))] + [
+            (method, lambda c, m=method: c.generic(m, url, "{}", content_type="application/json"))
+            for method in ("POST", "PATCH", "DELETE")
+        ]
+    return [("GET", lambda c: c.get(url)), ("POST", lambda c: c.post(url, {}))]
+
+
+def _is_login_redirect(response: Any) -> bool:
+    return response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_routes_with_ids_of_another_organization_answer_404_or_403(world: World) -> None:
+    before = _snapshot(world.org_a)
+    failures: list[str] = []
+    walked = 0
+    for route in all_routes():
+        if not route.params:
+            continue
+        for values in world.fillings(route):
+            url = route.url(values)
+            for as_whom, client in (("session", _b_session(world)), ("bearer", _b_bearer(world))):
+                for method, send in _requests(route, url):
+                    response = send(client)
+                    walked += 1
+                    status = response.status_code
+                    anonymous_web = as_whom == "bearer" and not route.is_api
+                    ok = status in REFUSED or (anonymous_web and _is_login_redirect(response))
+                    if not ok:
+                        failures.append(f"{method} {url} as B ({as_whom}): {status}")
+                    if leaked := world.leaks(response.content):
+                        failures.append(f"{method} {url} as B ({as_whom}) shows A's {leaked}")
+
+    assert not failures, "\n".join(failures)
+    assert walked > 100, "the walker found too few routes with ids: is the resolver walk broken?"
+    assert _snapshot(world.org_a) == before, "a request of organization B changed organization A's data"
+
+
+def test_routes_without_ids_never_show_another_organizations_data(world: World) -> None:
+    before = _snapshot(world.org_a)
+    searches = [
+        {},
+        {"q": "欧阳娜娜"},
+        {"q": "oyn"},
+        {"q": "ouyang"},
+        {"q": "13812345678"},
+        {"q": "5678"},
+        {"q": "粤B86420"},
+        {"q": "B864"},
+        {"q": "2184847"},
+        {"tag": "甲店贵宾"},
+        {"owner": world.ids["advisor"]},
+        {"shop": world.ids["shop"]},
+        {"stage": "prospect", "page": 1},
+    ]
+    failures: list[str] = []
+    walked = 0
+    for route in all_routes():
+        if route.params:
+            continue
+        url = route.url({})
+        for as_whom, client in (("session", _b_session(world)), ("bearer", _b_bearer(world))):
+            calls = [(f"GET ?{query}", lambda c, q=query: c.get(url, q)) for query in searches]
+            calls += [(m, send) for m, send in _requests(route, url) if m != "GET"]
+            for what, send in calls:
+                response = send(client)
+                walked += 1
+                if response.status_code >= 500:
+                    failures.append(f"{what} {url} as B ({as_whom}): {response.status_code}")
+                if leaked := world.leaks(response.content):
+                    failures.append(f"{what} {url} as B ({as_whom}) shows A's {leaked}")
+
+    assert not failures, "\n".join(failures)
+    assert walked > 50
+    assert _snapshot(world.org_a) == before, "a request of organization B changed organization A's data"
+
+
+def test_the_walker_sees_the_api_and_the_pages(db: object) -> None:
+    templates = {r.template for r in all_routes()}
+    assert {"api/v1/customers/<customer_id>", "api/v1/vehicles/<vehicle_id>/mileage", "staff/<int:user_id>/"} <= (
+        templates
+    )
+    assert "healthz" in templates and "api/v1/openapi.json" in templates
+
+
+def test_the_walker_refuses_a_parameter_it_was_not_taught(world: World) -> None:
+    route = Route("widgets/<int:widget_id>/", {"widget_id": object()}, "widget")
+    with pytest.raises(pytest.fail.Exception, match="widget_id"):
+        list(world.fillings(route))
+
+
+def test_ids_in_bodies_and_filters_are_scoped_too(world: World) -> None:
+    """Ids of A sent in a payload or a query by B are as unknown as in the path."""
+    api = _b_bearer(world)
+    b_customer = Customer.objects.for_org(world.org_b).get()
+    b_vehicle = Vehicle.objects.for_org(world.org_b).get()
+    before = _snapshot(world.org_a)
+
+    def post(url: str, data: dict[str, Any], method: str = "POST") -> Any:
+        return api.generic(method, url, json.dumps(data), content_type="application/json")
+
+    household = post(f"/api/v1/customers/{b_customer.pk}/household", {"other_id": world.ids["customer"]})
+    transfer = post(f"/api/v1/vehicles/{b_vehicle.pk}/transfer", {"customer_id": world.ids["customer"]})
+    created = post("/api/v1/customers", {"name": "新客户", "phone": "13500001234", "owner": world.ids["advisor"]})
+    patched = post(f"/api/v1/customers/{b_customer.pk}", {"owner": world.ids["advisor"]}, method="PATCH")
+    by_owner = api.get("/api/v1/customers", {"owner": world.ids["advisor"]})
+
+    assert (household.status_code, transfer.status_code) == (404, 404)
+    assert created.status_code == patched.status_code == 422
+    assert set(created.json()["errors"]) == set(patched.json()["errors"]) == {"owner"}
+    assert by_owner.json()["count"] == 0
+    b_customer.refresh_from_db()
+    assert (b_customer.household_id, b_customer.owner_id) == (None, world.b_owner.pk)
+    assert _snapshot(world.org_a) == before
+
+
+def test_a_shop_of_another_organization_cannot_be_switched_to(world: World) -> None:
+    client = _b_session(world)
+
+    client.post("/shop/switch/", {"shop": world.ids["shop"]})
+
+    assert client.session.get(SHOP_SESSION_KEY) != world.ids["shop"]
+
+
+def test_organization_b_sees_its_own_customers(world: World) -> None:
+    """The walker's refusals are not just a broken API: B gets its own data."""
+    doc = _b_bearer(world).get("/api/v1/customers").json()
+    assert [c["name"] for c in doc["items"]] == ["隔壁客户"]
+    assert _b_session(world).get("/api/v1/customers").json()["count"] == 1
+
+
+# --- schema: everything a tenant table is looked up or kept unique by starts with organization
+
+
+def _first_field(model: type[models.Model], entry: models.Index | models.BaseConstraint) -> str | None:
+    fields = list(getattr(entry, "fields", ()) or ())
+    if not fields:
+        return None
+    name = fields[0].lstrip("-")
+    return model._meta.get_field(name).name
+
+
+def test_every_index_and_unique_constraint_of_a_tenant_table_starts_with_organization() -> None:
+    tenant_models = _tenant_models()
+    assert {Customer, Vehicle, MileageReading, Shop, Tag, Household, ConsentRecord, ChangeEntry} <= set(tenant_models)
+    problems: list[str] = []
+    for model in tenant_models:
+        meta = model._meta
+        for index in meta.indexes:
+            if _first_field(model, index) != "organization":
+                problems.append(f"{meta.label} index {index.name} starts with {index.fields[:1]}")
+        for constraint in meta.constraints:
+            if isinstance(constraint, models.UniqueConstraint):
+                if _first_field(model, constraint) != "organization":
+                    problems.append(f"{meta.label} unique constraint {constraint.name} does not start with organization")
+        for fields in meta.unique_together:
+            if fields[0] != "organization":
+                problems.append(f"{meta.label} unique_together {fields} does not start with organization")
+        for field in meta.local_fields:
+            if field.unique and not field.primary_key:
+                problems.append(f"{meta.label}.{field.name} is unique across organizations")
+    assert not problems, "\n".join(problems)

@@ -154,9 +154,10 @@ class World:
         for combo in product(*choices):
             yield dict(zip(route.params, combo, strict=True))
 
-    def leaks(self, body: bytes) -> list[str]:
+    def leaks(self, body: bytes, echoed: str = "") -> list[str]:
+        """A's markers found in a response, except those the request itself sent (a search box echoes them)."""
         text = body.decode("utf-8", errors="replace")
-        return [m for m in self.markers if m in text or json.dumps(m)[1:-1] in text]
+        return [m for m in self.markers if m not in echoed and (m in text or json.dumps(m)[1:-1] in text)]
 
 
 @pytest.fixture
@@ -326,14 +327,14 @@ def test_routes_without_ids_never_show_another_organizations_data(world: World) 
             continue
         url = route.url({})
         for as_whom, client in (("session", _b_session(world)), ("bearer", _b_bearer(world))):
-            calls = [(f"GET ?{query}", lambda c, q=query: c.get(url, q)) for query in searches]
+            calls = [(f"GET {query}", lambda c, q=query: c.get(url, q)) for query in searches]
             calls += [(m, send) for m, send in _requests(route, url) if m != "GET"]
             for what, send in calls:
                 response = send(client)
                 walked += 1
                 if response.status_code >= 500:
                     failures.append(f"{what} {url} as B ({as_whom}): {response.status_code}")
-                if leaked := world.leaks(response.content):
+                if leaked := world.leaks(response.content, echoed=what):
                     failures.append(f"{what} {url} as B ({as_whom}) shows A's {leaked}")
 
     assert not failures, "\n".join(failures)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+from typing import Any
+
 from ninja import NinjaAPI
 
 from huitou.api import errors
@@ -9,7 +12,22 @@ from huitou.api.auth import BearerToken, StaffSession
 from huitou.api.routers.customers import router as customers_router
 from huitou.api.routers.vehicles import router as vehicles_router
 
-api = NinjaAPI(
+
+class HuitouAPI(NinjaAPI):
+    """The API, building its OpenAPI document once per process: the routes never change while it runs."""
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None) -> Any:
+        key = (path_prefix, tuple(sorted((path_params or {}).items())))
+        if key not in self._openapi_schemas:
+            self._openapi_schemas[key] = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        return self._openapi_schemas[key]
+
+    @cached_property
+    def _openapi_schemas(self) -> dict[tuple[Any, ...], Any]:
+        return {}
+
+
+api = HuitouAPI(
     title="Huitou API",
     version="1",
     description="Customer and vehicle files of one organization. Authenticate with `Authorization: Bearer <token>` "

@@ -12,7 +12,7 @@ BIRTHDAY_INCOMPLETE = _("Enter both the month and the day of the birthday.")
 BIRTH_YEAR_INVALID = _("Enter a birth year between 1900 and this year.")
 OWNER_INVALID = _("Choose an active staff member of this organization as the owner.")
 SOURCE_INVALID = _("Choose one of this organization's sources.")
-TAG_INVALID = _("Unknown tag.")
+TAG_TOO_LONG = _("A tag has at most 30 characters.")
 STAGE_INVALID = _("Unknown lifecycle stage.")
 CHOICE_INVALID = _("Choose one of the offered values.")
 
@@ -34,9 +34,14 @@ MILEAGE_LOWER = _(
     "This reading (%(km)s km) is lower than the previous one (%(previous)s km). If the odometer was "
     "replaced, mark the reading as an odometer replacement."
 )
+MILEAGE_HIGHER_THAN_LATER = _(
+    "This reading (%(km)s km) is higher than a later one (%(later)s km). Check the date and the number."
+)
 MILEAGE_FUTURE = _("A mileage reading cannot be in the future.")
 
 HOUSEHOLD_SELF = _("A customer cannot be linked to themselves.")
 TRANSFER_SAME_OWNER = _("The vehicle already belongs to this customer.")
 CONSENT_PURPOSE_REQUIRED = _("Say what the consent is for.")
 CUSTOMER_DELETED = _("This customer has been deleted.")
+CUSTOMER_NOT_FOUND = _("Choose an existing customer of this organization.")
+VEHICLE_DELETED = _("This vehicle has been removed.")

@@ -153,7 +153,7 @@ class Customer(TenantModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
-    objects = CustomerQuerySet.as_manager()
+    objects = CustomerQuerySet.as_manager()  # type: ignore[misc]
 
     class Meta:
         verbose_name = _("customer")
@@ -309,7 +309,7 @@ class Vehicle(TenantModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
-    objects = VehicleQuerySet.as_manager()
+    objects = VehicleQuerySet.as_manager()  # type: ignore[misc]
 
     class Meta:
         verbose_name = _("vehicle")

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from huitou.audit.models import ChangeEntry
 from huitou.customers.models import Customer
-from huitou.lib.phones import mask_phone
 from huitou.lib.phones import mask_phone
 from huitou.tenancy.models import User
 from huitou.tenancy.roles import Perm
@@ -19,22 +16,6 @@ def visible_phone(customer: Customer, viewer: User) -> str:
     if viewer.has_role_perm(Perm.VIEW_FULL_PHONE):
         return customer.phone_display
     return customer.phone_masked
-
-
-# History fields holding a phone number, shown masked to roles that may not see it.
-PHONE_HISTORY_FIELDS = frozenset({"phone"})
-
-
-def visible_changes(changes: dict[str, Any], viewer: User) -> dict[str, Any]:
-    """A history entry's ``{field: [old, new]}`` as this viewer may see it: phones masked for technicians."""
-    if viewer.has_role_perm(Perm.VIEW_FULL_PHONE) or not PHONE_HISTORY_FIELDS & changes.keys():
-        return changes
-    return {
-        field: [mask_phone(v) if isinstance(v, str) and v else v for v in values]
-        if field in PHONE_HISTORY_FIELDS and isinstance(values, list)
-        else values
-        for field, values in changes.items()
-    }
 
 
 def history_for_viewer(entries: list[ChangeEntry], viewer: User) -> list[ChangeEntry]:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from huitou.audit.models import ChangeEntry
@@ -144,9 +144,9 @@ def _clean_customer(organization: Organization, data: Mapping[str, Any], custome
             setattr(customer, field, (data[field] or "").strip())
     for field in CUSTOMER_CHOICE_FIELDS:
         if field in data:
-            model_field = Customer._meta.get_field(field)
+            model_field = cast("models.Field[Any, Any]", Customer._meta.get_field(field))
             value = data[field] or model_field.get_default()
-            allowed = {choice for choice, _label in model_field.choices} | ({""} if model_field.blank else set())
+            allowed = {choice for choice, _label in model_field.flatchoices} | ({""} if model_field.blank else set())
             if value not in allowed:
                 errs.add(field, errors.STAGE_INVALID if field == "stage" else errors.CHOICE_INVALID)
                 continue
@@ -205,7 +205,9 @@ def _clean_customer(organization: Organization, data: Mapping[str, Any], custome
 
     tags: list[str] | None = None
     if "tags" in data:
-        tags = sorted({str(t).strip()[:30] for t in (data["tags"] or []) if str(t).strip()})
+        tags = sorted({str(t).strip() for t in (data["tags"] or []) if str(t).strip()})
+        if any(len(t) > 30 for t in tags):
+            errs.add("tags", errors.TAG_TOO_LONG)
 
     try:
         customer.clean_fields(
@@ -256,13 +258,28 @@ def _set_tags(customer: Customer, names: Iterable[str]) -> None:
     )
 
 
-def _save_unique(obj: Any, field: str, message: Any) -> None:
+# Unique rules that a concurrent write can still break between check and save:
+# (model, field) -> message. The database's error names the constraint
+# (PostgreSQL) or the columns (SQLite); either identifies the field.
+_UNIQUE_MESSAGES: dict[tuple[str, str], Any] = {
+    ("customer", "phone"): errors.PHONE_TAKEN,
+    ("vehicle", "plate"): errors.PLATE_TAKEN,
+    ("vehicle", "vin"): errors.VIN_TAKEN,
+}
+
+
+def _save_unique(obj: Any) -> None:
     """Save; a unique-constraint race becomes the same field error as the check."""
     try:
         with transaction.atomic():
             obj.save()
     except IntegrityError as exc:
-        raise ValidationError({field: [message]}) from exc
+        text = str(exc)
+        model = obj._meta.model_name
+        for (model_name, field), message in _UNIQUE_MESSAGES.items():
+            if model_name == model and (f"_unique_{field}_" in text or f".{field}" in text):
+                raise ValidationError({field: [message]}) from exc
+        raise
 
 
 def customer_create(
@@ -288,7 +305,7 @@ def customer_create(
         raise ValidationError({"consent_purpose": [errors.CONSENT_PURPOSE_REQUIRED]})
     _set_keys(customer)
     with transaction.atomic():
-        _save_unique(customer, "phone", errors.PHONE_TAKEN)
+        _save_unique(customer)
         if tags:
             _set_tags(customer, tags)
         change_record(
@@ -319,7 +336,12 @@ def customer_update(*, customer: Customer, by: User | None, data: Mapping[str, A
     organization = customer.organization
     before = snapshot(customer, CUSTOMER_HISTORY_FIELDS)
     before_tags = sorted(customer.tag_links.values_list("tag__name", flat=True)) if "tags" in data else []
-    tags = _clean_customer(organization, data, customer)
+    try:
+        tags = _clean_customer(organization, data, customer)
+    except ValidationError:
+        # Refused input must not linger on the caller's object (a retry would diff against it).
+        customer.refresh_from_db()
+        raise
     _set_keys(customer)
     changes: dict[str, Any] = diff(before, snapshot(customer, CUSTOMER_HISTORY_FIELDS))
     if tags is not None and tags != before_tags:
@@ -327,7 +349,7 @@ def customer_update(*, customer: Customer, by: User | None, data: Mapping[str, A
     if not changes:
         return customer
     with transaction.atomic():
-        _save_unique(customer, "phone", errors.PHONE_TAKEN)
+        _save_unique(customer)
         if tags is not None:
             _set_tags(customer, tags)
         action = ChangeEntry.Action.OWNER_CHANGED if set(changes) == {"owner"} else ChangeEntry.Action.UPDATED
@@ -409,11 +431,11 @@ def customer_restore(*, customer: Customer, by: User | None) -> Customer:
     deleted_at = customer.deleted_at
     with transaction.atomic():
         customer.deleted_at, customer.deleted_by = None, None
-        _save_unique(customer, "phone", errors.PHONE_TAKEN)
+        _save_unique(customer)
         vehicles = Vehicle.objects.for_org(customer.organization_id).filter(customer=customer, deleted_at=deleted_at)
         for vehicle in vehicles:
             vehicle.deleted_at, vehicle.deleted_by = None, None
-            _save_unique(vehicle, "plate", errors.PLATE_TAKEN)
+            _save_unique(vehicle)
         change_record(
             organization_id=customer.organization_id,
             subject=customer,
@@ -428,8 +450,8 @@ def household_link(*, customer: Customer, other: Customer, by: User | None) -> H
     """Put two customers of one organization in the same household."""
     if customer.pk == other.pk:
         raise ValidationError({"other": [errors.HOUSEHOLD_SELF]})
-    if customer.organization_id != other.organization_id:
-        raise ValidationError({"other": [errors.OWNER_INVALID]})
+    if customer.organization_id != other.organization_id or other.deleted_at or customer.deleted_at:
+        raise ValidationError({"other": [errors.CUSTOMER_NOT_FOUND]})
     org_id = customer.organization_id
     with transaction.atomic():
         household = customer.household or other.household
@@ -437,7 +459,9 @@ def household_link(*, customer: Customer, other: Customer, by: User | None) -> H
             household = Household.objects.create(organization_id=org_id)
         for member in (customer, other):
             if member.household_id and member.household_id != household.pk:
-                Customer.objects.for_org(org_id).filter(household_id=member.household_id).update(household=household)
+                merged = member.household_id
+                Customer.objects.for_org(org_id).filter(household_id=merged).update(household=household)
+                Household.objects.for_org(org_id).filter(pk=merged).delete()
             member.household = household
         Customer.objects.for_org(org_id).filter(pk__in=[customer.pk, other.pk]).update(household=household)
         for a, b in ((customer, other), (other, customer)):
@@ -549,7 +573,7 @@ def vehicle_create(
     vehicle = Vehicle(organization_id=customer.organization_id, customer=customer)
     _clean_vehicle(customer.organization_id, {"plate": "", **data}, vehicle, vin_confirmed)
     with transaction.atomic():
-        _save_unique(vehicle, "plate", errors.PLATE_TAKEN)
+        _save_unique(vehicle)
         VehicleOwnership.objects.create(
             organization_id=vehicle.organization_id, vehicle=vehicle, customer=customer, since=timezone.now()
         )
@@ -571,12 +595,17 @@ def vehicle_update(
     *, vehicle: Vehicle, by: User | None, data: Mapping[str, Any], vin_confirmed: bool = False
 ) -> Vehicle:
     before = snapshot(vehicle, VEHICLE_FIELDS)
-    _clean_vehicle(vehicle.organization_id, data, vehicle, vin_confirmed)
+    try:
+        _clean_vehicle(vehicle.organization_id, data, vehicle, vin_confirmed)
+    except ValidationError:
+        # Refused input must not linger on the caller's object (a retry would diff against it).
+        vehicle.refresh_from_db()
+        raise
     changes = diff(before, snapshot(vehicle, VEHICLE_FIELDS))
     if not changes:
         return vehicle
     with transaction.atomic():
-        _save_unique(vehicle, "plate", errors.PLATE_TAKEN)
+        _save_unique(vehicle)
         change_record(
             organization_id=vehicle.organization_id,
             subject=vehicle,
@@ -607,8 +636,10 @@ def vehicle_delete(*, vehicle: Vehicle, by: User | None) -> None:
 
 def vehicle_transfer(*, vehicle: Vehicle, to_customer: Customer, by: User | None) -> Vehicle:
     """Hand a vehicle to another customer; its readings and history stay with it."""
+    if vehicle.deleted_at is not None:
+        raise ValidationError(errors.VEHICLE_DELETED)
     if to_customer.organization_id != vehicle.organization_id or to_customer.deleted_at is not None:
-        raise ValidationError({"customer": [errors.OWNER_INVALID]})
+        raise ValidationError({"customer": [errors.CUSTOMER_NOT_FOUND]})
     if to_customer.pk == vehicle.customer_id:
         raise ValidationError({"customer": [errors.TRANSFER_SAME_OWNER]})
     now = timezone.now()
@@ -668,7 +699,7 @@ def mileage_record(
             if previous is not None and value < previous.km:
                 raise ValidationError({"km": [errors.MILEAGE_LOWER % {"km": value, "previous": previous.km}]})
             if following is not None and not following.odometer_replaced and value > following.km:
-                raise ValidationError({"km": [errors.MILEAGE_LOWER % {"km": following.km, "previous": value}]})
+                raise ValidationError({"km": [errors.MILEAGE_HIGHER_THAN_LATER % {"km": value, "later": following.km}]})
         reading = MileageReading.objects.create(
             organization_id=vehicle.organization_id,
             vehicle=vehicle,

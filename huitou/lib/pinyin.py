@@ -33,7 +33,8 @@ def _syllables(name: str) -> list[str]:
     name = (name or "").strip()
     if not name:
         return []
-    parts = lazy_pinyin(name, style=Style.NORMAL, errors=lambda s: list(s))
+    # Characters without a reading (Latin letters, digits) are kept one by one.
+    parts = lazy_pinyin(name, style=Style.NORMAL, errors=list)  # type: ignore[arg-type]
     if name[0] in _SURNAME_READINGS and parts:
         parts[0] = _SURNAME_READINGS[name[0]]
     return [p.lower() for p in parts if p.strip() and p.isalnum()]

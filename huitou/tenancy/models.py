@@ -61,7 +61,7 @@ class Shop(TenantModel):
         return self.name
 
 
-class StaffManager(UserManager):
+class StaffManager(UserManager["User"]):
     def for_org(self, organization: Organization | int) -> models.QuerySet[User]:
         org_id = organization if isinstance(organization, int) else organization.pk
         return self.filter(organization_id=org_id)
@@ -77,7 +77,7 @@ class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=50, blank=True)
     shops = models.ManyToManyField(Shop, blank=True, related_name="staff", verbose_name=_("shops"))
 
-    objects = StaffManager()
+    objects = StaffManager()  # type: ignore[misc]
 
     class Meta:
         verbose_name = _("staff member")

@@ -24,8 +24,8 @@ class Perm:
     RECORD_MILEAGE = "vehicles.mileage"
 
 
-_ALL = {Role.OWNER, Role.ADVISOR, Role.SERVICE, Role.TECHNICIAN}
-_FRONT = {Role.OWNER, Role.ADVISOR, Role.SERVICE}
+_ALL: set[str] = {Role.OWNER, Role.ADVISOR, Role.SERVICE, Role.TECHNICIAN}
+_FRONT: set[str] = {Role.OWNER, Role.ADVISOR, Role.SERVICE}
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Perm.MANAGE_STAFF: {Role.OWNER},

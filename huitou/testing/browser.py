@@ -103,6 +103,9 @@ def login() -> Callable[[Any, Any], None]:
 def shot() -> Callable[[Any, str], Path]:
     def take(page: Any, name: str) -> Path:
         path = artifacts_dir() / f"{name}.png"
+        # From the top: a full-page capture of a scrolled page (e.g. after a redirect
+        # to #vehicle-3) draws the fixed side bar at the scroll offset, mid-page.
+        page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(path), full_page=True)
         return path
 

@@ -21,7 +21,7 @@ from huitou.api.schemas import (
 )
 from huitou.customers import selectors, services
 from huitou.customers.models import Customer, CustomerTag
-from huitou.customers.presentation import visible_changes, visible_phone
+from huitou.customers.presentation import history_for_viewer, visible_phone
 from huitou.tenancy.models import User
 from huitou.tenancy.roles import Perm
 from huitou.tenancy.scoping import get_scoped_or_404
@@ -165,11 +165,14 @@ def customer_history(request: HttpRequest, customer_id: int) -> list[dict[str, A
             "subject_type": e.subject_type,
             "subject_id": e.subject_id,
             "action": e.action,
-            "changes": visible_changes(e.changes, request.user),  # type: ignore[arg-type]
+            "changes": e.changes,
             "note": e.note,
             "actor": e.actor.username if e.actor else None,
         }
-        for e in history_for_viewer(selectors.customer_history(customer=customer, limit=200), request.user)  # type: ignore[arg-type]
+        for e in history_for_viewer(
+            selectors.customer_history(customer=customer, limit=200),
+            request.user,  # type: ignore[arg-type]
+        )
     ]
 
 

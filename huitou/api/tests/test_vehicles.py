@@ -34,7 +34,14 @@ def customer(make_customer: Make) -> Customer:
 def test_it_registers_a_vehicle_with_its_first_reading(api: ApiClient, customer: Customer) -> None:
     r = api.post_json(
         f"/api/v1/customers/{customer.pk}/vehicles",
-        {"plate": "粤b·12345", "vin": VALID_VIN.lower(), "brand": "大众", "model": "朗逸", "year": 2019, "mileage": 52000},
+        {
+            "plate": "粤b·12345",
+            "vin": VALID_VIN.lower(),
+            "brand": "大众",
+            "model": "朗逸",
+            "year": 2019,
+            "mileage": 52000,
+        },
     )
 
     assert r.status_code == 201

@@ -112,9 +112,7 @@ def test_consent_is_recorded_in_the_history(customer: Customer, service: User) -
     }
 
 
-def test_consents_given_at_registration_are_recorded_with_method_and_purpose(
-    org: Organization, advisor: User
-) -> None:
+def test_consents_given_at_registration_are_recorded_with_method_and_purpose(org: Organization, advisor: User) -> None:
     customer = customer_create(
         organization=org,
         by=advisor,

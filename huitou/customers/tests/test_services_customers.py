@@ -390,6 +390,15 @@ def test_a_refused_update_records_nothing_and_changes_nothing(org: Organization,
     assert Customer.objects.get(pk=customer.pk).occupation == ""
 
 
+def test_a_refused_update_leaves_the_object_as_stored_so_a_retry_saves(org: Organization, advisor: User) -> None:
+    customer = create(org, advisor, phone="13812345678")
+    with pytest.raises(ValidationError):
+        customer_update(customer=customer, by=advisor, data={"occupation": "教师", "phone": "12345"})
+    assert (customer.occupation, customer.phone) == ("", "+8613812345678")
+    customer_update(customer=customer, by=advisor, data={"occupation": "教师"})
+    assert Customer.objects.get(pk=customer.pk).occupation == "教师"
+
+
 # --- tags --------------------------------------------------------------------------------
 
 
@@ -456,9 +465,7 @@ def test_completeness_follows_soft_profile_changes(org: Organization, advisor: U
     assert _stored_completeness(customer) == 12
 
 
-def test_completeness_follows_vehicles(
-    org: Organization, advisor: User, make_vehicle: Callable[..., Any]
-) -> None:
+def test_completeness_follows_vehicles(org: Organization, advisor: User, make_vehicle: Callable[..., Any]) -> None:
     from huitou.customers.services import vehicle_delete
 
     customer = create(org, advisor, phone="13812345678")
@@ -500,3 +507,10 @@ def test_a_full_file_is_100_complete(org: Organization, advisor: User, make_vehi
     assert _stored_completeness(customer) == 98  # everything but the vehicle: 20 * 8/9 + 80 = 97.8
     make_vehicle(customer)
     assert _stored_completeness(customer) == 100
+
+
+def test_it_refuses_a_tag_longer_than_thirty_characters(org: Organization, advisor: User) -> None:
+    with pytest.raises(ValidationError) as exc:
+        create(org, advisor, tags=["VIP", "这" * 31])
+    assert exc.value.message_dict["tags"] == [str(errors.TAG_TOO_LONG)]
+    assert not Customer.objects.exists()

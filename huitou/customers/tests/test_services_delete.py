@@ -35,9 +35,7 @@ def _row_counts() -> dict[str, int]:
 
 
 @pytest.fixture
-def customer(
-    make_customer: Callable[..., Customer], make_vehicle: Callable[..., Vehicle], service: User
-) -> Customer:
+def customer(make_customer: Callable[..., Customer], make_vehicle: Callable[..., Vehicle], service: User) -> Customer:
     customer = make_customer(name="张三", phone="13812345678", tags=["A类"])
     make_vehicle(customer, plate="粤B12345", mileage_km=10_000)
     make_vehicle(customer, plate="粤B54321", mileage_km=20_000)

@@ -72,6 +72,18 @@ def test_linking_two_customers_who_each_have_a_household_merges_them(
     b, c = Customer.objects.get(pk=b.pk), Customer.objects.get(pk=c.pk)
     merged = household_link(customer=b, other=c, by=advisor)
     assert {_household_of(x) for x in (a, b, c, d)} == {merged.pk}
+    assert list(Household.objects.values_list("pk", flat=True)) == [merged.pk]
+
+
+def test_a_deleted_customer_cannot_join_a_household(make_customer: MakeCustomer, advisor: User) -> None:
+    from huitou.customers.services import customer_delete
+
+    mine, gone = make_customer(), make_customer()
+    customer_delete(customer=gone, by=advisor)
+    with pytest.raises(ValidationError) as exc:
+        household_link(customer=mine, other=gone, by=advisor)
+    assert exc.value.message_dict["other"] == [str(errors.CUSTOMER_NOT_FOUND)]
+    assert _household_of(mine) is None
 
 
 def test_unlinking_leaves_the_rest_of_the_household(make_customer: MakeCustomer, advisor: User) -> None:

@@ -228,7 +228,9 @@ def test_creating_a_vehicle_opens_an_ownership_and_is_recorded(customer: Custome
 
 def test_updating_a_vehicle_records_old_and_new_values(customer: Customer, advisor: User, owner: User) -> None:
     vehicle = create(customer, advisor, plate="粤B12345", colour="白")
-    vehicle_update(vehicle=vehicle, by=owner, data={"plate": "粤B54321", "colour": "黑", "inspection_due": "2026-05-01"})
+    vehicle_update(
+        vehicle=vehicle, by=owner, data={"plate": "粤B54321", "colour": "黑", "inspection_due": "2026-05-01"}
+    )
     entry = ChangeEntry.objects.get(subject_type="vehicle", action=ChangeEntry.Action.UPDATED)
     assert entry.actor == owner and entry.customer_id == customer.pk
     assert entry.changes == {
@@ -305,7 +307,7 @@ def test_a_vehicle_cannot_be_transferred_to_another_organization(
     stranger = make_customer(organization=other_org, by=outsider)
     with pytest.raises(ValidationError) as exc:
         vehicle_transfer(vehicle=vehicle, to_customer=stranger, by=advisor)
-    assert refused(exc, "customer") == [errors.OWNER_INVALID]
+    assert refused(exc, "customer") == [errors.CUSTOMER_NOT_FOUND]
     assert Vehicle.objects.get(pk=vehicle.pk).customer_id == customer.pk
     assert VehicleOwnership.objects.filter(vehicle=vehicle).count() == 1
 
@@ -318,4 +320,27 @@ def test_a_vehicle_cannot_be_transferred_to_a_deleted_customer(
     customer_delete(customer=gone, by=advisor)
     with pytest.raises(ValidationError) as exc:
         vehicle_transfer(vehicle=vehicle, to_customer=gone, by=advisor)
-    assert refused(exc, "customer") == [errors.OWNER_INVALID]
+    assert refused(exc, "customer") == [errors.CUSTOMER_NOT_FOUND]
+
+
+def test_a_removed_vehicle_cannot_be_transferred(
+    customer: Customer, advisor: User, make_customer: MakeCustomer
+) -> None:
+    vehicle = create(customer, advisor)
+    buyer = make_customer(name="买家")
+    vehicle_delete(vehicle=vehicle, by=advisor)
+    with pytest.raises(ValidationError) as exc:
+        vehicle_transfer(vehicle=vehicle, to_customer=buyer, by=advisor)
+    assert exc.value.messages == [str(errors.VEHICLE_DELETED)]
+    assert Vehicle.objects.get(pk=vehicle.pk).customer_id == customer.pk
+
+
+def test_a_unique_race_on_the_vin_is_reported_on_the_vin(customer: Customer, advisor: User) -> None:
+    """Two saves racing past the check: the database's refusal names the right field."""
+    from huitou.customers.services import _save_unique
+
+    create(customer, advisor, vin=GOOD_VIN)
+    twin = Vehicle(organization_id=customer.organization_id, customer=customer, plate="粤B99999", vin=GOOD_VIN)
+    with pytest.raises(ValidationError) as exc:
+        _save_unique(twin)
+    assert exc.value.message_dict == {"vin": [str(errors.VIN_TAKEN)]}

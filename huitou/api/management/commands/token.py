@@ -1,8 +1,8 @@
 """``huitou token``: create, list and revoke API bearer tokens.
 
-    huitou token create <username> [--name NAME]   prints the new token once
-    huitou token list <username>
-    huitou token revoke <hint>                     the hint from ``list``, or the token itself
+huitou token create <username> [--name NAME]   prints the new token once
+huitou token list <username>
+huitou token revoke <hint>                     the hint from ``list``, or the token itself
 """
 
 from __future__ import annotations

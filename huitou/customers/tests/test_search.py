@@ -1,0 +1,301 @@
+"""The search box: one query finds customers by name, pinyin, phone, plate or VIN suffix.
+
+Every key is checked against a twin organization holding the same names,
+phones, plates and VINs: nothing of it may ever come back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.db.models import Prefetch
+
+from huitou.customers.models import Customer, CustomerTag, Vehicle
+from huitou.customers.selectors import customer_list, search_keys, tag_names
+from huitou.customers.services import customer_delete, customer_update, vehicle_delete, vehicle_transfer
+from huitou.tenancy.models import Organization, Shop, User
+from huitou.tenancy.roles import Role
+from huitou.tenancy.services import staff_create
+
+VIN = "1M8GDM9AXKP042788"
+OTHER_VIN = "LSVNV2187E2100001"
+
+
+@dataclass
+class People:
+    zhang_san: Customer
+    zhang_sanfeng: Customer
+    li_si: Customer
+    ouyang: Customer
+    zeng: Customer
+    twins: dict[str, Customer]  # the other organization's customers, by name
+
+
+def _file(
+    make_customer: Callable[..., Customer],
+    make_vehicle: Callable[..., Vehicle],
+    organization: Organization,
+    by: User,
+) -> dict[str, Customer]:
+    zhang_san = make_customer(organization=organization, by=by, name="张三", phone="13812345678", stage="member")
+    make_vehicle(zhang_san, by=by, plate="粤B12345", vin=VIN)
+    zhang_sanfeng = make_customer(organization=organization, by=by, name="张三丰", phone="13900001111", tags=["A类"])
+    make_vehicle(zhang_sanfeng, by=by, plate="京AD54321", vin=OTHER_VIN)
+    li_si = make_customer(organization=organization, by=by, name="李四", phone="010-87654321", stage="member")
+    ouyang = make_customer(organization=organization, by=by, name="欧阳娜娜", phone="13700002222")
+    zeng = make_customer(organization=organization, by=by, name="曾小贤", phone="13600003333", tags=["A类"])
+    return {c.name: c for c in (zhang_san, zhang_sanfeng, li_si, ouyang, zeng)}
+
+
+@pytest.fixture
+def people(
+    org: Organization,
+    other_org: Organization,
+    advisor: User,
+    outsider: User,
+    make_customer: Callable[..., Customer],
+    make_vehicle: Callable[..., Vehicle],
+) -> People:
+    twins = _file(make_customer, make_vehicle, other_org, outsider)
+    mine = _file(make_customer, make_vehicle, org, advisor)
+    return People(mine["张三"], mine["张三丰"], mine["李四"], mine["欧阳娜娜"], mine["曾小贤"], twins)
+
+
+def found(organization: Organization, q: str = "", **filters: object) -> set[str]:
+    return {c.name for c in customer_list(organization=organization, q=q, **filters)}  # type: ignore[arg-type]
+
+
+def found_ids(organization: Organization, q: str = "", **filters: object) -> set[int]:
+    return set(customer_list(organization=organization, q=q, **filters).values_list("pk", flat=True))  # type: ignore[arg-type]
+
+
+CASES = [
+    # name prefix and full name
+    ("张", {"张三", "张三丰"}),
+    ("张三", {"张三", "张三丰"}),
+    ("张三丰", {"张三丰"}),
+    ("欧阳", {"欧阳娜娜"}),
+    ("李四", {"李四"}),
+    # full pinyin, pinyin prefix, initials (any case)
+    ("zhangsan", {"张三", "张三丰"}),
+    ("zhangsanfeng", {"张三丰"}),
+    ("zhang", {"张三", "张三丰"}),
+    ("ZhangSan", {"张三", "张三丰"}),
+    ("zhang san", {"张三", "张三丰"}),
+    ("zs", {"张三", "张三丰"}),
+    ("zsf", {"张三丰"}),
+    ("ZSF", {"张三丰"}),
+    ("ouyang", {"欧阳娜娜"}),
+    ("oynn", {"欧阳娜娜"}),
+    ("zengxiaoxian", {"曾小贤"}),
+    ("zxx", {"曾小贤"}),
+    ("lisi", {"李四"}),
+    # full phone in several formats, landline too
+    ("13812345678", {"张三"}),
+    ("138 1234 5678", {"张三"}),
+    ("138-1234-5678", {"张三"}),
+    ("+8613812345678", {"张三"}),
+    ("+86 138 1234 5678", {"张三"}),
+    ("010-87654321", {"李四"}),
+    ("01087654321", {"李四"}),
+    # last four digits of the phone
+    ("5678", {"张三"}),
+    ("4321", {"李四", "张三丰"}),  # 李四's phone ends 4321, 张三丰's plate 京AD54321 holds it
+    ("1111", {"张三丰"}),
+    # any part of a plate, with or without the province, any case, 4 characters
+    ("粤B12345", {"张三"}),
+    ("粤b12345", {"张三"}),
+    ("粤b 12345", {"张三"}),
+    ("B12345", {"张三"}),
+    ("b12345", {"张三"}),
+    ("B123", {"张三"}),
+    ("b123", {"张三"}),
+    ("12345", {"张三"}),
+    ("京AD", {"张三丰"}),
+    ("ad543", {"张三丰"}),
+    ("AD54321", {"张三丰"}),
+    # VIN suffix
+    ("042788", {"张三"}),
+    ("p042788", {"张三"}),
+    ("KP042788", {"张三"}),
+    ("100001", {"张三丰"}),
+    ("E2100001", {"张三丰"}),
+]
+
+
+@pytest.mark.parametrize(("q", "names"), CASES)
+def test_it_finds_customers_by_every_key(people: People, org: Organization, q: str, names: set[str]) -> None:
+    assert found(org, q) == names
+
+
+@pytest.mark.parametrize(("q", "names"), CASES)
+def test_no_key_leaks_across_organizations(
+    people: People, org: Organization, other_org: Organization, q: str, names: set[str]
+) -> None:
+    twin_ids = {c.pk for c in people.twins.values()}
+    mine = found_ids(org, q)
+    theirs = found_ids(other_org, q)
+    assert not mine & twin_ids
+    assert theirs == {people.twins[name].pk for name in names}
+
+
+@pytest.mark.parametrize("q", ["王", "wang", "wx", "13812340000", "9999", "沪C", "粤B99999", "ZZZZZZ", "张四"])
+def test_it_finds_nobody_for_a_query_that_matches_nothing(people: People, org: Organization, q: str) -> None:
+    assert found(org, q) == set()
+
+
+def test_search_results_are_ordered_by_pinyin(people: People, org: Organization) -> None:
+    assert [c.name for c in customer_list(organization=org, q="z")] == ["曾小贤", "张三", "张三丰"]
+
+
+def test_without_a_query_every_active_customer_is_listed_newest_first(people: People, org: Organization) -> None:
+    assert [c.name for c in customer_list(organization=org)] == ["曾小贤", "欧阳娜娜", "李四", "张三丰", "张三"]
+
+
+def test_a_blank_query_is_no_query(people: People, org: Organization) -> None:
+    assert len(found_ids(org, "   ")) == 5
+
+
+# --- what is no longer there is not found -------------------------------------------------
+
+
+@pytest.mark.parametrize("q", ["张三", "zhangsan", "zs", "13812345678", "5678", "B12345", "042788"])
+def test_a_deleted_customer_is_not_found(people: People, org: Organization, advisor: User, q: str) -> None:
+    customer_delete(customer=people.zhang_san, by=advisor)
+    assert people.zhang_san.pk not in found_ids(org, q)
+
+
+@pytest.mark.parametrize("q", ["粤B12345", "B123", "12345", "042788", "KP042788"])
+def test_a_deleted_vehicle_is_not_found(people: People, org: Organization, advisor: User, q: str) -> None:
+    vehicle_delete(vehicle=Vehicle.objects.for_org(org).get(plate="粤B12345"), by=advisor)
+    assert found(org, q) == set()
+    assert found(org, "张三") == {"张三", "张三丰"}
+
+
+def test_a_transferred_vehicle_is_found_with_its_new_owner(people: People, org: Organization, advisor: User) -> None:
+    vehicle = Vehicle.objects.for_org(org).get(plate="粤B12345")
+    vehicle_transfer(vehicle=vehicle, to_customer=people.li_si, by=advisor)
+    assert found(org, "B12345") == {"李四"}
+
+
+def test_a_renamed_customer_is_found_by_the_new_name_only(people: People, org: Organization, advisor: User) -> None:
+    customer_update(customer=people.li_si, by=advisor, data={"name": "王五"})
+    assert found(org, "wangwu") == {"王五"}
+    assert found(org, "lisi") == set()
+
+
+# --- filters --------------------------------------------------------------------------------
+
+
+def test_it_filters_by_stage(people: People, org: Organization) -> None:
+    assert found(org, stage="member") == {"张三", "李四"}
+    assert found(org, "zhang", stage="member") == {"张三"}
+
+
+def test_it_filters_by_tag(people: People, org: Organization) -> None:
+    assert found(org, tag="A类") == {"张三丰", "曾小贤"}
+    assert found(org, "z", tag="A类") == {"张三丰", "曾小贤"}
+    assert found(org, "zs", tag="A类") == {"张三丰"}
+    assert found(org, tag="无此标签") == set()
+
+
+def test_the_tag_filter_ignores_another_organizations_tags(
+    people: People, org: Organization, other_org: Organization, outsider: User
+) -> None:
+    customer_update(customer=people.twins["李四"], by=outsider, data={"tags": ["隔壁专用"]})
+    assert found(org, tag="隔壁专用") == set()
+    assert found(other_org, tag="隔壁专用") == {"李四"}
+
+
+def test_it_filters_by_owner(people: People, org: Organization, advisor: User, service: User) -> None:
+    customer_update(customer=people.ouyang, by=advisor, data={"owner": service.pk})
+    assert found(org, owner_id=service.pk) == {"欧阳娜娜"}
+    assert found(org, "z", owner_id=service.pk) == set()
+    assert len(found_ids(org, owner_id=advisor.pk)) == 4
+
+
+def test_it_filters_by_the_shop_of_the_owner(people: People, org: Organization, advisor: User) -> None:
+    west = Shop.objects.for_org(org).get(name="顺达汽修（城西店）")
+    main = Shop.objects.for_org(org).get(name="顺达汽修（总店）")
+    westerner = staff_create(
+        organization=org, username="west", password="x", role=Role.ADVISOR, shops=[west], validate=False
+    )
+    customer_update(customer=people.zeng, by=advisor, data={"owner": westerner.pk})
+    assert found(org, shop_id=main.pk) == {"张三", "张三丰", "李四", "欧阳娜娜"}
+    assert found(org, shop_id=west.pk) == {"张三", "张三丰", "李四", "欧阳娜娜", "曾小贤"}
+
+
+# --- what a query means ---------------------------------------------------------------------
+
+
+def test_a_digit_query_is_a_phone_a_last4_a_plate_part_and_a_vin_suffix() -> None:
+    keys = search_keys("5678")
+    assert (keys.last4, keys.plate_part, keys.vin_suffix, keys.pinyin, keys.name_prefix) == (
+        "5678",
+        "5678",
+        "5678",
+        "",
+        "",
+    )
+    assert search_keys("138 1234 5678").phone == "+8613812345678"
+
+
+def test_a_chinese_query_is_a_name_and_maybe_a_plate() -> None:
+    assert search_keys("张三").name_prefix == "张三"
+    assert search_keys("张三").plate_part == ""
+    assert search_keys("粤b 123").plate_part == "粤B123"
+
+
+def test_a_latin_query_is_pinyin_and_a_plate_part() -> None:
+    keys = search_keys("ZS")
+    assert (keys.pinyin, keys.plate_part) == ("zs", "ZS")
+
+
+# --- query count ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def crowd(org: Organization, advisor: User, make_customer: Callable[..., Customer]) -> None:
+    """25 customers named 张..., each with two tags, so a page is full and the prefetch has work."""
+    for n in range(25):
+        make_customer(name=f"张{'一二三四五六七八九十'[n % 10]}{n}", tags=["A类", f"标签{n % 3}"])
+
+
+def _api_page(organization: Organization, q: str) -> tuple[int, list[tuple[str, str, str | None, list[str]]]]:
+    """Evaluate a search the way GET /api/v1/customers does: count, one page, tags."""
+    customers = customer_list(organization=organization, q=q)
+    count = customers.count()
+    tags = Prefetch("tag_links", queryset=CustomerTag.objects.select_related("tag").order_by("tag__name"))
+    page = customers.prefetch_related(tags)[0:20]
+    rows = [(c.name, c.owner.username, c.source.code if c.source_id else None, tag_names(c)) for c in page]
+    return count, rows
+
+
+def test_a_name_search_page_takes_three_queries(
+    crowd: None, org: Organization, django_assert_max_num_queries: Callable[..., object]
+) -> None:
+    # 1 count, 2 the page with owner and source joined, 3 the tags of the page
+    with django_assert_max_num_queries(3):
+        count, rows = _api_page(org, "张")
+    assert count == 25 and len(rows) == 20
+    assert all("A类" in tags for *_rest, tags in rows)
+
+
+def test_a_search_that_can_be_a_plate_takes_one_more_query(
+    crowd: None, org: Organization, django_assert_max_num_queries: Callable[..., object]
+) -> None:
+    # 1 customer ids of matching vehicles, 2 count, 3 the page with owner and source, 4 the tags
+    with django_assert_max_num_queries(4):
+        count, rows = _api_page(org, "zh")
+    assert count == 25 and len(rows) == 20
+
+
+def test_a_phone_search_page_takes_four_queries(
+    crowd: None, org: Organization, django_assert_max_num_queries: Callable[..., object]
+) -> None:
+    # 1 vehicle matches (the digits may be a plate part or VIN suffix), 2 count, 3 page, 4 tags
+    with django_assert_max_num_queries(4):
+        count, rows = _api_page(org, "13900000003")
+    assert count == 1 and rows[0][0] == "张四3"

@@ -1,0 +1,396 @@
+"""Writing generated customers to the database.
+
+``load_with_services`` goes through the real services, one customer at a
+time, so a small demo also has change history. ``BulkLoader`` writes the
+same rows directly, in chunks: PostgreSQL COPY, or ``executemany`` inserts
+on other databases. It computes the derived columns (pinyin keys, last four
+phone digits, file completeness) with the same library functions the
+services use, so both paths give identical files.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from huitou.audit.models import ChangeEntry
+from huitou.customers.models import (
+    ConsentRecord,
+    Customer,
+    CustomerTag,
+    Household,
+    MileageReading,
+    Source,
+    Tag,
+    Vehicle,
+    VehicleOwnership,
+)
+from huitou.customers.services import customer_create, household_link, mileage_record, vehicle_create
+from huitou.demo import vocab
+from huitou.demo.generator import CustomerSpec, VehicleSpec
+from huitou.lib import completeness as completeness_lib
+from huitou.lib.phones import last4
+from huitou.lib.pinyin import pinyin_keys
+from huitou.tenancy.models import Organization, User
+
+# Who reads the odometer when a car comes in.
+READINGS_BY = "advisor"
+CHUNK_SIZE = 20_000
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class LoadStats:
+    customers: int = 0
+    vehicles: int = 0
+    readings: int = 0
+    seconds: float = 0.0
+
+
+def _batches(items: Iterable[CustomerSpec], size: int) -> Iterator[list[CustomerSpec]]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+# --- through the services ------------------------------------------------------------------
+
+
+def load_with_services(
+    *,
+    organization: Organization,
+    staff: Mapping[str, User],
+    specs: Iterable[CustomerSpec],
+    progress: Progress | None = None,
+) -> LoadStats:
+    """Register each customer, vehicle and reading through the services, then
+    move the recorded times back to when they happened in the story."""
+    stats = LoadStats()
+    started = time.monotonic()
+    first_members: dict[int, Customer] = {}
+    for spec in specs:
+        with transaction.atomic():
+            customer = _create_with_services(organization, staff, spec, first_members, stats)
+        if spec.household is not None and spec.household == spec.index:
+            first_members[spec.index] = customer
+        stats.customers += 1
+        if progress and stats.customers % 100 == 0:
+            progress(stats.customers)
+    stats.seconds = time.monotonic() - started
+    return stats
+
+
+def _create_with_services(
+    organization: Organization,
+    staff: Mapping[str, User],
+    spec: CustomerSpec,
+    first_members: dict[int, Customer],
+    stats: LoadStats,
+) -> Customer:
+    by = staff[spec.owner]
+    customer = customer_create(
+        organization=organization,
+        by=by,
+        data={**spec.service_data(), "owner": by.pk},
+        consents=dict.fromkeys(spec.consents, True),
+        consent_method=spec.consent_method,
+        consent_purpose=vocab.CONSENT_PURPOSE if spec.consents else "",
+    )
+    org_id = organization.pk
+    entries = ChangeEntry.objects.for_org(org_id)
+    entries.filter(subject_type="customer", subject_id=customer.pk).update(at=spec.created_at)
+    ConsentRecord.objects.for_org(org_id).filter(customer=customer).update(at=spec.created_at)
+    for vspec in spec.vehicles:
+        vehicle = vehicle_create(
+            customer=customer, by=by, data=vspec.service_data(), vin_confirmed=vspec.vin_check_failed
+        )
+        for reading in vspec.readings:
+            mileage_record(vehicle=vehicle, km=reading.km, by=staff[READINGS_BY], read_at=reading.read_at)
+        Vehicle.objects.filter(pk=vehicle.pk).update(created_at=vspec.created_at, updated_at=vspec.created_at)
+        VehicleOwnership.objects.for_org(org_id).filter(vehicle=vehicle).update(since=vspec.created_at)
+        vehicle_entries = entries.filter(subject_type="vehicle", subject_id=vehicle.pk)
+        vehicle_entries.filter(action=ChangeEntry.Action.CREATED).update(at=vspec.created_at)
+        mileage_entries = vehicle_entries.filter(action=ChangeEntry.Action.MILEAGE).order_by("pk")
+        for entry_id, reading in zip(mileage_entries.values_list("pk", flat=True), vspec.readings, strict=True):
+            ChangeEntry.objects.filter(pk=entry_id).update(at=reading.read_at)
+        stats.vehicles += 1
+        stats.readings += len(vspec.readings)
+    if spec.household is not None and spec.household in first_members:
+        household = household_link(customer=customer, other=first_members.pop(spec.household), by=by)
+        Household.objects.filter(pk=household.pk).update(created_at=spec.created_at)
+        entries.filter(action=ChangeEntry.Action.LINKED, subject_id__in=household.members.values("pk")).update(
+            at=spec.created_at
+        )
+    Customer.objects.filter(pk=customer.pk).update(created_at=spec.created_at, updated_at=spec.updated_at)
+    return customer
+
+
+# --- in bulk -------------------------------------------------------------------------------
+
+
+class TableWriter:
+    """Writes full rows of one model: COPY on PostgreSQL, ``executemany`` elsewhere.
+
+    Rows are dicts by column attname; a missing column gets the field's default.
+    Ids are taken from the table's sequence first, so rows can refer to each other.
+    """
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self.model = model
+        self.fields = list(model._meta.concrete_fields)
+        self.columns = [f.attname for f in self.fields]
+        self.table = model._meta.db_table
+        self.postgres = connection.vendor == "postgresql"
+        quoted = ", ".join(connection.ops.quote_name(f.column) for f in self.fields)
+        self.copy_sql = f"COPY {connection.ops.quote_name(self.table)} ({quoted}) FROM STDIN"
+        placeholders = ", ".join(["%s"] * len(self.fields))
+        # Table and column names come from the model, quoted; values are bound.
+        self.insert_sql = f"INSERT INTO {connection.ops.quote_name(self.table)} ({quoted}) VALUES ({placeholders})"  # noqa: S608
+
+    def defaults(self) -> dict[str, Any]:
+        now = timezone.now()
+        values: dict[str, Any] = {}
+        for f in self.fields:
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                values[f.attname] = now
+            elif not f.primary_key:
+                values[f.attname] = f.get_default()
+        return values
+
+    def allocate_ids(self, count: int) -> list[int]:
+        if count == 0:
+            return []
+        with connection.cursor() as cursor:
+            if self.postgres:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    [self.table, count],
+                )
+                return [row[0] for row in cursor.fetchall()]
+            # SQLite: the load runs in one write transaction, so no one else takes ids meanwhile.
+            table = connection.ops.quote_name(self.table)
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
+            start = cursor.fetchone()[0]
+            if connection.vendor == "sqlite":
+                cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [self.table])
+                row = cursor.fetchone()
+                start = max(start, row[0] if row else 0)
+        return list(range(start + 1, start + 1 + count))
+
+    def write(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        defaults = self.defaults()
+        columns = self.columns
+        tuples = [[row.get(c, defaults.get(c)) for c in columns] for row in rows]
+        with connection.cursor() as cursor:
+            if self.postgres:
+                with cursor.cursor.copy(self.copy_sql) as copy:
+                    for values in tuples:
+                        copy.write_row(values)
+            else:
+                prepared = [
+                    [f.get_db_prep_save(v, connection) for f, v in zip(self.fields, values, strict=True)]
+                    for values in tuples
+                ]
+                cursor.executemany(self.insert_sql, prepared)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _pinyin(name: str) -> tuple[str, str]:
+    return pinyin_keys(name)
+
+
+class BulkLoader:
+    """Writes generated customers in chunks, all in the caller's transaction."""
+
+    def __init__(self, *, organization: Organization, staff: Mapping[str, User], chunk_size: int = CHUNK_SIZE) -> None:
+        self.org_id = organization.pk
+        self.staff_ids = {key: user.pk for key, user in staff.items()}
+        self.chunk_size = chunk_size
+        self.sources = dict(Source.objects.for_org(self.org_id).values_list("code", "pk"))
+        self.tags = self._ensure_tags()
+        self.households: dict[int, int] = {}
+        self.writers = {
+            m: TableWriter(m)
+            for m in (Household, Customer, CustomerTag, ConsentRecord, Vehicle, VehicleOwnership, MileageReading)
+        }
+        # One unsaved customer reused to compute the completeness score with the model's own rules.
+        self._probe = Customer(organization_id=self.org_id)
+
+    def _ensure_tags(self) -> dict[str, int]:
+        names = [v for k, v in vars(vocab).items() if k.startswith("TAG_")]
+        Tag.objects.bulk_create([Tag(organization_id=self.org_id, name=n) for n in names], ignore_conflicts=True)
+        return dict(Tag.objects.for_org(self.org_id).filter(name__in=names).values_list("name", "pk"))
+
+    def load(self, specs: Iterable[CustomerSpec], progress: Progress | None = None) -> LoadStats:
+        stats = LoadStats()
+        started = time.monotonic()
+        for chunk in _batches(specs, self.chunk_size):
+            self._write_chunk(chunk, stats)
+            if progress:
+                progress(stats.customers)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                for model in self.writers:
+                    cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+        stats.seconds = time.monotonic() - started
+        return stats
+
+    def _write_chunk(self, chunk: list[CustomerSpec], stats: LoadStats) -> None:
+        w = self.writers
+        org_id = self.org_id
+        customer_ids = w[Customer].allocate_ids(len(chunk))
+        vehicle_specs = [(cid, v) for cid, spec in zip(customer_ids, chunk, strict=True) for v in spec.vehicles]
+        vehicle_ids = w[Vehicle].allocate_ids(len(vehicle_specs))
+        reading_ids = iter(w[MileageReading].allocate_ids(sum(len(v.readings) for _, v in vehicle_specs)))
+        ownership_ids = iter(w[VehicleOwnership].allocate_ids(len(vehicle_specs)))
+        tag_ids = iter(w[CustomerTag].allocate_ids(sum(len(s.tags) for s in chunk)))
+        consent_ids = iter(w[ConsentRecord].allocate_ids(sum(len(s.consents) for s in chunk)))
+
+        households = []
+        new_keys = [s.household for s in chunk if s.household is not None and s.household not in self.households]
+        for key, hid in zip(new_keys, w[Household].allocate_ids(len(new_keys)), strict=True):
+            self.households[key] = hid
+        customers, links, consents = [], [], []
+        for cid, spec in zip(customer_ids, chunk, strict=True):
+            household_id = None
+            if spec.household is not None:
+                household_id = self.households[spec.household]
+                if spec.household != spec.index:  # the second member links the household
+                    del self.households[spec.household]
+                    households.append({"id": household_id, "organization_id": org_id, "created_at": spec.created_at})
+            customers.append(self._customer_row(cid, spec, household_id))
+            links += [
+                {"id": next(tag_ids), "organization_id": org_id, "customer_id": cid, "tag_id": self.tags[t]}
+                for t in spec.tags
+            ]
+            consents += [
+                {
+                    "id": next(consent_ids),
+                    "organization_id": org_id,
+                    "customer_id": cid,
+                    "channel": channel,
+                    "granted": True,
+                    "method": spec.consent_method,
+                    "purpose": vocab.CONSENT_PURPOSE,
+                    "at": spec.created_at,
+                    "recorded_by_id": self.staff_ids[spec.owner],
+                }
+                for channel in spec.consents
+            ]
+
+        vehicles, ownerships, readings = [], [], []
+        recorder = self.staff_ids[READINGS_BY]
+        for vid, (cid, v) in zip(vehicle_ids, vehicle_specs, strict=True):
+            vehicles.append(self._vehicle_row(vid, cid, v))
+            ownerships.append(
+                {"id": next(ownership_ids), "organization_id": org_id, "vehicle_id": vid, "customer_id": cid}
+                | {"since": v.created_at, "until": None}
+            )
+            readings += [
+                {
+                    "id": next(reading_ids),
+                    "organization_id": org_id,
+                    "vehicle_id": vid,
+                    "km": r.km,
+                    "read_at": r.read_at,
+                    "odometer_replaced": False,
+                    "source": MileageReading.Source.MANUAL.value,
+                    "recorded_by_id": recorder,
+                }
+                for r in v.readings
+            ]
+
+        w[Household].write(households)
+        w[Customer].write(customers)
+        w[CustomerTag].write(links)
+        w[ConsentRecord].write(consents)
+        w[Vehicle].write(vehicles)
+        w[VehicleOwnership].write(ownerships)
+        w[MileageReading].write(readings)
+        stats.customers += len(chunk)
+        stats.vehicles += len(vehicles)
+        stats.readings += len(readings)
+
+    def _customer_row(self, cid: int, spec: CustomerSpec, household_id: int | None) -> dict[str, Any]:
+        owner_id = self.staff_ids[spec.owner]
+        name_pinyin, name_initials = _pinyin(spec.name)
+        row: dict[str, Any] = {
+            "id": cid,
+            "organization_id": self.org_id,
+            "name": spec.name,
+            "gender": spec.gender,
+            "phone": spec.phone,
+            "phone_last4": last4(spec.phone),
+            "wechat": spec.wechat,
+            "email": spec.email,
+            "address": spec.address,
+            "birth_year": spec.birth_year,
+            "birth_month": spec.birth_month,
+            "birth_day": spec.birth_day,
+            "birthday_calendar": spec.birthday_calendar,
+            "age_bracket": spec.age_bracket,
+            "source_id": self.sources[spec.source],
+            "stage": spec.stage,
+            "owner_id": owner_id,
+            "household_id": household_id,
+            "consent_sms": "sms" in spec.consents,
+            "consent_wechat": "wechat" in spec.consents,
+            "consent_phone": "phone" in spec.consents,
+            "consent_email": "email" in spec.consents,
+            "preferred_channel": spec.preferred_channel,
+            "preferred_time": spec.preferred_time,
+            "occupation": spec.occupation,
+            "family": spec.family,
+            "personality": spec.personality,
+            "habits": spec.habits,
+            "hobbies": spec.hobbies,
+            "lifestyle": spec.lifestyle,
+            "values": spec.values,
+            "notes": spec.notes,
+            "name_pinyin": name_pinyin,
+            "name_initials": name_initials,
+            "created_at": spec.created_at,
+            "updated_at": spec.updated_at,
+            "created_by_id": owner_id,
+            "deleted_at": None,
+            "deleted_by_id": None,
+        }
+        probe = self._probe
+        for attname, value in row.items():
+            setattr(probe, attname, value)
+        row["completeness"] = completeness_lib.completeness(probe.completeness_facts(bool(spec.vehicles)))
+        return row
+
+    def _vehicle_row(self, vid: int, cid: int, v: VehicleSpec) -> dict[str, Any]:
+        latest = v.mileage
+        return {
+            "id": vid,
+            "organization_id": self.org_id,
+            "customer_id": cid,
+            "plate": v.plate,
+            "vin": v.vin,
+            "vin_check_failed": v.vin_check_failed,
+            "brand": v.brand,
+            "model": v.model,
+            "year": v.year,
+            "colour": v.colour,
+            "purchase_date": v.purchase_date,
+            "insurance_expiry": v.insurance_expiry,
+            "inspection_due": v.inspection_due,
+            "mileage_km": latest.km if latest else None,
+            "mileage_at": latest.read_at if latest else None,
+            "created_at": v.created_at,
+            "updated_at": v.created_at,
+            "deleted_at": None,
+            "deleted_by_id": None,
+        }

@@ -20,10 +20,12 @@ from huitou.audit.models import ChangeEntry
 from huitou.audit.services import change_record, diff, snapshot
 from huitou.customers import errors
 from huitou.customers.models import (
+    BirthdayCalendar,
     Channel,
     ConsentRecord,
     Customer,
     CustomerTag,
+    Gender,
     Household,
     MileageReading,
     Source,
@@ -70,6 +72,8 @@ CUSTOMER_FIELDS = (
     "owner",
     "tags",
 )
+# Values a new file has unless someone enters something: not news for the history.
+_FIELD_DEFAULTS = {"gender": Gender.UNKNOWN, "birthday_calendar": BirthdayCalendar.SOLAR}
 # What the history shows for a customer.
 CUSTOMER_HISTORY_FIELDS = (
     *CUSTOMER_TEXT_FIELDS,
@@ -232,6 +236,22 @@ def _clean_customer(organization: Organization, data: Mapping[str, Any], custome
     return tags
 
 
+def customer_check(
+    *, organization: Organization, data: Mapping[str, Any], customer: Customer | None = None
+) -> ValidationError | None:
+    """Every rule ``customer_create``/``customer_update`` would apply, without saving.
+
+    Forms use it to show all problems at once, also while some fields
+    still fail their type checks.
+    """
+    probe = Customer.objects.get(pk=customer.pk) if customer is not None else Customer(organization=organization)
+    try:
+        _clean_customer(organization, data, probe)
+    except ValidationError as exc:
+        return exc
+    return None
+
+
 def _set_keys(customer: Customer) -> None:
     customer.name_pinyin, customer.name_initials = pinyin_keys(customer.name)
 
@@ -314,7 +334,11 @@ def customer_create(
             action=ChangeEntry.Action.CREATED,
             actor=by,
             customer_id=customer.pk,
-            changes={f: [None, v] for f, v in snapshot(customer, CUSTOMER_HISTORY_FIELDS).items() if v},
+            changes={
+                f: [None, v]
+                for f, v in snapshot(customer, CUSTOMER_HISTORY_FIELDS).items()
+                if v and v != _FIELD_DEFAULTS.get(f)
+            },
         )
         for channel in granted:
             consent_set(
@@ -558,6 +582,18 @@ def _clean_vehicle(organization_id: int, data: Mapping[str, Any], vehicle: Vehic
     if vehicle.vin and "vin" not in errs and active.filter(vin=vehicle.vin).exists():
         errs.add("vin", errors.VIN_TAKEN)
     errs.raise_if_any()
+
+
+def vehicle_check(
+    *, organization_id: int, data: Mapping[str, Any], vehicle: Vehicle | None = None, vin_confirmed: bool = False
+) -> ValidationError | None:
+    """Every rule ``vehicle_create``/``vehicle_update`` would apply, without saving."""
+    probe = Vehicle.objects.get(pk=vehicle.pk) if vehicle is not None else Vehicle(organization_id=organization_id)
+    try:
+        _clean_vehicle(organization_id, data, probe, vin_confirmed)
+    except ValidationError as exc:
+        return exc
+    return None
 
 
 def vehicle_create(

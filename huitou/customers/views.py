@@ -27,9 +27,9 @@ from huitou.customers.forms import (
 from huitou.customers.models import ConsentRecord, Customer, CustomerTag, Stage, Vehicle
 from huitou.customers.presentation import history_for_viewer, visible_phone
 from huitou.tenancy.decorators import staff_required
+from huitou.tenancy.middleware import user_shops
 from huitou.tenancy.roles import Perm
 from huitou.tenancy.scoping import get_scoped_or_404
-from huitou.tenancy.middleware import user_shops
 from huitou.tenancy.selectors import staff_for_org
 from huitou.web.forms import apply_errors
 
@@ -90,6 +90,8 @@ def customer_new(request: HttpRequest) -> HttpResponse:
     org = request.organization  # type: ignore[attr-defined]
     initial = {"owner": request.user.pk, "stage": Stage.PROSPECT, "source": "walk_in"}
     form = CustomerCreateForm(request.POST or None, organization_id=org.pk, initial=initial)
+    if request.method == "POST" and not form.is_valid():
+        apply_errors(form, services.customer_check(organization=org, data=form.service_data()))
     if request.method == "POST" and form.is_valid():
         try:
             customer = services.customer_create(
@@ -149,6 +151,8 @@ def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
         tags=", ".join(customer.tag_links.values_list("tag__name", flat=True)),
     )
     form = CustomerForm(request.POST or None, organization_id=org.pk, initial=initial)
+    if request.method == "POST" and not form.is_valid():
+        apply_errors(form, services.customer_check(organization=org, data=form.service_data(), customer=customer))
     if request.method == "POST" and form.is_valid():
         try:
             services.customer_update(customer=customer, by=request.user, data=form.service_data())  # type: ignore[arg-type]
@@ -266,6 +270,15 @@ def household_unlink(request: HttpRequest, customer_id: int) -> HttpResponse:
 def vehicle_new(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = _customer(request, customer_id)
     form = VehicleCreateForm(request.POST or None)
+    if request.method == "POST" and not form.is_valid():
+        apply_errors(
+            form,
+            services.vehicle_check(
+                organization_id=customer.organization_id,
+                data=form.service_data(),
+                vin_confirmed=form.cleaned_data.get("vin_confirmed", False),
+            ),
+        )
     if request.method == "POST" and form.is_valid():
         try:
             services.vehicle_create(
@@ -289,6 +302,16 @@ def vehicle_edit(request: HttpRequest, vehicle_id: int) -> HttpResponse:
     initial = {f: getattr(vehicle, f) for f in VehicleForm.base_fields if hasattr(vehicle, f)}
     initial["vin_confirmed"] = vehicle.vin_check_failed
     form = VehicleForm(request.POST or None, initial=initial)
+    if request.method == "POST" and not form.is_valid():
+        apply_errors(
+            form,
+            services.vehicle_check(
+                organization_id=vehicle.organization_id,
+                data=form.service_data(),
+                vehicle=vehicle,
+                vin_confirmed=form.cleaned_data.get("vin_confirmed", False),
+            ),
+        )
     if request.method == "POST" and form.is_valid():
         try:
             services.vehicle_update(

@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connections
 from django.test import Client
 
 from huitou.api.models import ApiToken, hash_token
@@ -110,8 +111,14 @@ def test_revoke_refuses_an_ambiguous_hint(advisor: User) -> None:
     assert ApiToken.objects.filter(revoked_at__isnull=True).count() == 2
 
 
-def test_the_huitou_console_script_knows_the_command(advisor: User, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_huitou_console_script_knows_the_command(
+    advisor: User, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from huitou.cli import main
+
+    # A command run from the command line closes the connections when done, which would end
+    # the test's transaction on PostgreSQL.
+    monkeypatch.setattr(connections, "close_all", lambda: None)
 
     main(["token", "create", "advisor"])
 

@@ -188,3 +188,24 @@ def test_a_vehicle_changes_owner_through_the_picker(client_for, advisor, make_cu
     assert response.status_code == 302
     vehicle.refresh_from_db()
     assert vehicle.customer_id == buyer.pk
+
+
+def test_the_form_shows_every_problem_at_once(client_for, advisor):
+    """A missing name (a form check) and a bad phone (a service rule) show together."""
+    response = client_for(advisor).post(
+        reverse("customers:new"),
+        {"name": "", "phone": "12345", "birthday_calendar": "solar", "stage": "prospect", "owner": advisor.pk},
+    )
+    errors_shown = response.context["form"].errors
+    assert "name" in errors_shown
+    assert errors_shown["phone"] == [str(errors.PHONE_INVALID)]
+
+
+def test_the_vehicle_form_shows_a_bad_plate_together_with_a_bad_year(client_for, advisor, make_customer):
+    customer = make_customer()
+    response = client_for(advisor).post(
+        reverse("customers:vehicle_new", args=[customer.pk]), {"plate": "ABC", "year": "twenty"}
+    )
+    errors_shown = response.context["form"].errors
+    assert "year" in errors_shown
+    assert errors_shown["plate"] == [str(errors.PLATE_INVALID)]

@@ -126,7 +126,7 @@ def all_routes() -> list[Route]:
 
 @dataclass
 class World:
-    """Organization A's objects (one of every kind) and organization B's store manager."""
+    """Organization A's objects (one of every kind), and organization B with its own."""
 
     org_a: Organization
     ids: dict[str, int]
@@ -134,18 +134,28 @@ class World:
     org_b: Organization
     b_owner: User
     b_token: str
-    b_ids: set[int]
+    b_own: dict[str, int]
+
+    @property
+    def b_ids(self) -> set[int]:
+        """Every id of a row of B, whatever its table."""
+        ids = {
+            pk for model in _tenant_models() for pk in model.objects.for_org(self.org_b).values_list("pk", flat=True)
+        }
+        ids |= set(User.objects.for_org(self.org_b).values_list("pk", flat=True))
+        ids |= set(ApiToken.objects.filter(user__organization=self.org_b).values_list("pk", flat=True))
+        return ids
 
     def fillings(self, route: Route) -> Iterator[dict[str, int]]:
         """Every combination of A's ids for the route's parameters."""
         choices = []
         for param in route.params:
             if param in PARAM_OBJECTS:
-                keys = PARAM_OBJECTS[param]
-                choices.append([self.ids[k] for k in keys])
+                choices.append([self.ids[k] for k in PARAM_OBJECTS[param]])
             elif param in GENERIC_PARAMS:
                 # An id of A that is also some id of B could be B's own object: leave it out.
-                choices.append(sorted({v for v in self.ids.values() if v not in self.b_ids}))
+                b_ids = self.b_ids
+                choices.append(sorted({v for v in self.ids.values() if v not in b_ids}))
             else:
                 pytest.fail(
                     f"The isolation walker does not know what the parameter {param!r} of /{route.template} "
@@ -154,10 +164,103 @@ class World:
         for combo in product(*choices):
             yield dict(zip(route.params, combo, strict=True))
 
+    def own_filling(self, route: Route) -> dict[str, int] | None:
+        """B's own ids for the route's parameters (None when a parameter does not say what it is)."""
+        if any(p not in PARAM_OBJECTS for p in route.params):
+            return None
+        return {p: self.b_own[PARAM_OBJECTS[p][0]] for p in route.params}
+
     def leaks(self, body: bytes, echoed: str = "") -> list[str]:
         """A's markers found in a response, except those the request itself sent (a search box echoes them)."""
         text = body.decode("utf-8", errors="replace")
         return [m for m in self.markers if m not in echoed and (m in text or json.dumps(m)[1:-1] in text)]
+
+
+@dataclass(frozen=True)
+class Seed:
+    """The distinctive facts of one organization's objects."""
+
+    names: tuple[str, str, str]  # the customer, a relative, a deleted customer
+    phones: tuple[str, str, str]
+    plates: tuple[str, str]  # the vehicle, a deleted vehicle
+    vin: str
+    wechat: str
+    email: str
+    tag: str
+    occupation: str
+
+
+A_SEED = Seed(
+    names=("欧阳娜娜", "欧阳大伟", "上官婉儿"),
+    phones=("13812345678", "13987654321", "13711112222"),
+    plates=("粤B86420", "粤B97531"),
+    vin="LSVAM4187C2184847",
+    wechat="ouyang_nana_a",
+    email="nana@shunda.example",
+    tag="甲店贵宾",
+    occupation="甲店的老师",
+)
+B_SEED = Seed(
+    names=("隔壁客户", "隔壁家属", "隔壁旧客"),
+    phones=("13600001111", "13600002222", "13600003333"),
+    plates=("京A12345", "京A54321"),
+    vin="1M8GDM9AXKP042788",
+    wechat="gebi_b",
+    email="b@gebi.example",
+    tag="乙店常客",
+    occupation="乙店的司机",
+)
+
+
+def _populate(
+    organization: Organization,
+    seed: Seed,
+    staff: dict[str, User],
+    make_customer: Callable[..., Customer],
+    make_vehicle: Callable[..., Vehicle],
+) -> dict[str, int]:
+    """One object of every kind for ``organization``; their ids by kind (the keys PARAM_OBJECTS uses)."""
+    advisor, owner, tech = staff["advisor"], staff["owner"], staff["tech"]
+    customer = make_customer(
+        organization=organization,
+        by=advisor,
+        name=seed.names[0],
+        phone=seed.phones[0],
+        wechat=seed.wechat,
+        email=seed.email,
+        tags=[seed.tag],
+        source="walk_in",
+        occupation=seed.occupation,
+    )
+    relative = make_customer(organization=organization, by=advisor, name=seed.names[1], phone=seed.phones[1])
+    household = household_link(customer=customer, other=relative, by=advisor)
+    consent = consent_set(
+        customer=customer, channel="sms", granted=True, method="paper_form", purpose="保养提醒", by=advisor
+    )
+    vehicle = make_vehicle(customer, by=advisor, plate=seed.plates[0], vin=seed.vin, mileage_km=42000)
+    reading = mileage_record(vehicle=vehicle, km=43000, by=tech)
+    gone_vehicle = make_vehicle(customer, by=advisor, plate=seed.plates[1])
+    vehicle_delete(vehicle=gone_vehicle, by=advisor)
+    deleted = make_customer(organization=organization, by=advisor, name=seed.names[2], phone=seed.phones[2])
+    customer_delete(customer=deleted, by=owner)
+    token, _ = token_create(user=advisor)
+    return {
+        "customer": customer.pk,
+        "relative": relative.pk,
+        "deleted_customer": deleted.pk,
+        "vehicle": vehicle.pk,
+        "deleted_vehicle": gone_vehicle.pk,
+        "reading": reading.pk,
+        **{role: user.pk for role, user in staff.items()},
+        "shop": Shop.objects.for_org(organization).order_by("pk").first().pk,  # type: ignore[union-attr]
+        "tag": Tag.objects.for_org(organization).get(name=seed.tag).pk,
+        "source": Source.objects.for_org(organization).get(code="walk_in").pk,
+        "household": household.pk,
+        "consent": consent.pk,
+        "ownership": VehicleOwnership.objects.get(vehicle=vehicle).pk,
+        "change": ChangeEntry.objects.for_org(organization).filter(customer_id=customer.pk).first().pk,  # type: ignore[union-attr]
+        "token": token.pk,
+    }
 
 
 @pytest.fixture
@@ -172,74 +275,24 @@ def world(
     make_customer: Callable[..., Customer],
     make_vehicle: Callable[..., Vehicle],
 ) -> World:
-    customer = make_customer(
-        name="欧阳娜娜",
-        phone="13812345678",
-        wechat="ouyang_nana_a",
-        email="nana@shunda.example",
-        tags=["甲店贵宾"],
-        source="walk_in",
-        occupation="甲店的老师",
-    )
-    relative = make_customer(name="欧阳大伟", phone="13987654321")
-    household = household_link(customer=customer, other=relative, by=advisor)
-    consent = consent_set(
-        customer=customer, channel="sms", granted=True, method="paper_form", purpose="保养提醒", by=advisor
-    )
-    vehicle = make_vehicle(customer, plate="粤B86420", vin="LSVAM4187C2184847", mileage_km=42000)
-    reading = mileage_record(vehicle=vehicle, km=43000, by=tech)
-    gone_vehicle = make_vehicle(customer, plate="粤B97531")
-    vehicle_delete(vehicle=gone_vehicle, by=advisor)
-    deleted = make_customer(name="上官婉儿", phone="13711112222")
-    customer_delete(customer=deleted, by=owner)
-    token, _ = token_create(user=advisor)
-
-    b_customer = make_customer(organization=other_org, by=outsider, name="隔壁客户", phone="13600001111")
-    make_vehicle(b_customer, by=outsider, plate="京A12345")
+    a_staff = {"owner": owner, "advisor": advisor, "service": service, "tech": tech}
+    ids = _populate(org, A_SEED, a_staff, make_customer, make_vehicle)
+    b_own = _populate(other_org, B_SEED, dict.fromkeys(a_staff, outsider), make_customer, make_vehicle)
     _, b_token = token_create(user=outsider)
-
-    ids = {
-        "customer": customer.pk,
-        "relative": relative.pk,
-        "deleted_customer": deleted.pk,
-        "vehicle": vehicle.pk,
-        "deleted_vehicle": gone_vehicle.pk,
-        "reading": reading.pk,
-        "owner": owner.pk,
-        "advisor": advisor.pk,
-        "service": service.pk,
-        "tech": tech.pk,
-        "shop": Shop.objects.for_org(org).first().pk,  # type: ignore[union-attr]
-        "tag": Tag.objects.for_org(org).get(name="甲店贵宾").pk,
-        "source": Source.objects.for_org(org).get(code="walk_in").pk,
-        "household": household.pk,
-        "consent": consent.pk,
-        "ownership": VehicleOwnership.objects.get(vehicle=vehicle).pk,
-        "change": ChangeEntry.objects.for_org(org).filter(customer_id=customer.pk).first().pk,  # type: ignore[union-attr]
-        "token": token.pk,
-    }
-    b_ids = {pk for model in _tenant_models() for pk in model.objects.for_org(other_org).values_list("pk", flat=True)}
-    b_ids |= set(User.objects.for_org(other_org).values_list("pk", flat=True))
-    b_ids |= set(ApiToken.objects.filter(user__organization=other_org).values_list("pk", flat=True))
     markers = [
-        "欧阳娜娜",
-        "欧阳大伟",
-        "上官婉儿",
-        "13812345678",
-        "+8613812345678",
-        "13987654321",
-        "13711112222",
-        "ouyang_nana_a",
-        "nana@shunda.example",
-        "甲店贵宾",
-        "甲店的老师",
-        "粤B86420",
-        "粤B97531",
-        "LSVAM4187C2184847",
+        *A_SEED.names,
+        *A_SEED.phones,
+        "+86" + A_SEED.phones[0],
+        *A_SEED.plates,
+        A_SEED.vin,
+        A_SEED.wechat,
+        A_SEED.email,
+        A_SEED.tag,
+        A_SEED.occupation,
         org.name,
-        *(u.display_name for u in (owner, advisor, service, tech)),
+        *(u.display_name for u in a_staff.values()),
     ]
-    return World(org, ids, markers, other_org, outsider, b_token, b_ids)
+    return World(org, ids, markers, other_org, outsider, b_token, b_own)
 
 
 def _tenant_models() -> list[type[models.Model]]:
@@ -344,6 +397,29 @@ def test_routes_without_ids_never_show_another_organizations_data(world: World) 
     assert _snapshot(world.org_a) == before, "a request of organization B changed organization A's data"
 
 
+def test_routes_of_bs_own_objects_never_show_as_data(world: World) -> None:
+    """B's own files, searched for A's customer (e.g. a household picker), still show nothing of A."""
+    searches = [{"q": q} for q in ("欧阳娜娜", "oyn", "13812345678", "5678", "粤B86420", "B864", "2184847")]
+    failures: list[str] = []
+    walked = 0
+    for route in all_routes():
+        values = world.own_filling(route) if route.params else None
+        if values is None:
+            continue
+        url = route.url(values)
+        client = _b_bearer(world) if route.is_api else _b_session(world)
+        for query in [{}, *searches]:
+            response = client.get(url, query)
+            walked += 1
+            if response.status_code >= 500:
+                failures.append(f"GET {url} {query} as B: {response.status_code}")
+            if leaked := world.leaks(response.content, echoed=str(query)):
+                failures.append(f"GET {url} {query} as B shows A's {leaked}")
+
+    assert not failures, "\n".join(failures)
+    assert walked > 50
+
+
 def test_the_walker_sees_the_api_and_the_pages(db: object) -> None:
     templates = {r.template for r in all_routes()}
     assert {"api/v1/customers/<customer_id>", "api/v1/vehicles/<vehicle_id>/mileage", "staff/<int:user_id>/"} <= (
@@ -361,8 +437,9 @@ def test_the_walker_refuses_a_parameter_it_was_not_taught(world: World) -> None:
 def test_ids_in_bodies_and_filters_are_scoped_too(world: World) -> None:
     """Ids of A sent in a payload or a query by B are as unknown as in the path."""
     api = _b_bearer(world)
-    b_customer = Customer.objects.for_org(world.org_b).get()
-    b_vehicle = Vehicle.objects.for_org(world.org_b).get()
+    b_customer = Customer.objects.get(pk=world.b_own["customer"])
+    b_vehicle = Vehicle.objects.get(pk=world.b_own["vehicle"])
+    b_household = b_customer.household_id
     before = _snapshot(world.org_a)
 
     def post(url: str, data: dict[str, Any], method: str = "POST") -> Any:
@@ -379,7 +456,8 @@ def test_ids_in_bodies_and_filters_are_scoped_too(world: World) -> None:
     assert set(created.json()["errors"]) == set(patched.json()["errors"]) == {"owner"}
     assert by_owner.json()["count"] == 0
     b_customer.refresh_from_db()
-    assert (b_customer.household_id, b_customer.owner_id) == (None, world.b_owner.pk)
+    assert (b_customer.household_id, b_customer.owner_id) == (b_household, world.b_owner.pk)
+    assert Vehicle.objects.get(pk=b_vehicle.pk).customer_id == b_customer.pk
     assert _snapshot(world.org_a) == before
 
 
@@ -394,8 +472,11 @@ def test_a_shop_of_another_organization_cannot_be_switched_to(world: World) -> N
 def test_organization_b_sees_its_own_customers(world: World) -> None:
     """The walker's refusals are not just a broken API: B gets its own data."""
     doc = _b_bearer(world).get("/api/v1/customers").json()
-    assert [c["name"] for c in doc["items"]] == ["隔壁客户"]
-    assert _b_session(world).get("/api/v1/customers").json()["count"] == 1
+    assert [c["name"] for c in doc["items"]] == ["隔壁家属", "隔壁客户"]
+    assert _b_session(world).get("/api/v1/customers").json()["count"] == 2
+    b_customer = world.b_own["customer"]
+    assert _b_bearer(world).get(f"/api/v1/customers/{b_customer}").json()["name"] == "隔壁客户"
+    assert _b_session(world).get(f"/customers/{b_customer}/").status_code == 200
 
 
 # --- schema: everything a tenant table is looked up or kept unique by starts with organization

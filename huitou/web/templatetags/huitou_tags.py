@@ -7,6 +7,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
 
 from huitou.customers.models import Customer, Vehicle
+from huitou.lib.phones import national_digits
 
 register = template.Library()
 
@@ -17,7 +18,7 @@ _EXTRA_LABELS = {
     "tags": lambda: _("Tags"),
     "vehicles": lambda: _("Vehicles"),
     "household": lambda: _("Family"),
-    "customer": lambda: _("Owner"),
+    "customer": lambda: _("Car owner"),
     "km": lambda: _("Mileage (km)"),
     "method": lambda: _("How"),
     "purpose": lambda: _("For what purpose"),
@@ -56,6 +57,8 @@ def _choice_label(field: str, value: Any) -> str | None:
 @register.filter
 def history_value(value: Any, field: str = "") -> str:
     """A value from the change history, with choice codes shown as their labels."""
+    if field == "phone" and isinstance(value, str) and value.startswith("+"):
+        return national_digits(value)
     if field and isinstance(value, str):
         label = _choice_label(field, value)
         if label:

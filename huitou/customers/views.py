@@ -89,7 +89,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 def customer_new(request: HttpRequest) -> HttpResponse:
     org = request.organization  # type: ignore[attr-defined]
     initial = {"owner": request.user.pk, "stage": Stage.PROSPECT, "source": "walk_in"}
-    form = CustomerCreateForm(request.POST or None, organization_id=org.pk, initial=initial)
+    form = CustomerCreateForm(
+        request.POST if request.method == "POST" else None, organization_id=org.pk, initial=initial
+    )
     if request.method == "POST" and not form.is_valid():
         apply_errors(form, services.customer_check(organization=org, data=form.service_data()))
     if request.method == "POST" and form.is_valid():
@@ -150,7 +152,7 @@ def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
         owner=customer.owner_id,
         tags=", ".join(customer.tag_links.values_list("tag__name", flat=True)),
     )
-    form = CustomerForm(request.POST or None, organization_id=org.pk, initial=initial)
+    form = CustomerForm(request.POST if request.method == "POST" else None, organization_id=org.pk, initial=initial)
     if request.method == "POST" and not form.is_valid():
         apply_errors(form, services.customer_check(organization=org, data=form.service_data(), customer=customer))
     if request.method == "POST" and form.is_valid():
@@ -269,7 +271,7 @@ def household_unlink(request: HttpRequest, customer_id: int) -> HttpResponse:
 @staff_required(Perm.EDIT_VEHICLES)
 def vehicle_new(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = _customer(request, customer_id)
-    form = VehicleCreateForm(request.POST or None)
+    form = VehicleCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and not form.is_valid():
         apply_errors(
             form,
@@ -301,7 +303,7 @@ def vehicle_edit(request: HttpRequest, vehicle_id: int) -> HttpResponse:
     vehicle = _vehicle(request, vehicle_id)
     initial = {f: getattr(vehicle, f) for f in VehicleForm.base_fields if hasattr(vehicle, f)}
     initial["vin_confirmed"] = vehicle.vin_check_failed
-    form = VehicleForm(request.POST or None, initial=initial)
+    form = VehicleForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and not form.is_valid():
         apply_errors(
             form,

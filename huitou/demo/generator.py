@@ -193,6 +193,17 @@ class CustomerSpec:
         }
 
 
+class DemoRandom(random.Random):
+    """``random.Random`` with ``randint`` and ``choice`` drawn from one ``random()`` each:
+    several times faster, and the same stream on every Python version."""
+
+    def randint(self, a: int, b: int) -> int:
+        return a + int(self.random() * (b - a + 1))
+
+    def choice(self, seq: Sequence[T]) -> T:
+        return seq[int(self.random() * len(seq))]
+
+
 class Weighted:
     """Draw from values with weights, in O(log n) per draw."""
 
@@ -269,7 +280,7 @@ class DemoGenerator:
     def __init__(self, *, seed: int, now: dt.datetime) -> None:
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
-        self.rnd = random.Random(seed)
+        self.rnd = DemoRandom(seed)
         self.now = now
         self.tz = now.tzinfo
         self.today = now.date()
@@ -586,8 +597,8 @@ class DemoGenerator:
             else:
                 serial = [str(rnd.randint(0, 9)) for _ in range(5)]
                 letters = 0 if rnd.random() < 0.1 else 1 if rnd.random() < 0.55 else 2
-                for position in rnd.sample(range(5), letters):
-                    serial[position] = rnd.choice(PLATE_LETTERS)
+                for _letter in range(letters):
+                    serial[rnd.randint(0, 4)] = rnd.choice(PLATE_LETTERS)
                 plate = prefix + "".join(serial)
             if plate not in self._plates:
                 self._plates.add(plate)

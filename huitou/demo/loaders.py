@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,12 @@ from huitou.lib.phones import last4
 from huitou.lib.pinyin import pinyin_keys
 from huitou.tenancy.models import Organization, User
 
+LOADED_MODELS = (Household, Customer, CustomerTag, ConsentRecord, Vehicle, VehicleOwnership, MileageReading)
+# Loads of at least this many customers into tables that hold no more than the
+# load rebuild indexes and foreign keys once at the end (PostgreSQL).
+REBUILD_MIN = 50_000
+_MOBILE = re.compile(r"\+861\d{10}")
+
 # Who reads the odometer when a car comes in.
 READINGS_BY = "advisor"
 CHUNK_SIZE = 20_000
@@ -53,6 +60,60 @@ class LoadStats:
     vehicles: int = 0
     readings: int = 0
     seconds: float = 0.0
+    rebuild_seconds: float = 0.0  # of ``seconds``: building indexes and checking foreign keys
+
+
+class DeferredIndexes:
+    """Drop the secondary indexes and foreign keys of some tables, and rebuild them.
+
+    PostgreSQL only, inside the caller's transaction: a failed load rolls the
+    drop back too. Building an index once over a million rows takes seconds;
+    updating it row by row takes many minutes, and so do per-row foreign key
+    checks, which re-adding the constraint replaces with one join. Indexes that
+    back a constraint (primary keys, unique constraints) stay. The tables are
+    locked against every other session until commit.
+    """
+
+    def __init__(self, tables: Sequence[str]) -> None:
+        self.tables = list(tables)
+        self.indexes: list[tuple[str, str]] = []
+        self.foreign_keys: list[tuple[str, str, str]] = []
+
+    def drop(self) -> None:
+        qn = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+                "WHERE i.indrelid = ANY(%s::regclass[]) "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) "
+                "ORDER BY 1",
+                [self.tables],
+            )
+            self.indexes = cursor.fetchall()
+            cursor.execute(
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) ORDER BY 1, 2",
+                [self.tables],
+            )
+            self.foreign_keys = cursor.fetchall()
+            # Run the foreign key checks queued so far: a table with pending checks cannot be altered.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            for name, _definition in self.indexes:
+                cursor.execute(f"DROP INDEX {name}")
+            for table, name, _definition in self.foreign_keys:
+                cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {qn(name)}")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+    def rebuild(self) -> None:
+        qn = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            for _name, definition in self.indexes:
+                cursor.execute(definition)
+            for table, name, definition in self.foreign_keys:
+                cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {qn(name)} {definition}")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def _batches(items: Iterable[CustomerSpec], size: int) -> Iterator[list[CustomerSpec]]:
@@ -140,20 +201,23 @@ class TableWriter:
     """Writes full rows of one model: COPY on PostgreSQL, ``executemany`` elsewhere.
 
     Rows are dicts by column attname; a missing column gets the field's default.
-    Ids are taken from the table's sequence first, so rows can refer to each other.
+    With ``with_ids`` the caller takes ids from the table's sequence first
+    (``allocate_ids``) so rows can refer to each other; otherwise the database
+    numbers the rows.
     """
 
-    def __init__(self, model: type[models.Model]) -> None:
+    def __init__(self, model: type[models.Model], *, with_ids: bool) -> None:
         self.model = model
-        self.fields = list(model._meta.concrete_fields)
+        self.fields = [f for f in model._meta.concrete_fields if with_ids or not f.primary_key]
         self.columns = [f.attname for f in self.fields]
         self.table = model._meta.db_table
         self.postgres = connection.vendor == "postgresql"
-        quoted = ", ".join(connection.ops.quote_name(f.column) for f in self.fields)
-        self.copy_sql = f"COPY {connection.ops.quote_name(self.table)} ({quoted}) FROM STDIN"
+        qn = connection.ops.quote_name
+        quoted = ", ".join(qn(f.column) for f in self.fields)
         placeholders = ", ".join(["%s"] * len(self.fields))
-        # Table and column names come from the model, quoted; values are bound.
-        self.insert_sql = f"INSERT INTO {connection.ops.quote_name(self.table)} ({quoted}) VALUES ({placeholders})"  # noqa: S608
+        # Table and column names come from the model, quoted; values are bound or streamed.
+        self.copy_sql = f"COPY {qn(self.table)} ({quoted}) FROM STDIN"
+        self.insert_sql = f"INSERT INTO {qn(self.table)} ({quoted}) VALUES ({placeholders})"  # noqa: S608
 
     def defaults(self) -> dict[str, Any]:
         now = timezone.now()
@@ -209,6 +273,11 @@ def _pinyin(name: str) -> tuple[str, str]:
     return pinyin_keys(name)
 
 
+def _last4(phone: str) -> str:
+    """``last4`` without parsing for mobiles: their national form is the 11 digits after +86."""
+    return phone[-4:] if _MOBILE.fullmatch(phone) else last4(phone)
+
+
 class BulkLoader:
     """Writes generated customers in chunks, all in the caller's transaction."""
 
@@ -219,10 +288,7 @@ class BulkLoader:
         self.sources = dict(Source.objects.for_org(self.org_id).values_list("code", "pk"))
         self.tags = self._ensure_tags()
         self.households: dict[int, int] = {}
-        self.writers = {
-            m: TableWriter(m)
-            for m in (Household, Customer, CustomerTag, ConsentRecord, Vehicle, VehicleOwnership, MileageReading)
-        }
+        self.writers = {m: TableWriter(m, with_ids=m in (Household, Customer, Vehicle)) for m in LOADED_MODELS}
         # One unsaved customer reused to compute the completeness score with the model's own rules.
         self._probe = Customer(organization_id=self.org_id)
 
@@ -231,19 +297,46 @@ class BulkLoader:
         Tag.objects.bulk_create([Tag(organization_id=self.org_id, name=n) for n in names], ignore_conflicts=True)
         return dict(Tag.objects.for_org(self.org_id).filter(name__in=names).values_list("name", "pk"))
 
-    def load(self, specs: Iterable[CustomerSpec], progress: Progress | None = None) -> LoadStats:
+    def load(
+        self,
+        specs: Iterable[CustomerSpec],
+        *,
+        total: int,
+        progress: Progress | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> LoadStats:
+        """Write ``total`` customers from ``specs``, then refresh the planner statistics."""
         stats = LoadStats()
         started = time.monotonic()
+        tables = [m._meta.db_table for m in LOADED_MODELS]
+        deferred = DeferredIndexes(tables) if self._worth_rebuilding(total) else None
+        if deferred:
+            if log:
+                log("Loading without indexes and foreign keys (rebuilt at the end); the customer tables are locked.")
+            deferred.drop()
         for chunk in _batches(specs, self.chunk_size):
             self._write_chunk(chunk, stats)
             if progress:
                 progress(stats.customers)
+        if deferred:
+            if log:
+                log(f"Rebuilding {len(deferred.indexes)} indexes and {len(deferred.foreign_keys)} foreign keys ...")
+            rebuilt = time.monotonic()
+            deferred.rebuild()
+            stats.rebuild_seconds = time.monotonic() - rebuilt
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                for model in self.writers:
-                    cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+                for table in tables:
+                    cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
         stats.seconds = time.monotonic() - started
         return stats
+
+    def _worth_rebuilding(self, total: int) -> bool:
+        """A big load into tables no bigger than it: one index build beats a million updates."""
+        if connection.vendor != "postgresql" or total < REBUILD_MIN:
+            return False
+        existing = Customer.objects.all()[: total + 1].count()
+        return existing <= total
 
     def _write_chunk(self, chunk: list[CustomerSpec], stats: LoadStats) -> None:
         w = self.writers
@@ -251,10 +344,6 @@ class BulkLoader:
         customer_ids = w[Customer].allocate_ids(len(chunk))
         vehicle_specs = [(cid, v) for cid, spec in zip(customer_ids, chunk, strict=True) for v in spec.vehicles]
         vehicle_ids = w[Vehicle].allocate_ids(len(vehicle_specs))
-        reading_ids = iter(w[MileageReading].allocate_ids(sum(len(v.readings) for _, v in vehicle_specs)))
-        ownership_ids = iter(w[VehicleOwnership].allocate_ids(len(vehicle_specs)))
-        tag_ids = iter(w[CustomerTag].allocate_ids(sum(len(s.tags) for s in chunk)))
-        consent_ids = iter(w[ConsentRecord].allocate_ids(sum(len(s.consents) for s in chunk)))
 
         households = []
         new_keys = [s.household for s in chunk if s.household is not None and s.household not in self.households]
@@ -269,13 +358,9 @@ class BulkLoader:
                     del self.households[spec.household]
                     households.append({"id": household_id, "organization_id": org_id, "created_at": spec.created_at})
             customers.append(self._customer_row(cid, spec, household_id))
-            links += [
-                {"id": next(tag_ids), "organization_id": org_id, "customer_id": cid, "tag_id": self.tags[t]}
-                for t in spec.tags
-            ]
+            links += [{"organization_id": org_id, "customer_id": cid, "tag_id": self.tags[t]} for t in spec.tags]
             consents += [
                 {
-                    "id": next(consent_ids),
                     "organization_id": org_id,
                     "customer_id": cid,
                     "channel": channel,
@@ -293,12 +378,10 @@ class BulkLoader:
         for vid, (cid, v) in zip(vehicle_ids, vehicle_specs, strict=True):
             vehicles.append(self._vehicle_row(vid, cid, v))
             ownerships.append(
-                {"id": next(ownership_ids), "organization_id": org_id, "vehicle_id": vid, "customer_id": cid}
-                | {"since": v.created_at, "until": None}
+                {"organization_id": org_id, "vehicle_id": vid, "customer_id": cid, "since": v.created_at, "until": None}
             )
             readings += [
                 {
-                    "id": next(reading_ids),
                     "organization_id": org_id,
                     "vehicle_id": vid,
                     "km": r.km,
@@ -330,7 +413,7 @@ class BulkLoader:
             "name": spec.name,
             "gender": spec.gender,
             "phone": spec.phone,
-            "phone_last4": last4(spec.phone),
+            "phone_last4": _last4(spec.phone),
             "wechat": spec.wechat,
             "email": spec.email,
             "address": spec.address,

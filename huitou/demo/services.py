@@ -71,6 +71,7 @@ def demo_build(
     method: str = "auto",
     now: dt.datetime | None = None,
     progress: Callable[[int], None] | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> DemoResult:
     """Create a demo organization with staff of every role and ``customers`` customers.
 
@@ -126,7 +127,8 @@ def demo_build(
         if method == "services":
             stats = load_with_services(organization=organization, staff=staff, specs=specs, progress=progress)
         else:
-            stats = BulkLoader(organization=organization, staff=staff).load(specs, progress=progress)
+            loader = BulkLoader(organization=organization, staff=staff)
+            stats = loader.load(specs, total=customers, progress=progress, log=log)
     return DemoResult(organization=organization, created=True, logins=logins, stats=stats, method=method)
 
 

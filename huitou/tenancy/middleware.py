@@ -25,6 +25,9 @@ class TenantMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.organization = None  # type: ignore[attr-defined]
         request.shop = None  # type: ignore[attr-defined]
+        if request.path_info == "/healthz":
+            # The health check must answer even when the database cannot load a user.
+            return self.get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.organization_id:
             request.organization = user.organization  # type: ignore[attr-defined]

@@ -25,7 +25,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 @staff_required(Perm.MANAGE_STAFF)
 def staff_new(request: HttpRequest) -> HttpResponse:
     org = request.organization  # type: ignore[attr-defined]
-    form = StaffForm(request.POST or None, organization_id=org.pk)
+    form = StaffForm(request.POST if request.method == "POST" else None, organization_id=org.pk)
     if request.method == "POST" and form.is_valid():
         try:
             staff_create(organization=org, **form.cleaned_data)
@@ -42,7 +42,9 @@ def staff_edit(request: HttpRequest, user_id: int) -> HttpResponse:
     org = request.organization  # type: ignore[attr-defined]
     member = get_scoped_or_404(User.objects.all(), org, pk=user_id)
     initial = {"display_name": member.display_name, "role": member.role, "shops": list(member.shops.all())}
-    form = StaffForm(request.POST or None, initial=initial, organization_id=org.pk, editing=True)
+    form = StaffForm(
+        request.POST if request.method == "POST" else None, initial=initial, organization_id=org.pk, editing=True
+    )
     if request.method == "POST" and form.is_valid():
         try:
             staff_update(user=member, **form.cleaned_data)

@@ -49,3 +49,12 @@ def test_it_needs_no_sign_in_and_sets_no_cookie(db: object) -> None:
     r = Client().get("/healthz")
     assert r.status_code == 200
     assert not r.cookies
+
+
+def test_it_answers_503_for_a_signed_in_browser_when_the_database_is_down(client_for: Any, owner: Any) -> None:
+    """A session cookie must not make the check load the user from the dead database."""
+    client = client_for(owner)
+    unreachable = OperationalError("connection refused")
+    with mock.patch.object(connection, "cursor", side_effect=unreachable):
+        r = client.get("/healthz")
+    assert r.status_code == 503

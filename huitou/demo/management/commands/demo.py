@@ -53,6 +53,7 @@ class Command(BaseCommand):
                 reset=options["reset"],
                 method=options["method"],
                 progress=progress if options["verbosity"] >= 1 else None,
+                log=self.stdout.write if options["verbosity"] >= 1 else None,
             )
         except DemoError as exc:
             raise CommandError(str(exc)) from exc
@@ -73,6 +74,8 @@ class Command(BaseCommand):
                     f"vehicles, {stats.readings:,} mileage readings in {seconds:.1f} s ({result.method})."
                 )
             )
+            if stats.rebuild_seconds:
+                self.stdout.write(f"  of which {stats.rebuild_seconds:.1f} s rebuilding indexes and foreign keys")
         self.stdout.write(f"\nLog in at {LOGIN_URL}")
         width = max(len(login.username) for login in result.logins)
         for login in result.logins:

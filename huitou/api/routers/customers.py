@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from huitou.api.permissions import require
@@ -96,7 +96,7 @@ def list_customers(request: HttpRequest, filters: Query[CustomerFilters]) -> dic
 
 
 @router.post("", response={201: CustomerOut}, summary="Register a customer")
-def create_customer(request: HttpRequest, payload: CustomerIn) -> tuple[int, dict[str, Any]]:
+def create_customer(request: HttpRequest, payload: CustomerIn) -> Status:
     organization = require(request, Perm.EDIT_CUSTOMERS)
     data = payload.model_dump(exclude_unset=True, exclude={"consents", "consent_method", "consent_purpose"})
     customer = services.customer_create(
@@ -107,7 +107,7 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> tuple[int, dic
         consent_method=payload.consent_method,
         consent_purpose=payload.consent_purpose,
     )
-    return 201, customer_out(_get_customer(request, customer.pk), request.user)  # type: ignore[arg-type]
+    return Status(201, customer_out(_get_customer(request, customer.pk), request.user))  # type: ignore[arg-type]
 
 
 @router.get("/{customer_id}", response=CustomerOut, summary="Read a customer file")
@@ -125,10 +125,10 @@ def patch_customer(request: HttpRequest, customer_id: int, payload: CustomerPatc
 
 
 @router.delete("/{customer_id}", response={204: None}, summary="Delete a customer (soft: nothing is lost)")
-def delete_customer(request: HttpRequest, customer_id: int) -> tuple[int, None]:
+def delete_customer(request: HttpRequest, customer_id: int) -> Status:
     require(request, Perm.DELETE_CUSTOMERS)
     services.customer_delete(customer=_get_customer_row(request, customer_id), by=request.user)  # type: ignore[arg-type]
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/{customer_id}/consents", response=CustomerOut, summary="Record consent given or withdrawn")
@@ -183,7 +183,7 @@ def list_vehicles(request: HttpRequest, customer_id: int) -> Any:
 
 
 @router.post("/{customer_id}/vehicles", response={201: VehicleOut}, summary="Register a vehicle")
-def create_vehicle(request: HttpRequest, customer_id: int, payload: VehicleIn) -> tuple[int, Any]:
+def create_vehicle(request: HttpRequest, customer_id: int, payload: VehicleIn) -> Status:
     require(request, Perm.EDIT_VEHICLES)
     customer = _get_customer_row(request, customer_id)
     data = payload.model_dump(exclude_unset=True, exclude={"vin_confirmed", "mileage"})
@@ -194,4 +194,4 @@ def create_vehicle(request: HttpRequest, customer_id: int, payload: VehicleIn) -
         vin_confirmed=payload.vin_confirmed,
         mileage_km=payload.mileage,
     )
-    return 201, vehicle
+    return Status(201, vehicle)

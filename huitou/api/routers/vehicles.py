@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from huitou.api.permissions import require
 from huitou.api.schemas import MileageIn, ReadingOut, TransferIn, VehicleDetailOut, VehicleOut, VehiclePatch
@@ -40,14 +40,14 @@ def patch_vehicle(request: HttpRequest, vehicle_id: int, payload: VehiclePatch) 
 
 
 @router.delete("/{vehicle_id}", response={204: None}, summary="Delete a vehicle (soft)")
-def delete_vehicle(request: HttpRequest, vehicle_id: int) -> tuple[int, None]:
+def delete_vehicle(request: HttpRequest, vehicle_id: int) -> Status:
     require(request, Perm.EDIT_VEHICLES)
     services.vehicle_delete(vehicle=_get_vehicle(request, vehicle_id), by=request.user)  # type: ignore[arg-type]
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/{vehicle_id}/mileage", response={201: ReadingOut}, summary="Record an odometer reading")
-def record_mileage(request: HttpRequest, vehicle_id: int, payload: MileageIn) -> tuple[int, Any]:
+def record_mileage(request: HttpRequest, vehicle_id: int, payload: MileageIn) -> Status:
     require(request, Perm.RECORD_MILEAGE)
     vehicle = _get_vehicle(request, vehicle_id)
     reading = services.mileage_record(
@@ -57,7 +57,7 @@ def record_mileage(request: HttpRequest, vehicle_id: int, payload: MileageIn) ->
         odometer_replaced=payload.odometer_replaced,
         by=request.user,  # type: ignore[arg-type]
     )
-    return 201, reading
+    return Status(201, reading)
 
 
 @router.post("/{vehicle_id}/transfer", response=VehicleOut, summary="Hand the vehicle to another customer")

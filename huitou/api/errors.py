@@ -36,7 +36,9 @@ def install(api: NinjaAPI) -> None:
         errors: dict[str, list[str]] = {}
         for err in exc.errors:
             errors.setdefault(_field_of(list(err.get("loc", []))), []).append(str(err.get("msg", "")))
-        return api.create_response(request, {"detail": _("Check the marked fields."), "errors": errors}, status=422)
+        return api.create_response(
+            request, {"detail": _("Some fields are invalid; see errors."), "errors": errors}, status=422
+        )
 
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:

@@ -35,7 +35,7 @@ class CustomerForm(forms.Form):
     )
     preferred_time = forms.CharField(label=_("Preferred time"), max_length=50, required=False)
     occupation = forms.CharField(label=_("Occupation and work"), max_length=100, required=False)
-    family = forms.CharField(label=_("Family"), max_length=200, required=False, widget=TEXT_AREA)
+    family = forms.CharField(label=_("Family situation"), max_length=200, required=False, widget=TEXT_AREA)
     personality = forms.CharField(label=_("Personality"), max_length=200, required=False, widget=TEXT_AREA)
     habits = forms.CharField(label=_("Consumption habits"), max_length=200, required=False, widget=TEXT_AREA)
     hobbies = forms.CharField(label=_("Hobbies"), max_length=200, required=False, widget=TEXT_AREA)
@@ -78,7 +78,7 @@ class CustomerForm(forms.Form):
     def groups(self) -> list[tuple[str, list[forms.BoundField]]]:
         return [
             (str(_("Contact and basic facts")), [self[f] for f in self.HARD]),
-            (str(_("Shop")), [self[f] for f in self.WORK if f in self.fields]),
+            (str(_("Follow-up")), [self[f] for f in self.WORK if f in self.fields]),
             (str(_("Profile")), [self[f] for f in self.SOFT]),
         ]
 

@@ -35,7 +35,7 @@ from huitou.customers.models import (
 )
 from huitou.customers.services import customer_create, household_link, mileage_record, vehicle_create
 from huitou.demo import vocab
-from huitou.demo.generator import CustomerSpec, VehicleSpec
+from huitou.demo.specs import CustomerSpec, VehicleSpec
 from huitou.lib import completeness as completeness_lib
 from huitou.lib.phones import last4
 from huitou.lib.pinyin import pinyin_keys

@@ -1,0 +1,303 @@
+"""Customer search at scale: the product's figure beside the limit's, same server, same run.
+
+    .venv/bin/python bench/search.py [--customers 1000000] [--database-url URL] [--rebuild]
+
+Builds (once) an organization of N customers with the demo generator's bulk
+path in a PostgreSQL database of its own (default ``huitou_bench``, created if
+missing), then times the product's search for each search key the way
+GET /api/v1/customers?q= does its server-side work: ``customer_list(q=...)``,
+``count()`` and the first page of 20 with the tags prefetched. Then it runs
+the limit (``../shared/perf/limit_search.py``: hand-written SQL on a bare
+table of as many customers) on the same server and prints both, with ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import secrets
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/huitou_bench"
+DEFAULT_LIMIT = REPO.parent / "shared" / "perf" / "limit_search.py"
+BENCH_ORG = "基准汽修"
+BENCH_PREFIX = "bench_"
+TARGET_MS = 20.0
+
+
+@dataclass(frozen=True)
+class Key:
+    label: str
+    limit_label: str  # the limit script's closest key
+    query: Callable[[dict[str, str]], str]
+
+
+KEYS = [
+    Key("full phone", "phone full", lambda r: r["phone"]),
+    Key("last 4 phone digits", "phone last4", lambda r: r["phone"][-4:]),
+    Key("pinyin initials", "pinyin initials", lambda r: r["initials"]),
+    Key("full pinyin", "full pinyin", lambda r: r["pinyin"]),
+    Key("4 characters of a plate", "plate part (4)", lambda r: r["plate"][-4:]),
+    Key("plate with province", "plate part (4)", lambda r: r["plate"]),
+    Key("plate without province", "plate part (4)", lambda r: r["plate"][1:]),
+    Key("name prefix (2 characters)", "name prefix", lambda r: r["name"][:2]),
+    Key("VIN suffix (last 6)", "plate part (4)", lambda r: r["vin"][-6:]),
+]
+
+
+def percentile(times: list[float], share: float) -> float:
+    ordered = sorted(times)
+    return ordered[min(int(len(ordered) * share), len(ordered) - 1)]
+
+
+def server_url(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+def ensure_database(url: str, rebuild: bool) -> None:
+    import psycopg
+    from psycopg import sql
+
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(server_url(url, "postgres"), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and rebuild:
+            print(f"dropping database {name}")
+            conn.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
+            exists = None
+        if not exists:
+            print(f"creating database {name}")
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def setup_django(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "huitou.settings"
+    # Production mode: no query log in memory, as on a real server.
+    os.environ["DEBUG"] = "0"
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
+    import django
+
+    django.setup()
+
+
+def build(customers: int, seed: int) -> Any:
+    """The bench organization with ``customers`` customers, built if missing or of another size."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from huitou.demo.models import DemoOrganization
+    from huitou.demo.services import demo_build
+
+    call_command("migrate", verbosity=0)
+    marker = DemoOrganization.objects.filter(user_prefix=BENCH_PREFIX).select_related("organization").first()
+    if marker and marker.customers == customers and marker.seed == seed:
+        print(f"reusing {marker.organization.name}: {customers:,} customers (seed {seed})")
+        return marker.organization
+    started = time.monotonic()
+
+    def progress(done: int) -> None:
+        print(f"  {done:>9,} / {customers:,} customers  {time.monotonic() - started:7.1f} s", flush=True)
+
+    result = demo_build(
+        customers=customers,
+        seed=seed,
+        org_name=BENCH_ORG,
+        user_prefix=BENCH_PREFIX,
+        reset=True,
+        method="bulk",
+        progress=progress,
+        log=print,
+    )
+    stats = result.stats
+    print(
+        f"demo generator: {stats.customers:,} customers, {stats.vehicles:,} vehicles, {stats.readings:,} "
+        f"readings in {stats.seconds:.0f} s (of which {stats.rebuild_seconds:.0f} s rebuilding indexes)"
+    )
+    started = time.monotonic()
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        for table in ("customers_customer", "customers_vehicle", "customers_customertag", "customers_mileagereading"):
+            cursor.execute(f"VACUUM (ANALYZE) {table}")
+    print(f"vacuum analyze: {time.monotonic() - started:.0f} s")
+    return result.organization
+
+
+def samples(organization: Any, count: int) -> list[dict[str, str]]:
+    """Customers spread over the table (every 997th id), each with a phone, a plate and a VIN."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT ON (c.id) c.name, c.name_pinyin, c.name_initials, c.phone, v.plate, v.vin "
+            "FROM customers_customer c JOIN customers_vehicle v "
+            "ON v.organization_id = c.organization_id AND v.customer_id = c.id "
+            "WHERE c.organization_id = %s AND c.id %% 997 = 0 AND c.phone <> '' AND v.vin <> '' "
+            "ORDER BY c.id, v.id LIMIT %s",
+            [organization.pk, count],
+        )
+        rows = cursor.fetchall()
+    return [
+        {"name": n, "pinyin": py, "initials": ini, "phone": phone.removeprefix("+86"), "plate": plate, "vin": vin}
+        for n, py, ini, phone, plate, vin in rows
+    ]
+
+
+def api_search(organization: Any, q: str) -> tuple[float, float, int]:
+    """(total ms, count ms, hits): the server-side work of GET /api/v1/customers?q=..."""
+    from django.db.models import Prefetch
+
+    from huitou.customers.models import CustomerTag
+    from huitou.customers.selectors import customer_list, tag_names
+
+    started = time.perf_counter()
+    customers = customer_list(organization=organization, q=q)
+    counted = time.perf_counter()
+    count = customers.count()
+    count_ms = (time.perf_counter() - counted) * 1000
+    tags = Prefetch("tag_links", queryset=CustomerTag.objects.select_related("tag").order_by("tag__name"))
+    page = list(customers.prefetch_related(tags)[:20])
+    for customer in page:
+        tag_names(customer)
+        customer.owner.username  # noqa: B018 - the page shows the owner (joined)
+    return (time.perf_counter() - started) * 1000, count_ms, count
+
+
+def time_product(organization: Any, rows: list[dict[str, str]]) -> dict[str, dict[str, float]]:
+    results = {}
+    for key in KEYS:
+        queries = [key.query(r) for r in rows]
+        for q in queries:  # warm the cache as a running server has it
+            api_search(organization, q)
+        totals, counts, hits = [], [], []
+        for q in queries:
+            total, count_ms, n = api_search(organization, q)
+            totals.append(total)
+            counts.append(count_ms)
+            hits.append(n)
+        results[key.label] = {
+            "p50": statistics.median(totals),
+            "p95": percentile(totals, 0.95),
+            "count_p95": percentile(counts, 0.95),
+            "hits": statistics.median(hits),
+            "max_hits": max(hits),
+        }
+        r = results[key.label]
+        print(
+            f"  {key.label:28s} p50 {r['p50']:7.2f} ms  p95 {r['p95']:7.2f} ms  "
+            f"(count p95 {r['count_p95']:6.2f} ms, median hits {r['hits']:.0f}, max {r['max_hits']:.0f})",
+            flush=True,
+        )
+    return results
+
+
+def run_limit(script: Path, url: str, customers: int) -> dict[str, tuple[float, float]]:
+    """Run the limit script on the same server; rebuild its tables if they hold another size."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        if conn.execute("SELECT to_regclass('lim_customer')").fetchone()[0]:
+            have = conn.execute("SELECT count(*) FROM lim_customer").fetchone()[0]
+            if have != customers:
+                conn.execute("DROP TABLE lim_customer, lim_vehicle")
+    completed = subprocess.run(  # noqa: S603 - our interpreter, a script path and a URL
+        [sys.executable, str(script), url, str(customers)], capture_output=True, text=True, check=True
+    )
+    print(completed.stdout, end="")
+    found = {}
+    for line in completed.stdout.splitlines():
+        match = re.match(r"(.+?)\s+p50\s+([\d.]+) ms\s+p95\s+([\d.]+) ms", line)
+        if match:
+            found[match.group(1).strip()] = (float(match.group(2)), float(match.group(3)))
+    return found
+
+
+def machine() -> str:
+    from django.db import connection
+
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        models = re.findall(r"model name\s*:\s*(.+)", cpuinfo.read_text())
+        cpu = f"{models[0]} x {len(models)}" if models else cpu
+    memory = ""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        kb = int(re.search(r"MemTotal:\s+(\d+)", meminfo.read_text()).group(1))
+        memory = f", {kb / 1024 / 1024:.0f} GB RAM"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('server_version'), current_setting('shared_buffers')")
+        version, buffers = cursor.fetchone()
+    return f"{cpu}{memory}; PostgreSQL {version} (shared_buffers {buffers}); Python {platform.python_version()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--samples", type=int, default=300, help="queries per search key")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL),
+        help=f"a PostgreSQL database for the bench alone (default $BENCH_DATABASE_URL or {DEFAULT_URL})",
+    )
+    parser.add_argument(
+        "--limit-script",
+        type=Path,
+        default=Path(os.environ.get("HUITOU_LIMIT_SEARCH", DEFAULT_LIMIT)),
+        help="path of limit_search.py (default $HUITOU_LIMIT_SEARCH or ../shared/perf/limit_search.py)",
+    )
+    parser.add_argument("--rebuild", action="store_true", help="drop and recreate the bench database first")
+    parser.add_argument("--skip-limit", action="store_true", help="time the product only")
+    args = parser.parse_args(argv)
+    if not args.database_url.startswith(("postgres://", "postgresql://")):
+        parser.error("the bench needs a PostgreSQL database URL")
+    if not args.skip_limit and not args.limit_script.exists():
+        parser.error(f"limit script not found: {args.limit_script}")
+
+    ensure_database(args.database_url, args.rebuild)
+    setup_django(args.database_url)
+    organization = build(args.customers, args.seed)
+    print(f"machine: {machine()}")
+    rows = samples(organization, args.samples)
+    print(f"product: customer_list + count() + first page of 20 with tags, {len(rows)} queries per key")
+    product = time_product(organization, rows)
+    limit = {}
+    if not args.skip_limit:
+        print(f"limit: {args.limit_script}")
+        limit = run_limit(args.limit_script, args.database_url, args.customers)
+
+    print(f"\n{args.customers:,} customers, p50 / p95 in ms, ratio = product / limit\n")
+    print("| search key | product p50 | product p95 | limit key | limit p50 | limit p95 | ratio p50 | ratio p95 |")
+    print("|---|---|---|---|---|---|---|---|")
+    missed = []
+    for key in KEYS:
+        r = product[key.label]
+        lp50, lp95 = limit.get(key.limit_label, (float("nan"), float("nan")))
+        print(
+            f"| {key.label} | {r['p50']:.2f} | {r['p95']:.2f} | {key.limit_label} | {lp50:.2f} | {lp95:.2f} "
+            f"| {r['p50'] / lp50:.1f} | {r['p95'] / lp95:.1f} |"
+        )
+        if r["p95"] >= TARGET_MS:
+            missed.append(key.label)
+    print(
+        f"\ntarget: product p95 < {TARGET_MS:.0f} ms per key: {'missed by ' + ', '.join(missed) if missed else 'met'}"
+    )
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

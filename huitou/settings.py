@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "huitou.tenancy",
     "huitou.audit",
     "huitou.customers",
+    "huitou.service",
     "huitou.api",
     "huitou.demo",
     "huitou.web",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -138,6 +139,15 @@ class Customer(TenantModel):
     values = models.CharField(_("values"), max_length=200, blank=True)
     notes = models.TextField(_("notes"), blank=True)
 
+    # Visits, kept by the service-order services: paid orders, their totals
+    # after adjustments, and when the first and last of them were paid.
+    visit_count = models.PositiveIntegerField(_("visits"), default=0, editable=False)
+    lifetime_spend = models.DecimalField(
+        _("lifetime spend"), max_digits=14, decimal_places=2, default=Decimal("0.00"), editable=False
+    )
+    first_visit_at = models.DateTimeField(_("first visit"), null=True, blank=True, editable=False)
+    last_visit_at = models.DateTimeField(_("last visit"), null=True, blank=True, editable=False)
+
     # Search keys and scores kept by the services.
     name_pinyin = models.CharField(max_length=200, blank=True, editable=False)
     name_initials = models.CharField(max_length=50, blank=True, editable=False)
@@ -185,6 +195,7 @@ class Customer(TenantModel):
             models.Index(fields=["organization", "stage", "-id"], name="customer_org_stage_idx"),
             models.Index(fields=["organization", "owner", "-id"], name="customer_org_owner_idx"),
             models.Index(fields=["organization", "-id"], name="customer_org_recent_idx"),
+            models.Index(fields=["organization", "last_visit_at"], name="customer_org_last_visit_idx"),
         ]
 
     def __str__(self) -> str:

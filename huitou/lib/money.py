@@ -1,0 +1,44 @@
+"""Money in yuan as Decimal with two places (fen). Never float.
+
+Rounding rule: a line's amount is quantity × unit price − discount, rounded
+half-up to the fen once, at the end; an order's total is the plain sum of
+its line amounts and adjustments (sums of fen need no rounding).
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+FEN = Decimal("0.01")
+
+
+class MoneyError(ValueError):
+    pass
+
+
+def parse_decimal(value: object, places: int = 2) -> Decimal:
+    """A Decimal from user input with at most ``places`` decimals; floats are refused."""
+    if isinstance(value, float | bool) or value is None:
+        raise MoneyError(value)
+    try:
+        number = Decimal(str(value).strip().replace(",", "").replace("¥", "").replace("￥", ""))
+    except InvalidOperation as exc:
+        raise MoneyError(value) from exc
+    if not number.is_finite():
+        raise MoneyError(value)
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -places:
+        raise MoneyError(value)
+    return number.quantize(Decimal(1).scaleb(-places))
+
+
+def parse_money(value: object) -> Decimal:
+    return parse_decimal(value, 2)
+
+
+def round_fen(value: Decimal) -> Decimal:
+    return value.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def line_amount(quantity: Decimal, unit_price: Decimal, discount: Decimal) -> Decimal:
+    return round_fen(quantity * unit_price - discount)

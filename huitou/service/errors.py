@@ -1,0 +1,47 @@
+"""Messages for refused service writes. Tests import these constants."""
+
+from django.utils.translation import gettext_lazy as _
+
+
+class StateConflict(Exception):
+    """A write the order or appointment state machine forbids (HTTP 409)."""
+
+    def __init__(self, message: object) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
+ORDER_LOCKED = _("This order is paid or void and can no longer be changed. Record an adjustment instead.")
+ORDER_NOT_PAID = _("Only a paid order takes adjustments; change the lines of an unpaid order directly.")
+ORDER_NOT_COMPLETED = _("Complete the order before taking payment.")
+ORDER_VOID = _("This order is void.")
+ORDER_CANNOT_START = _("Only an open order can be started.")
+ORDER_CANNOT_COMPLETE = _("Only an open or started order can be completed.")
+ORDER_CANNOT_VOID_PAID = _("A paid order cannot be voided. Record an adjustment (and a refund) instead.")
+ORDER_ALREADY_VOID = _("This order is already void.")
+PAYMENT_TOO_MUCH = _("This payment (%(amount)s) is more than the amount due (%(due)s).")
+PAYMENT_NOTHING_DUE = _("Nothing is due on this order.")
+PAYMENT_WRONG_SIGN = _("The amount due is %(due)s: a payment must bring it towards zero.")
+PAYMENT_AMOUNT_INVALID = _("Enter an amount in yuan with at most two decimal places.")
+PAYMENT_METHOD_INVALID = _("Choose a payment method.")
+VOID_REASON_REQUIRED = _("Say why the order is void.")
+ADJUSTMENT_REASON_REQUIRED = _("Say why the bill changes.")
+ADJUSTMENT_ZERO = _("An adjustment changes the total: enter an amount other than zero.")
+ADJUSTMENT_BELOW_ZERO = _("The total cannot go below zero.")
+QUANTITY_INVALID = _("Enter a quantity greater than zero, with at most two decimal places.")
+PRICE_INVALID = _("Enter a price of zero or more, with at most two decimal places.")
+DISCOUNT_INVALID = _("The discount must be between zero and the line's full price.")
+ITEM_REQUIRED = _("Choose one service item or one part.")
+ITEM_UNKNOWN = _("Choose an active service item or part of this organization.")
+TECHNICIAN_INVALID = _("Choose a staff member of this organization as the technician.")
+VEHICLE_UNKNOWN = _("Choose an existing vehicle of this organization.")
+SHOP_UNKNOWN = _("Choose one of your shops.")
+MILEAGE_REQUIRED = _("Enter the mileage at arrival.")
+RECOMMENDATION_DECIDED = _("The customer has already decided on this recommendation.")
+DESCRIPTION_REQUIRED = _("Describe the work.")
+CODE_TAKEN = _("Another item of this organization already has this code.")
+
+SLOT_FULL = _("This time is fully booked. Choose another time.")
+SLOT_CLOSED = _("The shop is not open at this time.")
+SLOT_PAST = _("This time has already passed.")
+APPOINTMENT_TRANSITION = _("An appointment that is %(state)s cannot become %(target)s.")

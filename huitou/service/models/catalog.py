@@ -1,0 +1,89 @@
+"""The service catalog (服务项目) and parts (配件), priced per organization and per shop."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from huitou.tenancy.models import Shop, TenantModel
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class Category(models.TextChoices):
+    MAINTENANCE = "maintenance", _("Maintenance")
+    REPAIR = "repair", _("Repair")
+    DETAILING = "detailing", _("Detailing")
+    TYRES = "tyres", _("Tyres")
+    INSPECTION = "inspection", _("Inspection")
+
+
+class ServiceItem(TenantModel):
+    """A service the shop sells: labour price, standard hours, maintenance interval."""
+
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    code = models.CharField(_("code"), max_length=30)
+    name = models.CharField(_("name"), max_length=60)
+    labour_price = models.DecimalField(_("labour price"), validators=[MinValueValidator(Decimal(0))], **MONEY)
+    standard_hours = models.DecimalField(_("standard hours"), max_digits=5, decimal_places=2, default=Decimal(0))
+    interval_km = models.PositiveIntegerField(_("interval (km)"), null=True, blank=True)
+    interval_months = models.PositiveSmallIntegerField(_("interval (months)"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("service item")
+        verbose_name_plural = _("service items")
+        constraints = [models.UniqueConstraint(fields=["organization", "code"], name="serviceitem_unique_code")]
+        indexes = [models.Index(fields=["organization", "category", "name"], name="serviceitem_org_cat_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Part(TenantModel):
+    """A part or product sold over the counter or fitted in an order."""
+
+    code = models.CharField(_("code"), max_length=30)
+    name = models.CharField(_("name"), max_length=60)
+    unit = models.CharField(_("unit"), max_length=10, default="个")
+    sale_price = models.DecimalField(_("sale price"), validators=[MinValueValidator(Decimal(0))], **MONEY)
+    cost = models.DecimalField(_("cost"), validators=[MinValueValidator(Decimal(0))], **MONEY)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("part")
+        verbose_name_plural = _("parts")
+        constraints = [models.UniqueConstraint(fields=["organization", "code"], name="part_unique_code")]
+        indexes = [models.Index(fields=["organization", "name"], name="part_org_name_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ShopPrice(TenantModel):
+    """A shop's own price for one service item or one part, overriding the organization's."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
+    service = models.ForeignKey(ServiceItem, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    part = models.ForeignKey(Part, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    price = models.DecimalField(_("price"), validators=[MinValueValidator(Decimal(0))], **MONEY)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(service__isnull=False, part__isnull=True) | Q(service__isnull=True, part__isnull=False),
+                name="shopprice_service_xor_part",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "shop", "service"],
+                condition=Q(service__isnull=False),
+                name="shopprice_unique_service",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "shop", "part"], condition=Q(part__isnull=False), name="shopprice_unique_part"
+            ),
+        ]

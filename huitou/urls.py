@@ -17,6 +17,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", api.urls),
     path("customers/", include("huitou.customers.urls")),
+    path("service/", include("huitou.service.urls")),
     path("staff/", include("huitou.tenancy.urls")),
     path("", include("huitou.web.urls")),
 ]

@@ -176,9 +176,9 @@ def api_search(organization: Any, q: str) -> tuple[float, float, int]:
     return (time.perf_counter() - started) * 1000, count_ms, count
 
 
-def time_product(organization: Any, rows: list[dict[str, str]]) -> dict[str, dict[str, float]]:
+def time_product(organization: Any, rows: list[dict[str, str]], keys: list[Key]) -> dict[str, dict[str, float]]:
     results = {}
-    for key in KEYS:
+    for key in keys:
         queries = [key.query(r) for r in rows]
         for q in queries:  # warm the cache as a running server has it
             api_search(organization, q)
@@ -262,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rebuild", action="store_true", help="drop and recreate the bench database first")
     parser.add_argument("--skip-limit", action="store_true", help="time the product only")
+    parser.add_argument("--keys", default="", help="comma-separated parts of key labels to time (default all)")
     args = parser.parse_args(argv)
     if not args.database_url.startswith(("postgres://", "postgresql://")):
         parser.error("the bench needs a PostgreSQL database URL")
@@ -274,7 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {machine()}")
     rows = samples(organization, args.samples)
     print(f"product: customer_list + count() + first page of 20 with tags, {len(rows)} queries per key")
-    product = time_product(organization, rows)
+    wanted = [w.strip() for w in args.keys.split(",") if w.strip()]
+    keys = [k for k in KEYS if not wanted or any(w in k.label for w in wanted)]
+    product = time_product(organization, rows, keys)
     limit = {}
     if not args.skip_limit:
         print(f"limit: {args.limit_script}")
@@ -284,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     print("| search key | product p50 | product p95 | limit key | limit p50 | limit p95 | ratio p50 | ratio p95 |")
     print("|---|---|---|---|---|---|---|---|")
     missed = []
-    for key in KEYS:
+    for key in keys:
         r = product[key.label]
         lp50, lp95 = limit.get(key.limit_label, (float("nan"), float("nan")))
         print(

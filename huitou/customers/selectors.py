@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.functions import Substr
 
 from huitou.audit.models import ChangeEntry
 from huitou.audit.selectors import history_for_customer
@@ -26,6 +28,9 @@ from huitou.tenancy.models import Organization
 
 # How many customers a vehicle key (plate part, VIN suffix) may bring in.
 VEHICLE_MATCH_LIMIT = 1000
+# No plate holds more digits in a row (粤B12345, 粤BD12345, 粤B12345D): a longer
+# number is a phone or a VIN suffix, never part of a plate.
+PLATE_MAX_DIGITS = 5
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -81,14 +86,13 @@ def search_keys(q: str) -> SearchKeys:
     keys: dict[str, str] = {}
     if re.fullmatch(r"\+?\d+", compact):
         if len(compact) >= 7:
-            try:
+            with contextlib.suppress(PhoneError):
                 keys["phone"] = normalize_phone(compact)
-            except PhoneError:
-                pass
         if len(compact) == 4:
             keys["last4"] = compact
-        if len(compact) >= 3:
+        if 3 <= len(compact) <= PLATE_MAX_DIGITS:
             keys["plate_part"] = compact
+        if len(compact) >= 3:
             keys["vin_suffix"] = compact
         return SearchKeys(**keys)
     if _HAN.search(text):
@@ -128,18 +132,24 @@ def search_condition(organization: Organization | int, q: str) -> Q:
         cond |= Q(name__startswith=keys.name_prefix)
     if keys.name_part:
         cond |= Q(name__contains=keys.name_part)
+    vehicles = Vehicle.objects.for_org(organization).active()
     vehicle_cond = Q(pk__in=[])
-    if keys.plate_part:
-        vehicle_cond |= Q(plate__contains=keys.plate_part)
+    plate = keys.plate_part
+    if plate and plate[0] in PROVINCES:
+        # The province only ever comes first: a prefix (btree, stops at the limit).
+        vehicle_cond |= Q(plate__startswith=plate)
+    elif len(plate) >= 3:
+        # Any part of the plate (trigram index: needs three characters).
+        vehicle_cond |= Q(plate__contains=plate)
+    elif plate:
+        # Two characters would be in a plate anywhere in one of twenty; they
+        # are taken as the start of the plate after the province (粤B1 from B1).
+        vehicles = vehicles.alias(plate_tail=Substr("plate", 2))
+        vehicle_cond |= Q(plate_tail__startswith=plate)
     if keys.vin_suffix:
         vehicle_cond |= Q(vin__endswith=keys.vin_suffix)
-    if keys.plate_part or keys.vin_suffix:
-        ids = list(
-            Vehicle.objects.for_org(organization)
-            .active()
-            .filter(vehicle_cond)
-            .values_list("customer_id", flat=True)[:VEHICLE_MATCH_LIMIT]
-        )
+    if plate or keys.vin_suffix:
+        ids = list(vehicles.filter(vehicle_cond).values_list("customer_id", flat=True)[:VEHICLE_MATCH_LIMIT])
         if ids:
             cond |= Q(pk__in=sorted(set(ids)))
     return cond

@@ -9,7 +9,10 @@ from ninja import NinjaAPI
 
 from huitou.api import errors
 from huitou.api.auth import BearerToken, StaffSession
+from huitou.api.routers.appointments import router as appointments_router
+from huitou.api.routers.catalog import router as catalog_router
 from huitou.api.routers.customers import router as customers_router
+from huitou.api.routers.orders import router as orders_router
 from huitou.api.routers.vehicles import router as vehicles_router
 
 
@@ -30,11 +33,15 @@ class HuitouAPI(NinjaAPI):
 api = HuitouAPI(
     title="Huitou API",
     version="1",
-    description="Customer and vehicle files of one organization. Authenticate with `Authorization: Bearer <token>` "
-    "(create one with `huitou token create <username>`).",
+    description="Customer and vehicle files, the catalog, service orders and appointments of one organization. "
+    "Authenticate with `Authorization: Bearer <token>` (create one with `huitou token create <username>`). "
+    "Money travels as decimal strings in yuan (`\"123.45\"`).",
     auth=[BearerToken(), StaffSession()],
     urls_namespace="api",
 )
 errors.install(api)
 api.add_router("/customers", customers_router)
 api.add_router("/vehicles", vehicles_router)
+api.add_router("/catalog", catalog_router)
+api.add_router("/orders", orders_router)
+api.add_router("/appointments", appointments_router)

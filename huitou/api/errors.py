@@ -1,6 +1,10 @@
 """How the API answers refused requests: one JSON shape for all of them.
 
 ``{"detail": "<summary>", "errors": {"<field>": ["<message>", ...]}}``
+
+422: the input is refused (``errors`` says why, field by field); 409: the input is
+fine but the object's state forbids the write (``detail`` says why); 404: no such
+object in the caller's organization; 403: the caller's role may not do this.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+
+from huitou.service.errors import StateConflict
 
 
 def _field_of(loc: list[Any]) -> str:
@@ -30,6 +36,10 @@ def install(api: NinjaAPI) -> None:
             errors = {"__all__": [str(m) for m in exc.messages]}
         first = next(iter(errors.values()))[0]
         return api.create_response(request, {"detail": first, "errors": errors}, status=422)
+
+    @api.exception_handler(StateConflict)
+    def state_conflict(request: HttpRequest, exc: StateConflict) -> HttpResponse:
+        return api.create_response(request, {"detail": str(exc.message)}, status=409)
 
     @api.exception_handler(NinjaValidationError)
     def schema_refused(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:

@@ -26,6 +26,7 @@ from huitou.customers.forms import (
 )
 from huitou.customers.models import ConsentRecord, Customer, CustomerTag, Stage, Vehicle
 from huitou.customers.presentation import history_for_viewer, visible_phone
+from huitou.service import selectors as service_selectors
 from huitou.tenancy.decorators import staff_required
 from huitou.tenancy.middleware import user_shops
 from huitou.tenancy.roles import Perm
@@ -114,10 +115,12 @@ def customer_new(request: HttpRequest) -> HttpResponse:
 
 @staff_required(Perm.VIEW_CUSTOMERS)
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
-    """The customer file: profile, vehicles and readings, household, consent, history.
+    """The customer file: profile, vehicles and readings, visits, household, consent, history.
 
-    A fixed number of queries however many vehicles and readings there are
-    (see ``selectors.customer_for_file``), plus history and consent records.
+    A fixed number of queries however many vehicles, readings and orders
+    there are (see ``selectors.customer_for_file``), plus the last orders,
+    the declined recommendations, history and consent records. Lifetime
+    spend, visit count and first and last visit are kept on the customer row.
     """
     org = request.organization  # type: ignore[attr-defined]
     try:
@@ -125,6 +128,8 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     except Customer.DoesNotExist as exc:
         raise Http404 from exc
     vehicles = list(customer.vehicles.all())
+    shown = 10  # the last orders; the rest are one link away (the order list of the customer)
+    visits = service_selectors.visit_history(customer=customer, limit=shown + 1)
     members = [m for m in customer.household.members.all() if m.pk != customer.pk] if customer.household else []
     context = {
         "customer": customer,
@@ -135,6 +140,9 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         "missing": customer.missing_profile_fields(bool(vehicles)),
         "history": history_for_viewer(selectors.customer_history(customer=customer), request.user),  # type: ignore[arg-type]
         "consent_records": list(selectors.consent_history(customer=customer)[:20]),
+        "visits": visits[:shown],
+        "more_visits": len(visits) > shown,
+        "declined": list(service_selectors.declined_recommendations(customer=customer)[:20]),
         "consent_form": ConsentForm(),
         "mileage_form": MileageForm(),
     }

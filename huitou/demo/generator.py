@@ -18,13 +18,16 @@ import itertools
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from huitou.customers.models import AgeBracket, BirthdayCalendar, Channel, ConsentRecord, Gender, Stage
 from huitou.customers.services import DEFAULT_SOURCES
 from huitou.demo import vocab
 from huitou.demo.specs import CustomerSpec, ReadingSpec, VehicleSpec
 from huitou.lib.vin import check_digit
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsLenAndGetItem
 
 T = TypeVar("T")
 
@@ -85,6 +88,7 @@ VIN_ALPHABET = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"  # no I, O, Q
 VIN_PLANTS = "0123456789"
 VIN_SERIALS = 1_000_000
 MAX_CUSTOMERS = 5_000_000
+STORY_DAY = dt.date(2026, 1, 1)
 
 
 class DemoRandom(random.Random):
@@ -94,7 +98,7 @@ class DemoRandom(random.Random):
     def randint(self, a: int, b: int) -> int:
         return a + int(self.random() * (b - a + 1))
 
-    def choice(self, seq: Sequence[T]) -> T:
+    def choice(self, seq: SupportsLenAndGetItem[T]) -> T:
         return seq[int(self.random() * len(seq))]
 
 
@@ -175,9 +179,11 @@ class DemoGenerator:
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
         self.rnd = DemoRandom(seed)
-        self.now = now
         self.tz = now.tzinfo
-        self.today = now.date()
+        # The story is drawn as of a fixed day, then moved to end yesterday: the
+        # same seed gives the same people, cars and plates whatever day it runs.
+        self.today = STORY_DAY
+        self.shift = now.date() - STORY_DAY
         self._phone_numbers = Permutation(10**8, seed * 7919 + 1)
         self._vin_serials = Permutation(len(VIN_PLANTS) * VIN_SERIALS, seed * 7919 + 2)
         self._plates: set[str] = set()
@@ -208,10 +214,22 @@ class DemoGenerator:
             if family_of is not None:
                 family_of.household = spec.household = family_of.index
             if previous is not None:
-                yield previous
+                yield self._moved_to_now(previous)
             previous = spec
         if previous is not None:
-            yield previous
+            yield self._moved_to_now(previous)
+
+    def _moved_to_now(self, spec: CustomerSpec) -> CustomerSpec:
+        shift = self.shift
+        spec.created_at += shift
+        spec.updated_at += shift
+        for v in spec.vehicles:
+            v.created_at += shift
+            v.purchase_date += shift
+            v.insurance_expiry = v.insurance_expiry + shift if v.insurance_expiry else None
+            v.inspection_due = v.inspection_due + shift if v.inspection_due else None
+            v.readings = [ReadingSpec(km=r.km, read_at=r.read_at + shift) for r in v.readings]
+        return spec
 
     # --- people ----------------------------------------------------------------------------
 
@@ -324,7 +342,15 @@ class DemoGenerator:
             created_at=created_at,
             updated_at=updated_at,
             vehicles=vehicles,
-            **soft,
+            occupation=soft["occupation"],
+            family=soft["family"],
+            personality=soft["personality"],
+            habits=soft["habits"],
+            hobbies=soft["hobbies"],
+            lifestyle=soft["lifestyle"],
+            values=soft["values"],
+            preferred_time=soft["preferred_time"],
+            notes=soft["notes"],
         )
 
     def _given_name(self, gender: str) -> str:

@@ -16,7 +16,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -213,7 +213,7 @@ class TableWriter:
         self.table = model._meta.db_table
         self.postgres = connection.vendor == "postgresql"
         qn = connection.ops.quote_name
-        quoted = ", ".join(qn(f.column) for f in self.fields)
+        quoted = ", ".join(qn(cast(str, f.column)) for f in self.fields)
         placeholders = ", ".join(["%s"] * len(self.fields))
         # Table and column names come from the model, quoted; values are bound or streamed.
         self.copy_sql = f"COPY {qn(self.table)} ({quoted}) FROM STDIN"

@@ -6,9 +6,11 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.apps import apps
 from django.db import connection, models, transaction
+from django.db.models import ForeignObjectRel
 from django.utils import timezone
 
 from huitou.demo.generator import MAX_CUSTOMERS, DemoGenerator
@@ -138,7 +140,7 @@ def _tenant_models() -> list[tuple[type[models.Model], str]]:
     for model in apps.get_models(include_auto_created=True):
         for f in model._meta.concrete_fields:
             if f.is_relation and f.related_model is Organization:
-                found.append((model, f.column))
+                found.append((model, cast(str, f.column)))
     return found
 
 
@@ -157,11 +159,12 @@ def organization_purge(*, organization: Organization) -> None:
         for model, column in tenant:
             owned = model._base_manager.filter(**{column: organization.pk}).values("pk")
             for rel in model._meta.get_fields(include_hidden=True):
-                if not (rel.auto_created and not rel.concrete and (rel.one_to_many or rel.one_to_one)):
+                if not isinstance(rel, ForeignObjectRel) or rel.many_to_many:
                     continue
-                if rel.related_model in tenant_models:
+                dependent = rel.related_model
+                if dependent is None or dependent in tenant_models:
                     continue
-                dependents = rel.related_model._base_manager.filter(**{f"{rel.field.name}__in": owned})
+                dependents = dependent._base_manager.filter(**{f"{rel.field.name}__in": owned})
                 if rel.on_delete is models.SET_NULL:
                     dependents.update(**{rel.field.name: None})
                 else:

@@ -16,8 +16,12 @@ class MoneyError(ValueError):
     pass
 
 
-def parse_decimal(value: object, places: int = 2) -> Decimal:
-    """A Decimal from user input with at most ``places`` decimals; floats are refused."""
+def parse_decimal(value: object, places: int = 2, max_digits: int = 12) -> Decimal:
+    """A Decimal from user input with at most ``places`` decimals; floats are refused.
+
+    At most ``max_digits`` digits in all (the size of the column it goes to):
+    a larger number is refused rather than overflowing the database.
+    """
     if isinstance(value, float | bool) or value is None:
         raise MoneyError(value)
     try:
@@ -28,6 +32,8 @@ def parse_decimal(value: object, places: int = 2) -> Decimal:
         raise MoneyError(value)
     exponent = number.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -places:
+        raise MoneyError(value)
+    if number and number.adjusted() >= max_digits - places:
         raise MoneyError(value)
     return number.quantize(Decimal(1).scaleb(-places))
 

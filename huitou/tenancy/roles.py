@@ -22,6 +22,14 @@ class Perm:
     VIEW_FULL_PHONE = "customers.view_phone"
     EDIT_VEHICLES = "vehicles.edit"
     RECORD_MILEAGE = "vehicles.mileage"
+    VIEW_ORDERS = "orders.view"
+    OPEN_ORDERS = "orders.open"  # receive a car: open a service order
+    WORK_ON_ORDERS = "orders.work"  # lines, recommendations, start and complete
+    SETTLE_ORDERS = "orders.settle"  # payments, voids, adjustments, the customer's decisions
+    VIEW_APPOINTMENTS = "appointments.view"
+    BOOK_APPOINTMENTS = "appointments.book"  # book, confirm, arrived, no-show, cancel
+    VIEW_CATALOG = "catalog.view"  # service items and parts with their prices (costs: MANAGE_SETTINGS)
+    MANAGE_CATALOG = "catalog.manage"  # create and change service items and parts
 
 
 _ALL: set[str] = {Role.OWNER, Role.ADVISOR, Role.SERVICE, Role.TECHNICIAN}
@@ -36,6 +44,14 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     Perm.VIEW_FULL_PHONE: _FRONT,
     Perm.EDIT_VEHICLES: _FRONT,
     Perm.RECORD_MILEAGE: _ALL,
+    Perm.VIEW_ORDERS: _ALL,
+    Perm.OPEN_ORDERS: {Role.OWNER, Role.ADVISOR},
+    Perm.WORK_ON_ORDERS: {Role.OWNER, Role.ADVISOR, Role.TECHNICIAN},
+    Perm.SETTLE_ORDERS: {Role.OWNER, Role.ADVISOR},
+    Perm.VIEW_APPOINTMENTS: _ALL,
+    Perm.BOOK_APPOINTMENTS: _FRONT,
+    Perm.VIEW_CATALOG: _ALL,
+    Perm.MANAGE_CATALOG: {Role.OWNER},
 }
 
 

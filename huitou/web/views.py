@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from huitou.service.views.appointments import todays_arrivals
 from huitou.tenancy.decorators import staff_required
 from huitou.tenancy.middleware import SHOP_SESSION_KEY
 from huitou.tenancy.selectors import shops_for_user
@@ -32,7 +33,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @staff_required()
 def home(request: HttpRequest) -> HttpResponse:
     summary = home_summary(organization=request.organization, user=request.user)  # type: ignore[attr-defined]
-    return render(request, "web/home.html", {"summary": summary})
+    arrivals = todays_arrivals(request)  # today's appointments at the current shop (one query)
+    return render(request, "web/home.html", {"summary": summary, "arrivals": arrivals})
 
 
 @require_POST

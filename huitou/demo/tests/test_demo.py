@@ -187,6 +187,18 @@ def test_the_generator_repeats_itself_exactly_for_a_seed() -> None:
     assert list(DemoGenerator(seed=5, now=NOW).customers(300)) == list(DemoGenerator(seed=5, now=NOW).customers(300))
 
 
+def test_another_day_gives_the_same_people_and_cars_with_the_dates_moved() -> None:
+    today = list(DemoGenerator(seed=5, now=NOW).customers(200))
+    later = list(DemoGenerator(seed=5, now=NOW + dt.timedelta(days=400)).customers(200))
+    for a, b in zip(today, later, strict=True):
+        assert (a.name, a.phone, a.stage, a.tags) == (b.name, b.phone, b.stage, b.tags)
+        assert [(v.plate, v.vin, v.year) for v in a.vehicles] == [(v.plate, v.vin, v.year) for v in b.vehicles]
+        assert b.created_at - a.created_at == dt.timedelta(days=400)
+        assert [r.read_at + dt.timedelta(days=400) for v in a.vehicles for r in v.readings] == [
+            r.read_at for v in b.vehicles for r in v.readings
+        ]
+
+
 def test_a_permutation_never_gives_the_same_number_twice() -> None:
     permutation = Permutation(10_000, key=3)
     assert sorted(permutation(i) for i in range(10_000)) == list(range(10_000))
@@ -358,7 +370,7 @@ def test_demo_customers_are_found_by_every_search_key(db: Any) -> None:
         if c.phone:
             keys += [c.phone_display, c.phone_last4]
         for v in Vehicle.objects.for_org(organization).filter(customer=c):
-            keys += [v.plate, v.plate[1:], v.plate[-4:]] + ([v.vin[-6:]] if v.vin else [])
+            keys += [v.plate, v.plate[1:], v.plate[-4:], v.plate[:3], v.plate[1:3]] + ([v.vin[-6:]] if v.vin else [])
         for q in keys:
             assert c in customer_list(organization=organization, q=q), q
 

@@ -69,7 +69,9 @@ def service_item_save(
         item.labour_price = _money(data, "labour_price", problems)
     if "standard_hours" in data:
         try:
-            item.standard_hours = parse_decimal(data["standard_hours"] or 0, 2)
+            item.standard_hours = parse_decimal(data["standard_hours"] or 0, 2, max_digits=5)
+            if item.standard_hours < 0:
+                raise MoneyError(data["standard_hours"])
         except MoneyError:
             problems["standard_hours"] = [errors.QUANTITY_INVALID]
     for field in ("interval_km", "interval_months"):

@@ -21,7 +21,7 @@ from huitou.audit.models import ChangeEntry
 from huitou.audit.services import change_record
 from huitou.customers.models import Customer, MileageReading, Vehicle
 from huitou.customers.services import mileage_record
-from huitou.lib.money import MoneyError, line_amount, parse_decimal, parse_money
+from huitou.lib.money import MoneyError, line_amount, parse_decimal, parse_money, round_fen
 from huitou.service import errors, events
 from huitou.service.errors import StateConflict
 from huitou.service.models import (
@@ -63,13 +63,14 @@ def _history(order: ServiceOrder, action: str, by: User | None, changes: dict[st
 
 
 def _recompute(order: ServiceOrder) -> None:
+    # round_fen: on SQLite a SUM of decimals comes back from floats (Decimal('29.9900000000000')).
     sums = OrderLine.objects.filter(order=order).aggregate(total=Sum("amount"))
     adjustments = OrderAdjustment.objects.filter(order=order).aggregate(total=Sum("amount"))
     paid = Payment.objects.filter(order=order).aggregate(total=Sum("amount"))
-    order.lines_total = sums["total"] or ZERO
-    order.adjustments_total = adjustments["total"] or ZERO
+    order.lines_total = round_fen(sums["total"] or ZERO)
+    order.adjustments_total = round_fen(adjustments["total"] or ZERO)
     order.total = order.lines_total + order.adjustments_total
-    order.amount_paid = paid["total"] or ZERO
+    order.amount_paid = round_fen(paid["total"] or ZERO)
     order.save(update_fields=["lines_total", "adjustments_total", "total", "amount_paid"])
 
 
@@ -84,7 +85,7 @@ def customer_visits_refresh(*, customer_id: int) -> None:
     last = paid.order_by("-paid_at").values_list("paid_at", flat=True).first()
     Customer.objects.filter(pk=customer_id).update(
         visit_count=paid.count(),
-        lifetime_spend=row["spend"] or ZERO,
+        lifetime_spend=round_fen(row["spend"] or ZERO),
         first_visit_at=row["first"],
         last_visit_at=last,
     )
@@ -184,7 +185,7 @@ def order_add_line(
         raise ValidationError({"technician_id": [errors.TECHNICIAN_INVALID]})
     problems: dict[str, list[Any]] = {}
     try:
-        qty = parse_decimal(quantity, 2)
+        qty = parse_decimal(quantity, 2, max_digits=8)  # OrderLine.quantity's size
         if qty <= 0:
             raise MoneyError(quantity)
     except MoneyError:
@@ -204,6 +205,9 @@ def order_add_line(
     except MoneyError:
         problems["discount"] = [errors.DISCOUNT_INVALID]
         off = ZERO
+    amount = line_amount(qty, price, off)
+    if not problems and amount.adjusted() >= 10:  # more than OrderLine.amount holds
+        problems["quantity"] = [errors.QUANTITY_INVALID]
     if problems:
         raise ValidationError(problems)
     with transaction.atomic():
@@ -219,7 +223,7 @@ def order_add_line(
             quantity=qty,
             unit_price=price,
             discount=off,
-            amount=line_amount(qty, price, off),
+            amount=amount,
             unit_cost=part.cost if part is not None else None,
             technician=technician,
         )

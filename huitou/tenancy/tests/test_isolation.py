@@ -11,6 +11,7 @@ manager of organization B, signed in (session) and with a bearer token.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -24,6 +25,7 @@ from django.db import models
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RegexPattern, RoutePattern
+from django.utils import timezone
 
 from huitou.api.models import ApiToken
 from huitou.api.services import token_create
@@ -44,6 +46,16 @@ from huitou.customers.services import (
     household_link,
     mileage_record,
     vehicle_delete,
+)
+from huitou.service.models import Category, PaymentMethod
+from huitou.service.services.appointments import appointment_book, opening_hours_set
+from huitou.service.services.catalog import part_save, service_item_save, shop_price_set
+from huitou.service.services.orders import (
+    order_add_line,
+    order_complete,
+    order_open,
+    order_pay,
+    recommendation_add,
 )
 from huitou.tenancy.middleware import SHOP_SESSION_KEY
 from huitou.tenancy.models import Organization, Shop, TenantModel, User
@@ -67,6 +79,13 @@ PARAM_OBJECTS: dict[str, tuple[str, ...]] = {
     "entry_id": ("change",),
     "change_id": ("change",),
     "token_id": ("token",),
+    "order_id": ("order", "paid_order"),
+    "line_id": ("line",),
+    "recommendation_id": ("recommendation",),
+    "appointment_id": ("appointment",),
+    "service_id": ("service_item",),  # a catalog service item ("service" is the customer-service staff member)
+    "part_id": ("part",),
+    "item_id": ("service_item", "part"),
 }
 # Names that do not say what they point at: every object of A is tried.
 GENERIC_PARAMS = frozenset({"pk", "id", "object_id"})
@@ -188,6 +207,11 @@ class Seed:
     email: str
     tag: str
     occupation: str
+    service_item: str
+    part: str
+    complaint: str  # the customer's description on the order
+    recommendation: str
+    booking_note: str
 
 
 A_SEED = Seed(
@@ -199,6 +223,11 @@ A_SEED = Seed(
     email="nana@shunda.example",
     tag="甲店贵宾",
     occupation="甲店的老师",
+    service_item="甲店镀晶套餐",
+    part="甲店专供机油",
+    complaint="甲店客户说刹车异响",
+    recommendation="甲店建议更换刹车片",
+    booking_note="甲店预约要开发票",
 )
 B_SEED = Seed(
     names=("隔壁客户", "隔壁家属", "隔壁旧客"),
@@ -209,7 +238,15 @@ B_SEED = Seed(
     email="b@gebi.example",
     tag="乙店常客",
     occupation="乙店的司机",
+    service_item="乙店洗车",
+    part="乙店雨刮",
+    complaint="乙店客户说空调不凉",
+    recommendation="乙店建议换轮胎",
+    booking_note="乙店预约下午到",
 )
+
+# A day on which every seeded appointment is still ahead.
+BOOKING_DAY = timezone.localdate() + dt.timedelta(days=7)
 
 
 def _populate(
@@ -244,6 +281,7 @@ def _populate(
     deleted = make_customer(organization=organization, by=advisor, name=seed.names[2], phone=seed.phones[2])
     customer_delete(customer=deleted, by=owner)
     token, _ = token_create(user=advisor)
+    service_ids = _populate_service(organization, seed, staff, vehicle)
     return {
         "customer": customer.pk,
         "relative": relative.pk,
@@ -260,6 +298,51 @@ def _populate(
         "ownership": VehicleOwnership.objects.get(vehicle=vehicle).pk,
         "change": ChangeEntry.objects.for_org(organization).filter(customer_id=customer.pk).first().pk,  # type: ignore[union-attr]
         "token": token.pk,
+        **service_ids,
+    }
+
+
+def _populate_service(organization: Organization, seed: Seed, staff: dict[str, User], vehicle: Vehicle) -> dict[str, int]:
+    """The catalog, an open and a paid order, a recommendation and an appointment."""
+    advisor, tech = staff["advisor"], staff["tech"]
+    shop = Shop.objects.for_org(organization).order_by("pk").first()
+    assert shop is not None
+    item = service_item_save(
+        organization=organization,
+        data={"category": Category.DETAILING, "code": "MR01", "name": seed.service_item, "labour_price": "1280"},
+    )
+    part = part_save(
+        organization=organization, data={"code": "JY01", "name": seed.part, "sale_price": "398", "cost": "210"}
+    )
+    shop_price_set(shop=shop, item=item, price="1180")
+    order = order_open(
+        organization=organization, shop=shop, vehicle=vehicle, by=advisor, mileage_km=44000, description=seed.complaint
+    )
+    line = order_add_line(order=order, by=tech, service=item, technician=tech)
+    recommendation = recommendation_add(order=order, by=tech, description=seed.recommendation, estimate="380")
+    paid = order_open(organization=organization, shop=shop, vehicle=vehicle, by=advisor, mileage_km=45000)
+    order_add_line(order=paid, by=advisor, part=part, quantity="2")
+    order_complete(order=paid, by=advisor)
+    order_pay(order=paid, by=advisor, method=PaymentMethod.WECHAT, amount="796.00")
+    opening_hours_set(shop=shop, weekday=BOOKING_DAY.weekday(), opens=dt.time(8), closes=dt.time(18))
+    appointment = appointment_book(
+        shop=shop,
+        customer=vehicle.customer,
+        day=BOOKING_DAY,
+        slot=dt.time(9),
+        by=advisor,
+        vehicle=vehicle,
+        service=item,
+        note=seed.booking_note,
+    )
+    return {
+        "service_item": item.pk,
+        "part": part.pk,
+        "order": order.pk,
+        "paid_order": paid.pk,
+        "line": line.pk,
+        "recommendation": recommendation.pk,
+        "appointment": appointment.pk,
     }
 
 
@@ -289,6 +372,11 @@ def world(
         A_SEED.email,
         A_SEED.tag,
         A_SEED.occupation,
+        A_SEED.service_item,
+        A_SEED.part,
+        A_SEED.complaint,
+        A_SEED.recommendation,
+        A_SEED.booking_note,
         org.name,
         *(u.display_name for u in a_staff.values()),
     ]
@@ -370,7 +458,11 @@ def test_routes_without_ids_never_show_another_organizations_data(world: World) 
         {"q": "粤B86420"},
         {"q": "B864"},
         {"q": "2184847"},
+        {"q": A_SEED.service_item},
+        {"q": A_SEED.part},
         {"tag": "甲店贵宾", "owner": world.ids["advisor"], "shop": world.ids["shop"], "stage": "prospect"},
+        {"shop": world.ids["shop"], "customer": world.ids["customer"], "day": BOOKING_DAY.isoformat()},
+        {"shop": world.ids["shop"], "date": timezone.localdate().isoformat(), "include_inactive": "true"},
     ]
     failures: list[str] = []
     walked = 0
@@ -459,6 +551,69 @@ def test_ids_in_bodies_and_filters_are_scoped_too(world: World) -> None:
     assert (b_customer.household_id, b_customer.owner_id) == (b_household, world.b_owner.pk)
     assert Vehicle.objects.get(pk=b_vehicle.pk).customer_id == b_customer.pk
     assert _snapshot(world.org_a) == before
+
+
+def test_ids_of_another_organization_in_service_bodies_and_filters_are_refused(world: World) -> None:
+    """Orders, lines, recommendations and bookings of B never take A's vehicles, items, staff or shops."""
+    api = _b_bearer(world)
+    a, b = world.ids, world.b_own
+    order, recommendation = f"/api/v1/orders/{b['order']}", b["recommendation"]
+    booking = {"shop_id": b["shop"], "customer_id": b["customer"], "day": BOOKING_DAY.isoformat(), "slot": "10:00"}
+    before = _snapshot(world.org_a)
+    b_before = {k: v for k, v in _snapshot(world.org_b).items() if k != "api.ApiToken"}
+
+    cases: list[tuple[str, dict[str, Any], str]] = [
+        ("/api/v1/orders", {"vehicle_id": a["vehicle"], "mileage": 99000}, "vehicle_id"),
+        ("/api/v1/orders", {"vehicle_id": b["vehicle"], "mileage": 99000, "shop_id": a["shop"]}, "shop_id"),
+        (f"{order}/lines", {"service_id": a["service_item"]}, "service_id"),
+        (f"{order}/lines", {"part_id": a["part"]}, "part_id"),
+        (f"{order}/lines", {"service_id": b["service_item"], "technician_id": a["tech"]}, "technician_id"),
+        (f"{order}/recommendations", {"description": "x", "service_id": a["service_item"]}, "service_id"),
+        (f"{order}/recommendations/{recommendation}/accept", {"service_id": a["service_item"]}, "service_id"),
+        ("/api/v1/appointments", {**booking, "shop_id": a["shop"]}, "shop_id"),
+        ("/api/v1/appointments", {**booking, "customer_id": a["customer"]}, "customer_id"),
+        ("/api/v1/appointments", {**booking, "vehicle_id": a["vehicle"]}, "vehicle_id"),
+        ("/api/v1/appointments", {**booking, "service_id": a["service_item"]}, "service_id"),
+        (f"/api/v1/appointments/{b['appointment']}/convert", {"mileage": 99000, "vehicle_id": a["vehicle"]}, "vehicle_id"),
+    ]
+    failures = []
+    for url, payload, field in cases:
+        response = api.post(url, json.dumps(payload), content_type="application/json")
+        errors = response.json().get("errors", {}) if response.status_code == 422 else None
+        if errors is None or set(errors) != {field}:
+            failures.append(f"POST {url} {payload}: {response.status_code} {response.content[:200]!r}")
+        if leaked := world.leaks(response.content):
+            failures.append(f"POST {url} shows A's {leaked}")
+    assert not failures, "\n".join(failures)
+
+    by_customer = api.get("/api/v1/orders", {"customer": a["customer"]}).json()
+    by_shop = api.get("/api/v1/orders", {"shop": a["shop"]}).json()
+    bookings = api.get("/api/v1/appointments", {"shop": a["shop"], "day": BOOKING_DAY.isoformat()}).json()
+    slots = api.get("/api/v1/appointments/slots", {"shop": a["shop"], "day": BOOKING_DAY.isoformat()})
+    prices = api.get("/api/v1/catalog/services", {"shop": a["shop"]}).json()
+    assert by_customer["count"] == by_shop["count"] == bookings["count"] == 0
+    assert (slots.status_code, set(slots.json()["errors"])) == (422, {"shop"})
+    assert [i["shop_price"] for i in prices["items"]] == [None]  # B's own item, without A's shop's price
+    assert _snapshot(world.org_a) == before
+    assert {k: v for k, v in _snapshot(world.org_b).items() if k != "api.ApiToken"} == b_before
+
+
+def test_organization_b_works_on_its_own_orders(world: World) -> None:
+    """The refusals above are not a broken API: B reads, bills and books its own."""
+    api = _b_bearer(world)
+    b = world.b_own
+
+    order = api.get(f"/api/v1/orders/{b['order']}").json()
+    paid = api.get(f"/api/v1/orders/{b['paid_order']}").json()
+    booking = api.get(f"/api/v1/appointments/{b['appointment']}").json()
+    parts = api.get("/api/v1/catalog/parts").json()
+
+    assert (order["description"], order["lines"][0]["name"]) == (B_SEED.complaint, B_SEED.service_item)
+    assert order["recommendations"][0]["description"] == B_SEED.recommendation
+    assert (paid["state"], paid["total"], paid["amount_due"]) == ("paid", "796.00", "0.00")
+    assert booking["note"] == B_SEED.booking_note
+    assert [(p["name"], p["cost"]) for p in parts["items"]] == [(B_SEED.part, "210.00")]
+    assert api.get("/api/v1/orders").json()["count"] == 2
 
 
 def test_a_shop_of_another_organization_cannot_be_switched_to(world: World) -> None:

@@ -35,7 +35,7 @@ api = HuitouAPI(
     version="1",
     description="Customer and vehicle files, the catalog, service orders and appointments of one organization. "
     "Authenticate with `Authorization: Bearer <token>` (create one with `huitou token create <username>`). "
-    "Money travels as decimal strings in yuan (`\"123.45\"`).",
+    'Money travels as decimal strings in yuan (`"123.45"`).',
     auth=[BearerToken(), StaffSession()],
     urls_namespace="api",
 )

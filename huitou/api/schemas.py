@@ -5,6 +5,10 @@ import datetime as dt
 from ninja import Schema
 from pydantic import Field
 
+# The highest page number a list takes: a larger one would overflow the database's
+# OFFSET (a 500 on PostgreSQL), and no list is that long.
+MAX_PAGE = 1_000_000
+
 
 class OwnerOut(Schema):
     id: int

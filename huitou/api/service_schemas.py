@@ -49,6 +49,8 @@ QuantityIn = Annotated[
     WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "examples": ["1", "4.5"]}),
 ]
 Money = Annotated[str, Field(description="Yuan as a decimal string with two places", examples=["123.45"])]
+# An id sent in a body or a filter: within the database's integer range, so that an absurd one is a 422.
+IdIn = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 def money(value: Any) -> str | None:
@@ -240,20 +242,20 @@ class OrderPage(Schema):
 
 
 class OrderIn(Schema):
-    vehicle_id: int
+    vehicle_id: IdIn
     mileage: int | None = Field(default=None, description="Odometer at arrival, km (required)")
     description: str = Field(default="", description="The customer's description of the problem")
-    shop_id: int | None = Field(default=None, description="Default: the caller's first shop")
+    shop_id: IdIn | None = Field(default=None, description="Default: the caller's first shop")
     expected_finish_at: dt.datetime | None = None
 
 
 class LineIn(Schema):
-    service_id: int | None = Field(default=None, description="A service item, or:")
-    part_id: int | None = Field(default=None, description="a part (exactly one of the two)")
+    service_id: IdIn | None = Field(default=None, description="A service item, or:")
+    part_id: IdIn | None = Field(default=None, description="a part (exactly one of the two)")
     quantity: QuantityIn = "1"
     unit_price: MoneyIn | None = Field(default=None, description="Default: the shop's price")
     discount: MoneyIn | None = Field(default=None, description="Yuan off the line, at most its full price")
-    technician_id: int | None = Field(default=None, description="Default: the caller, when a technician")
+    technician_id: IdIn | None = Field(default=None, description="Default: the caller, when a technician")
 
 
 class PaymentIn(Schema):
@@ -263,23 +265,23 @@ class PaymentIn(Schema):
 
 
 class VoidIn(Schema):
-    reason: str
+    reason: str = Field(max_length=200)
 
 
 class AdjustmentIn(Schema):
     amount: MoneyIn = Field(description="Negative lowers the total (then refund with a negative payment)")
-    reason: str
+    reason: str = Field(max_length=200)
 
 
 class RecommendationIn(Schema):
-    description: str = ""
+    description: str = Field(default="", max_length=200, description="Default: the service item's name")
     urgency: UrgencyCode = "soon"
     estimate: MoneyIn | None = Field(default=None, description="Becomes the line's price if accepted")
-    service_id: int | None = None
+    service_id: IdIn | None = None
 
 
 class DecisionIn(Schema):
-    service_id: int | None = Field(
+    service_id: IdIn | None = Field(
         default=None, description="The service item the work becomes (needed if it was recorded as free text)"
     )
 
@@ -307,13 +309,13 @@ class AppointmentPage(Schema):
 
 
 class AppointmentIn(Schema):
-    shop_id: int | None = Field(default=None, description="Default: the caller's first shop")
-    customer_id: int
-    vehicle_id: int | None = None
-    service_id: int | None = None
+    shop_id: IdIn | None = Field(default=None, description="Default: the caller's first shop")
+    customer_id: IdIn
+    vehicle_id: IdIn | None = None
+    service_id: IdIn | None = None
     day: dt.date
     slot: dt.time = Field(description='"HH:MM", the start of one of the day\'s slots')
-    note: str = ""
+    note: str = Field(default="", max_length=200)
 
 
 class AppointmentPatch(Schema):
@@ -323,7 +325,7 @@ class AppointmentPatch(Schema):
 class ConvertIn(Schema):
     mileage: int | None = Field(default=None, description="Odometer at arrival, km (required)")
     description: str = Field(default="", description="Default: the appointment's note")
-    vehicle_id: int | None = Field(default=None, description="Default: the appointment's vehicle")
+    vehicle_id: IdIn | None = Field(default=None, description="Default: the appointment's vehicle")
 
 
 class SlotOut(Schema):

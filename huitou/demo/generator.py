@@ -6,7 +6,9 @@ with change history) or in bulk (large ones).
 
 Phones and VIN serial numbers are unique by construction (keyed
 permutations of the running number); plates are drawn and redrawn until
-unused. Dates are relative to ``now``, so the demo always looks current.
+unused. The story is drawn as of a fixed day and then moved to end
+yesterday, so the demo always looks current and a seed gives the same
+people, cars and plates on any day.
 """
 
 from __future__ import annotations
@@ -254,8 +256,8 @@ class DemoGenerator:
         phone = ""
         if rnd.random() < 0.98:
             phone = f"+86{self._mobile_prefix(rnd)}{self._phone_numbers(index):08d}"
-        wechat = self._wechat(name) if not phone or rnd.random() < 0.5 else ""
-        email = self._email(name) if rnd.random() < 0.12 else ""
+        wechat = self._wechat() if not phone or rnd.random() < 0.5 else ""
+        email = self._email() if rnd.random() < 0.12 else ""
         address = family_of.address if family_of else (self._address() if rnd.random() < 0.55 else "")
 
         birth_year = birth_month = birth_day = None
@@ -365,14 +367,14 @@ class DemoGenerator:
             return rnd.choice(pool)
         return rnd.choice(pool) + rnd.choice(pool)
 
-    def _wechat(self, name: str) -> str:
+    def _wechat(self) -> str:
         rnd = self.rnd
         if rnd.random() < 0.6:
             return "wxid_" + "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(14))
         letters = "".join(rnd.choice("abcdefghjkmnpqrstwxyz") for _ in range(rnd.randint(4, 8)))
         return letters + str(rnd.randint(10, 9999))
 
-    def _email(self, name: str) -> str:
+    def _email(self) -> str:
         rnd = self.rnd
         if rnd.random() < 0.5:
             return f"{rnd.randint(10_000, 3_999_999_999)}@qq.com"

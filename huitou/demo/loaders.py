@@ -70,8 +70,9 @@ class DeferredIndexes:
     drop back too. Building an index once over a million rows takes seconds;
     updating it row by row takes many minutes, and so do per-row foreign key
     checks, which re-adding the constraint replaces with one join. Indexes that
-    back a constraint (primary keys, unique constraints) stay. The tables are
-    locked against every other session until commit.
+    back a constraint (primary keys, unique constraints) stay. Until commit the
+    tables are locked against every other session, and the tables their foreign
+    keys point at (staff, organizations, sources) against writes.
     """
 
     def __init__(self, tables: Sequence[str]) -> None:

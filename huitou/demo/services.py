@@ -23,7 +23,7 @@ from huitou.tenancy.services import organization_create, staff_create
 DEMO_ORG_NAME = "顺达汽修"
 DEMO_BRANCH = "城西店"
 OTHER_BRANCH = "城东店"
-# Public on purpose: printed by ``huitou demo`` and written in the README.
+# Public on purpose: ``huitou demo`` prints it with the usernames.
 DEMO_PASSWORD = "huitou-demo-2026"  # noqa: S105
 LOGIN_URL = "http://127.0.0.1:8000/login/"
 # Up to this many customers go through the services (with change history).

@@ -213,7 +213,7 @@ class _ShopPrices(forms.Form):
 class ServiceItemForm(_ShopPrices):
     category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
     code = forms.CharField(label=_("Code"), max_length=30)
-    name = forms.CharField(label=_("Name"), max_length=60)
+    name = forms.CharField(label=_("Item name"), max_length=60)
     labour_price = forms.DecimalField(label=_("Labour price (yuan)"), widget=MONEY_INPUT, **MONEY)
     standard_hours = forms.DecimalField(
         label=_("Standard hours"), max_digits=5, decimal_places=2, required=False, widget=MONEY_INPUT
@@ -229,7 +229,7 @@ class ServiceItemForm(_ShopPrices):
 
 class PartForm(_ShopPrices):
     code = forms.CharField(label=_("Code"), max_length=30)
-    name = forms.CharField(label=_("Name"), max_length=60)
+    name = forms.CharField(label=_("Item name"), max_length=60)
     unit = forms.CharField(label=_("Unit"), max_length=10, initial="个")
     sale_price = forms.DecimalField(label=_("Sale price (yuan)"), widget=MONEY_INPUT, **MONEY)
     cost = forms.DecimalField(label=_("Cost (yuan)"), widget=MONEY_INPUT, **MONEY)

@@ -31,6 +31,7 @@ from huitou.api.service_schemas import (
     AppointmentPage,
     AppointmentPatch,
     ConvertIn,
+    IdIn,
     OrderOut,
     SlotsOut,
 )
@@ -74,7 +75,7 @@ def _get_appointment(request: HttpRequest, appointment_id: int) -> Appointment:
 
 
 class DayFilters(Schema):
-    shop: int | None = Field(default=None, description="Default: the caller's first shop")
+    shop: IdIn | None = Field(default=None, description="Default: the caller's first shop")
     day: dt.date | None = Field(default=None, description="YYYY-MM-DD; default: today")
 
 
@@ -149,7 +150,7 @@ def book_appointment(request: HttpRequest, payload: AppointmentIn) -> Status:
         shop=shop,
         customer=customer,
         day=payload.day,
-        slot=payload.slot.replace(second=0, microsecond=0, tzinfo=None),
+        slot=payload.slot.replace(tzinfo=None),
         by=request.user,  # type: ignore[arg-type]
         vehicle=vehicle,
         service=service,

@@ -17,8 +17,10 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from huitou.api.permissions import require
+from huitou.api.schemas import MAX_PAGE
 from huitou.api.service_schemas import (
     CategoryCode,
+    IdIn,
     PartIn,
     PartOut,
     PartPage,
@@ -42,8 +44,8 @@ router = Router(tags=["catalog"])
 class CatalogFilters(Schema):
     q: str = Field(default="", description="Part of the name or the code")
     include_inactive: bool = False
-    shop: int | None = Field(default=None, description="Also give each item's own price at this shop")
-    page: int = Field(default=1, ge=1)
+    shop: IdIn | None = Field(default=None, description="Also give each item's own price at this shop")
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
     page_size: int = Field(default=50, ge=1, le=200)
 
 
@@ -133,7 +135,7 @@ def create_service(request: HttpRequest, payload: ServiceItemIn) -> Status:
 
 
 @router.get("/services/{service_id}", response=ServiceItemOut, summary="Read a service item")
-def get_service(request: HttpRequest, service_id: int, shop: int | None = None) -> dict[str, Any]:
+def get_service(request: HttpRequest, service_id: int, shop: IdIn | None = None) -> dict[str, Any]:
     """Also an inactive one (``catalog.view``: all staff)."""
     organization = require(request, Perm.VIEW_CATALOG)
     item = get_scoped_or_404(ServiceItem.objects.all(), organization, pk=service_id)
@@ -183,7 +185,7 @@ def create_part(request: HttpRequest, payload: PartIn) -> Status:
 
 
 @router.get("/parts/{part_id}", response=PartOut, summary="Read a part")
-def get_part(request: HttpRequest, part_id: int, shop: int | None = None) -> dict[str, Any]:
+def get_part(request: HttpRequest, part_id: int, shop: IdIn | None = None) -> dict[str, Any]:
     """Also an inactive one (``catalog.view``: all staff; ``cost`` only with ``settings.manage``)."""
     organization = require(request, Perm.VIEW_CATALOG)
     part = get_scoped_or_404(Part.objects.all(), organization, pk=part_id)

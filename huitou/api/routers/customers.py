@@ -9,6 +9,7 @@ from pydantic import Field
 
 from huitou.api.permissions import require
 from huitou.api.schemas import (
+    MAX_PAGE,
     ChangeOut,
     ConsentIn,
     CustomerIn,
@@ -69,7 +70,7 @@ class CustomerFilters(Schema):
     stage: str = ""
     tag: str = ""
     owner: int | None = None
-    page: int = Field(default=1, ge=1)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
     page_size: int = Field(default=20, ge=1, le=100)
 
 

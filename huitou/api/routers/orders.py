@@ -28,9 +28,11 @@ from pydantic import Field
 
 from huitou.api.lookups import in_org, own_shop, staff_member
 from huitou.api.permissions import require
+from huitou.api.schemas import MAX_PAGE
 from huitou.api.service_schemas import (
     AdjustmentIn,
     DecisionIn,
+    IdIn,
     LineIn,
     OrderIn,
     OrderOut,
@@ -184,11 +186,11 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
 
 
 class OrderFilters(Schema):
-    shop: int | None = None
+    shop: IdIn | None = None
     date: dt.date | None = Field(default=None, description="The local day the order was opened, YYYY-MM-DD")
     state: OrderStateCode | None = None
-    customer: int | None = None
-    page: int = Field(default=1, ge=1)
+    customer: IdIn | None = None
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
     page_size: int = Field(default=20, ge=1, le=100)
 
 
@@ -260,9 +262,7 @@ def add_line(request: HttpRequest, order_id: int, payload: LineIn) -> Status:
     price, no discount) need ``orders.settle``. 409 once the order is paid or void."""
     organization = require(request, Perm.WORK_ON_ORDERS)
     user: User = request.user  # type: ignore[assignment]
-    if (payload.unit_price is not None or payload.discount is not None) and not user.has_role_perm(
-        Perm.SETTLE_ORDERS
-    ):
+    if (payload.unit_price is not None or payload.discount is not None) and not user.has_role_perm(Perm.SETTLE_ORDERS):
         raise PermissionDenied
     order = _get_order(request, order_id)
     if (payload.service_id is None) == (payload.part_id is None):
@@ -273,7 +273,9 @@ def add_line(request: HttpRequest, order_id: int, payload: LineIn) -> Status:
         service = in_org(active, organization, payload.service_id, "service_id", errors.ITEM_UNKNOWN)
     else:
         assert payload.part_id is not None
-        part = in_org(Part.objects.filter(is_active=True), organization, payload.part_id, "part_id", errors.ITEM_UNKNOWN)
+        part = in_org(
+            Part.objects.filter(is_active=True), organization, payload.part_id, "part_id", errors.ITEM_UNKNOWN
+        )
     if payload.technician_id is not None:
         technician: User | None = staff_member(organization, payload.technician_id, "technician_id")
     else:
@@ -442,4 +444,3 @@ def accept_recommendation(
 def decline_recommendation(request: HttpRequest, order_id: int, recommendation_id: int) -> dict[str, Any]:
     """(``orders.settle``.) 409 if already decided."""
     return _decide(request, order_id, recommendation_id, None, accept=False)
-

@@ -211,9 +211,7 @@ def test_booking_refuses_wrong_types_per_field(
     assert list(r.json()["errors"]) == [field]
 
 
-def test_booking_without_a_shop_books_at_the_callers_first_shop(
-    api: ApiClient, shop: Shop, customer: Customer
-) -> None:
+def test_booking_without_a_shop_books_at_the_callers_first_shop(api: ApiClient, shop: Shop, customer: Customer) -> None:
     r = api.post_json("/api/v1/appointments", {"customer_id": customer.pk, "day": DAY.isoformat(), "slot": "10:00"})
     assert (r.status_code, r.json()["shop"]["id"]) == (201, shop.pk)
 
@@ -255,7 +253,11 @@ def test_the_list_never_shows_another_organizations_appointments(
     foreign_shop = first_shop(other_org)
     make_opening_hours(shop=foreign_shop)
     appointment_book(
-        shop=foreign_shop, customer=make_customer(organization=other_org, by=outsider), day=DAY, slot=dt.time(9), by=outsider
+        shop=foreign_shop,
+        customer=make_customer(organization=other_org, by=outsider),
+        day=DAY,
+        slot=dt.time(9),
+        by=outsider,
     )
 
     assert api.get("/api/v1/appointments", {"shop": foreign_shop.pk, "day": DAY.isoformat()}).json()["count"] == 0
@@ -303,7 +305,11 @@ def test_an_appointment_reads_back_and_foreign_ones_are_404(
     foreign_shop = first_shop(other_org)
     make_opening_hours(shop=foreign_shop)
     foreign = appointment_book(
-        shop=foreign_shop, customer=make_customer(organization=other_org, by=outsider), day=DAY, slot=dt.time(9), by=outsider
+        shop=foreign_shop,
+        customer=make_customer(organization=other_org, by=outsider),
+        day=DAY,
+        slot=dt.time(9),
+        by=outsider,
     )
 
     assert api.get(f"/api/v1/appointments/{mine.pk}").json()["customer"]["name"] == "张三"

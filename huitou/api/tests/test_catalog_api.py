@@ -302,7 +302,9 @@ def test_only_the_store_manager_writes_the_catalog(
         assert api.get(f"/api/v1/catalog/services/{item.pk}").status_code == 200
         assert api.get(f"/api/v1/catalog/parts/{part.pk}").status_code == 200
         refused = [
-            api.post_json("/api/v1/catalog/services", {"category": "repair", "code": "X", "name": "x", "labour_price": "1"}),
+            api.post_json(
+                "/api/v1/catalog/services", {"category": "repair", "code": "X", "name": "x", "labour_price": "1"}
+            ),
             api.patch_json(f"/api/v1/catalog/services/{item.pk}", {"labour_price": "1"}),
             api.post_json("/api/v1/catalog/parts", {"code": "X", "name": "x", "sale_price": "1", "cost": "1"}),
             api.patch_json(f"/api/v1/catalog/parts/{part.pk}", {"cost": "1"}),

@@ -403,6 +403,9 @@ def test_the_detail_runs_the_same_queries_whatever_is_on_the_order(
     with django_assert_max_num_queries(6):
         doc = api.get(_url(order)).json()
     assert (len(doc["lines"]), len(doc["payments"]), len(doc["recommendations"])) == (24, 3, 12)
+    # 1 token, 2 the order, 3 its recommendations with recorders and service items
+    with django_assert_max_num_queries(3):
+        assert len(api.get(_url(order, "/recommendations")).json()) == 12
 
 
 # --- lines ------------------------------------------------------------------------------------
@@ -492,7 +495,10 @@ def test_lines_refuse_items_and_technicians_that_are_not_the_organizations(
         ({"service_id": foreign_item.pk}, {"service_id": [str(errors.ITEM_UNKNOWN)]}),
         ({"service_id": retired.pk}, {"service_id": [str(errors.ITEM_UNKNOWN)]}),
         ({"part_id": foreign_part.pk}, {"part_id": [str(errors.ITEM_UNKNOWN)]}),
-        ({"service_id": local.pk, "technician_id": foreign_tech.pk}, {"technician_id": [str(errors.TECHNICIAN_INVALID)]}),
+        (
+            {"service_id": local.pk, "technician_id": foreign_tech.pk},
+            {"technician_id": [str(errors.TECHNICIAN_INVALID)]},
+        ),
     ]
     for payload, expected in cases:
         r = api.post_json(_url(order, "/lines"), payload)
@@ -727,7 +733,10 @@ def test_an_accepted_recommendation_becomes_a_line_at_its_estimate(
     assert (needs_item.status_code, needs_item.json()["errors"]) == (422, {"service_id": [str(errors.ITEM_REQUIRED)]})
     assert catalogued["description"] == "更换机油"
     assert accepted.status_code == catalogued_accepted.status_code == 200
-    assert (accepted.json()["status"], accepted.json()["service"]) == ("accepted", {"id": brakes.pk, "name": "更换刹车片"})
+    assert (accepted.json()["status"], accepted.json()["service"]) == (
+        "accepted",
+        {"id": brakes.pk, "name": "更换刹车片"},
+    )
     doc = api.get(_url(order)).json()
     assert [(li["id"], li["name"], li["amount"]) for li in doc["lines"]] == [
         (accepted.json()["line_id"], "更换刹车片", "380.00"),
@@ -852,6 +861,55 @@ def test_the_store_manager_does_everything(
 
 
 # --- the contract -----------------------------------------------------------------------------
+
+
+def test_oversized_input_is_refused_never_a_server_error(
+    owner: User, api_for: Callable[[User], ApiClient], order: ServiceOrder, oil_change: ServiceItem
+) -> None:
+    """Ids past bigint, amounts past the columns, texts past their fields: 4xx on PostgreSQL too."""
+    api = api_for(owner)
+    api.raise_request_exception = False
+    huge = 2**70
+    url = _url(order)
+    responses = {
+        "order id": api.get(f"/api/v1/orders/{huge}"),
+        "list filters": api.get("/api/v1/orders", {"customer": huge, "shop": huge}),
+        "list page": api.get("/api/v1/orders", {"page": huge}),
+        "vehicle id": api.post_json("/api/v1/orders", {"vehicle_id": huge, "mileage": 1}),
+        "mileage": api.post_json("/api/v1/orders", {"vehicle_id": order.vehicle_id, "mileage": huge}),
+        "service id": api.post_json(f"{url}/lines", {"service_id": huge}),
+        "technician id": api.post_json(f"{url}/lines", {"service_id": oil_change.pk, "technician_id": huge}),
+        "quantity": api.post_json(f"{url}/lines", {"service_id": oil_change.pk, "quantity": str(huge)}),
+        "unit price": api.post_json(f"{url}/lines", {"service_id": oil_change.pk, "unit_price": "1" * 15}),
+        "recommendation": api.post_json(f"{url}/recommendations", {"description": "刹" * 201}),
+        "void reason": api.post_json(f"{url}/void", {"reason": "x" * 201}),
+        "adjustment": api.post_json(f"{url}/adjustments", {"amount": "1", "reason": "x" * 201}),
+        "payment reference": api.post_json(f"{url}/payments", {"method": "cash", "amount": "1", "reference": "x" * 65}),
+        "booking ids": api.post_json(
+            "/api/v1/appointments", {"shop_id": huge, "customer_id": huge, "day": "2030-01-01", "slot": "09:00"}
+        ),
+        "booking note": api.post_json(
+            "/api/v1/appointments",
+            {"customer_id": order.customer_id, "day": "2030-01-01", "slot": "09:00", "note": "x" * 201},
+        ),
+        "slots shop": api.get("/api/v1/appointments/slots", {"shop": huge}),
+        "catalog page": api.get("/api/v1/catalog/services", {"shop": huge, "page": huge}),
+        "catalog interval": api.post_json(
+            "/api/v1/catalog/services",
+            {"category": "repair", "code": "X1", "name": "x", "labour_price": "1", "interval_km": huge},
+        ),
+        "catalog code": api.post_json(
+            "/api/v1/catalog/services", {"category": "repair", "code": "X" * 31, "name": "x", "labour_price": "1"}
+        ),
+        "part unit": api.post_json(
+            "/api/v1/catalog/parts", {"code": "P1", "name": "x", "unit": "x" * 11, "sale_price": "1", "cost": "1"}
+        ),
+    }
+
+    statuses = {what: r.status_code for what, r in responses.items()}
+    assert statuses == {**dict.fromkeys(responses, 422), "order id": 404}
+    order.refresh_from_db()
+    assert (order.state, order.total) == (OrderState.OPEN, Decimal("0.00"))
 
 
 def test_the_documented_codes_are_the_models_choices() -> None:

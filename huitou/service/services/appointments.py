@@ -47,7 +47,7 @@ class Slot:
         return max(self.bays - self.booked, 0)
 
 
-def _slot_starts(hours: OpeningHours) -> list[dt.time]:
+def slot_starts(hours: OpeningHours) -> list[dt.time]:
     starts = []
     moment = dt.datetime.combine(dt.date(2000, 1, 1), hours.opens)
     end = dt.datetime.combine(dt.date(2000, 1, 1), hours.closes)
@@ -101,7 +101,7 @@ def slots_for(*, shop: Shop, day: dt.date) -> list[Slot]:
         .values_list("slot", flat=True)
     ):
         taken[slot] = taken.get(slot, 0) + 1
-    return [Slot(start, hours.bays, taken.get(start, 0)) for start in _slot_starts(hours)]
+    return [Slot(start, hours.bays, taken.get(start, 0)) for start in slot_starts(hours)]
 
 
 def appointment_book(
@@ -127,7 +127,7 @@ def appointment_book(
     if problems:
         raise ValidationError(problems)
     hours = _hours(shop, day)
-    if hours is None or slot not in _slot_starts(hours):
+    if hours is None or slot not in slot_starts(hours):
         raise ValidationError({"slot": [errors.SLOT_CLOSED]})
     starts_at = timezone.make_aware(dt.datetime.combine(day, slot))
     if starts_at < timezone.now():

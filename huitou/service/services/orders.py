@@ -399,7 +399,7 @@ def recommendation_add(
     service: ServiceItem | None = None,
 ) -> Recommendation:
     problems: dict[str, list[Any]] = {}
-    description = (description or "").strip()
+    description = (description or "").strip()[:200]  # Recommendation.description's size, like the reasons
     if not description and service is None:
         problems["description"] = [errors.DESCRIPTION_REQUIRED]
     if urgency not in Recommendation.Urgency.values:

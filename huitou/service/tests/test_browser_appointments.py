@@ -180,8 +180,11 @@ def test_book_confirm_receive_and_a_full_slot_refused(
     page.goto(f"/service/appointments/?day={tomorrow}")
     card.locator("input[name=mileage]").fill("52000")
     card.locator(".appt-convert button[type=submit]").click()
-    expect(page).not_to_have_url(re.compile(r"/service/appointments/"))
+    # The order's page (the customer file while the order pages are not built).
+    expect(page).to_have_url(re.compile(r"/(service/orders|customers)/\d+/$"))
     order = ServiceOrder.objects.get(vehicle__plate="粤B5K2M8")
+    expect(page.locator(".msg-success")).to_contain_text(order.number)
+    shot(page, "appointments-12-order-opened-1440")
     assert order.mileage_km == 52000
     appointment.refresh_from_db()
     assert appointment.state == State.CONVERTED and appointment.order == order

@@ -180,7 +180,7 @@ def test_advisor_receives_a_car_by_its_plate_and_bills_it_honestly(
     assert 209 < pdf_page_width_mm(page) < 211  # @page bill-a4: A4
     page.emulate_media(media="print")
     page.screenshot(path=str(artifacts_dir() / "orders-06-bill-a4-print.png"), full_page=True)
-    page.emulate_media(media="screen")
+    page.emulate_media(media="no-override")
 
     page.click(".bill-toolbar a[href='?format=receipt']")
     expect(page).to_have_url(re.compile(r"format=receipt$"))
@@ -190,6 +190,7 @@ def test_advisor_receives_a_car_by_its_plate_and_bills_it_honestly(
     shot(page, "orders-07-bill-receipt")
 
     # On a phone: the day's orders as cards, the order, the bill, the customer file's visits.
+    phone_page.context.clear_cookies()  # the technician signs out; the advisor signs in
     login(phone_page, advisor)
     phone_page.goto("/service/orders/")
     expect(phone_page.locator("table.orders tbody tr")).to_have_count(1)
@@ -230,3 +231,83 @@ def test_an_unknown_plate_leads_to_registering_the_customer(
     shot(page, "orders-13-unknown-plate")
     page.click(".unknown-plate a[href$='/customers/new/']")
     expect(page).to_have_url(re.compile(r"/customers/new/$"))
+
+
+def test_store_manager_keeps_the_catalog_and_sees_the_day(
+    page: Any,
+    phone_page: Any,
+    org: Any,
+    owner: Any,
+    advisor: Any,
+    make_customer: Any,
+    make_vehicle: Any,
+    login: Any,
+    shot: Any,
+) -> None:
+    from huitou.service.services.orders import order_add_line, order_complete, order_open, order_pay, order_void
+    from huitou.tenancy.models import Shop
+
+    shops = list(Shop.objects.for_org(org).order_by("pk"))
+    part_save(organization=org, data={"code": "LQ01", "name": "机油滤芯", "sale_price": "45.00", "cost": "20.00"})
+    wash = service_item_save(
+        organization=org, data={"code": "MR01", "name": "精致洗车", "category": "detailing", "labour_price": "40.00"}
+    )
+    login(page, owner)
+
+    # A new service item with a maintenance interval and a lower price at the second shop.
+    page.goto("/service/orders/")
+    page.click("main a[href$='/service/catalog/']")
+    page.click("main a[href$='/catalog/services/new/']")
+    page.select_option("select[name=category]", "maintenance")
+    page.fill("input[name=code]", "BY01")
+    page.fill("input[name=name]", "小保养（机油更换）")
+    page.fill("input[name=labour_price]", "120")
+    page.fill("input[name=interval_km]", "5000")
+    page.fill("input[name=interval_months]", "6")
+    page.fill(f"input[name=shop_price_{shops[1].pk}]", "-5")
+    page.click("form.form button[type=submit]")
+    expect(page.locator(f".field:has([name=shop_price_{shops[1].pk}]).has-error")).to_be_visible()
+    page.fill(f"input[name=shop_price_{shops[1].pk}]", "99")
+    shot(page, "catalog-01-service-form")
+    page.click("form.form button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/service/catalog/$"))
+    expect(page.locator("table.catalog").first).to_contain_text("小保养（机油更换）")
+    expect(page.locator("table.catalog").first).to_contain_text("¥99.00")
+    expect(page.locator("table.catalog").last).to_contain_text("(56%)")
+    shot(page, "catalog-02-list")
+
+    # A busy morning at the first shop: orders in every state.
+    states = []
+    for i in range(8):
+        customer = make_customer(name=f"车主{i}")
+        order = order_open(
+            organization=org,
+            shop=shops[0],
+            vehicle=make_vehicle(customer, mileage_km=10_000 + i),
+            by=advisor,
+            mileage_km=20_000 + i * 1000,
+        )
+        order_add_line(order=order, by=advisor, service=wash, quantity=str(1 + i % 3))
+        if i % 4 == 1:
+            order_complete(order=order, by=advisor)
+        if i % 4 == 2:
+            order_complete(order=order, by=advisor)
+            order_pay(order=order, by=advisor, method="alipay", amount=order.total)
+        if i == 7:
+            order_void(order=order, by=advisor, reason="客户改约明天")
+        states.append(order.state)
+    page.goto("/service/orders/")
+    expect(page.locator("table.orders tbody tr")).to_have_count(8)
+    expect(page.locator(".chips .chip").first).to_contain_text("8")
+    shot(page, "orders-14-day-desk")
+    page.click(".chips a[href$='state=paid']")
+    expect(page.locator("table.orders tbody tr")).to_have_count(states.count("paid"))
+
+    login(phone_page, owner)
+    phone_page.goto("/service/catalog/")
+    no_horizontal_scroll(phone_page)
+    shot(phone_page, "catalog-03-phone-list")
+    phone_page.goto("/service/orders/")
+    expect(phone_page.locator("table.orders tbody tr")).to_have_count(8)
+    no_horizontal_scroll(phone_page)
+    shot(phone_page, "orders-15-day-phone")

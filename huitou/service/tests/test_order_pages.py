@@ -283,14 +283,14 @@ def test_an_adjustment_needs_a_reason_and_shows_on_the_page_and_the_bill(client_
     order.refresh_from_db()
     assert order.total == Decimal("100.00") and order.amount_due == Decimal("-20.00")
     page = client.get(order.get_absolute_url()).content.decode()
-    assert "老客户优惠，店长同意" in page and "¥-20.00" in page
+    assert "老客户优惠，店长同意" in page and "−¥20.00" in page
     # The refund goes back through the payment form.
     client.post(reverse("service:order_pay", args=[order.pk]), {"method": "cash", "amount": "-20"})
     order.refresh_from_db()
     assert order.amount_due == 0 and Customer.objects.get(pk=car.customer_id).lifetime_spend == Decimal("100.00")
 
     bill = client.get(reverse("service:order_bill", args=[order.pk])).content.decode()
-    assert "老客户优惠，店长同意" in bill and "¥-20.00" in bill and "¥100.00" in bill
+    assert "老客户优惠，店长同意" in bill and "−¥20.00" in bill and "¥100.00" in bill
 
 
 def test_voiding_asks_why(client_for, org, advisor, car):

@@ -33,7 +33,7 @@ from huitou.service.forms_appointments import AppointmentForm, hours_forms
 from huitou.service.models import Appointment, OpeningHours
 from huitou.service.services import appointments as services
 from huitou.service.services.appointments import TRANSITIONS
-from huitou.service.services.appointments import _slot_starts as slot_starts
+from huitou.service.services.appointments import slot_starts as slot_starts
 from huitou.tenancy.decorators import staff_required
 from huitou.tenancy.middleware import current_shop
 from huitou.tenancy.models import Shop, User
@@ -53,7 +53,7 @@ ACTIONS: list[tuple[str, Any, str]] = [
     (State.NO_SHOW, gettext_lazy("No-show"), ""),
     (State.CANCELLED, gettext_lazy("Cancel"), "danger-outline"),
 ]
-DONE = {
+DONE: dict[str, Any] = {
     State.CONFIRMED: gettext_lazy("Appointment of %(name)s confirmed."),
     State.ARRIVED: gettext_lazy("%(name)s has arrived."),
     State.NO_SHOW: gettext_lazy("%(name)s did not come: marked as no-show."),
@@ -181,10 +181,10 @@ def appointment_day(request: HttpRequest) -> HttpResponse:
     rows: dict[dt.time, SlotRow] = {}
     if hours is not None:
         rows = {start: SlotRow(start, hours.bays, _started(day, start, now)) for start in slot_starts(hours)}
-    outside = []  # booked before the hours changed: kept visible, never lost
+    outside: list[Appointment] = []  # booked before the hours changed: kept visible, never lost
     for a in appointments:
         row = rows.get(a.slot)
-        (row.appointments if row else outside).append(a)
+        (row.appointments if row is not None else outside).append(a)
     context.update(
         shop=shop,
         hours=hours,
@@ -359,11 +359,9 @@ def _pick(request: HttpRequest, source: Any) -> HttpResponse:
     q = source.get("q", "").strip()[:50]
     results = []
     if q:
-        found = customer_list(
-            organization=request.organization, q=q
-        ).prefetch_related(  # type: ignore[attr-defined]
-            Prefetch("vehicles", queryset=Vehicle.objects.active().order_by("pk"), to_attr="active_vehicles")
-        )[:8]
+        org = request.organization  # type: ignore[attr-defined]
+        vehicles = Prefetch("vehicles", queryset=Vehicle.objects.active().order_by("pk"), to_attr="active_vehicles")
+        found = customer_list(organization=org, q=q).prefetch_related(vehicles)[:8]
         results = [(c, visible_phone(c, request.user)) for c in found]  # type: ignore[arg-type]
     context = {
         "results": results,

@@ -238,7 +238,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
 # --- the order page --------------------------------------------------------------------------
 
 HISTORY_LABELS = {
-    "number": gettext_lazy("Number"),
+    "number": gettext_lazy("Order number"),
     "plate": gettext_lazy("Plate"),
     "mileage": gettext_lazy("Mileage (km)"),
     "line": gettext_lazy("Line"),
@@ -272,6 +272,8 @@ def _history(order: ServiceOrder) -> list[HistoryRow]:
         changes = []
         for name, pair in entry.changes.items():
             old, new = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
+            if old in (None, "") and new in (None, ""):
+                continue
             if name == "state":
                 old, new = states.get(old, old), states.get(new, new)
             changes.append((str(HISTORY_LABELS.get(name, name)), old, new))
@@ -426,6 +428,7 @@ def order_pay(request: HttpRequest, order_id: int) -> HttpResponse:
     form = PaymentForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
+        was_paid = order.state == OrderState.PAID
         try:
             payment = services.order_pay(
                 order=order,
@@ -439,12 +442,12 @@ def order_pay(request: HttpRequest, order_id: int) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(
-                request,
-                _("%(method)s ¥%(amount)s recorded.")
-                % {"method": payment.get_method_display(), "amount": payment.amount},
-            )
-            if order.state == OrderState.PAID and order.amount_due == 0:
+            params = {"method": payment.get_method_display(), "amount": abs(payment.amount)}
+            if payment.amount < 0:
+                messages.success(request, _("Refund of ¥%(amount)s (%(method)s) recorded.") % params)
+            else:
+                messages.success(request, _("%(method)s ¥%(amount)s recorded.") % params)
+            if order.state == OrderState.PAID and not was_paid:
                 messages.success(request, _("The order is paid in full and now locked."))
             return _back(order, "payments")
     return _order_page(request, order.pk, payment_form=form)
@@ -486,11 +489,17 @@ def order_adjust(request: HttpRequest, order_id: int) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(
-                request,
-                _("Adjustment of ¥%(amount)s recorded. The total is now ¥%(total)s.")
-                % {"amount": adjustment.amount, "total": order.total},
-            )
+            change = {"amount": abs(adjustment.amount), "total": order.total}
+            if adjustment.amount < 0:
+                messages.success(
+                    request, _("The bill is lowered by ¥%(amount)s; the total is now ¥%(total)s.") % change
+                )
+            else:
+                messages.success(request, _("The bill is raised by ¥%(amount)s; the total is now ¥%(total)s.") % change)
+            if order.amount_due < 0:
+                messages.warning(
+                    request, _("¥%(amount)s is to be refunded to the customer.") % {"amount": -order.amount_due}
+                )
             return _back(order, "adjustments")
     return _order_page(request, order.pk, adjust_form=form)
 

@@ -14,8 +14,10 @@ from huitou.tenancy.roles import Role
 class Command(BaseCommand):
     help = (
         "Create the demo organization 顺达汽修 (two shops, users owner/advisor/service/tech) with realistic "
-        "customers, vehicles and mileage histories. Same --seed, same data. With --org and --user-prefix, "
-        "add a further organization whose users are <prefix>owner, <prefix>advisor, ..."
+        "customers, vehicles and mileage histories. The same --seed gives the same people, cars and plates; "
+        "the dates end yesterday. With --org and --user-prefix, add a further organization whose users are "
+        "<prefix>owner, <prefix>advisor, ... Large bulk loads on PostgreSQL lock the customer tables until "
+        "they finish: give them a database of their own."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -39,6 +39,18 @@ SHOP_UNKNOWN = _("Choose one of your shops.")
 MILEAGE_REQUIRED = _("Enter the mileage at arrival.")
 RECOMMENDATION_DECIDED = _("The customer has already decided on this recommendation.")
 DESCRIPTION_REQUIRED = _("Describe the work.")
+URGENCY_INVALID = _("Choose how urgent the work is.")
+ADVISOR_INVALID = _("Choose an active service advisor of this organization.")
+CUSTOMER_UNKNOWN = _("Choose an existing customer of this organization.")
+ORDER_HAS_PAYMENTS = _(
+    "Money has been received for this order, so it cannot be voided. Take the rest, then record an adjustment "
+    "and a refund."
+)
+TOTAL_TOO_LARGE = _("The total would be too large.")
+HOURS_WEEKDAY_INVALID = _("Choose a weekday.")
+HOURS_CLOSE_BEFORE_OPEN = _("The closing time must be after the opening time.")
+SLOT_LENGTH_INVALID = _("A slot lasts between 10 minutes and 8 hours.")
+BAYS_INVALID = _("Enter between 1 and 100 bays.")
 CODE_TAKEN = _("Another item of this organization already has this code.")
 
 SLOT_FULL = _("This time is fully booked. Choose another time.")

@@ -56,7 +56,7 @@ class OrderOpenForm(forms.Form):
         label=_("Mileage at arrival (km)"),
         min_value=0,
         required=False,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric", "placeholder": "45000"}),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "placeholder": "km"}),
     )
     description = forms.CharField(
         label=_("The customer's description of the problem"),

@@ -63,13 +63,13 @@ def opening_hours_set(
 ) -> OpeningHours:
     problems: dict[str, list[Any]] = {}
     if not 0 <= weekday <= 6:
-        problems["weekday"] = [errors.SLOT_CLOSED]
+        problems["weekday"] = [errors.HOURS_WEEKDAY_INVALID]
     if closes <= opens:
-        problems["closes"] = [errors.SLOT_CLOSED]
+        problems["closes"] = [errors.HOURS_CLOSE_BEFORE_OPEN]
     if not 10 <= slot_minutes <= 480:
-        problems["slot_minutes"] = [errors.QUANTITY_INVALID]
+        problems["slot_minutes"] = [errors.SLOT_LENGTH_INVALID]
     if not 1 <= bays <= 100:
-        problems["bays"] = [errors.QUANTITY_INVALID]
+        problems["bays"] = [errors.BAYS_INVALID]
     if problems:
         raise ValidationError(problems)
     hours, _created = OpeningHours.objects.update_or_create(
@@ -119,7 +119,7 @@ def appointment_book(
     org_id = shop.organization_id
     problems: dict[str, list[Any]] = {}
     if customer.organization_id != org_id or customer.deleted_at is not None:
-        problems["customer_id"] = [errors.VEHICLE_UNKNOWN]
+        problems["customer_id"] = [errors.CUSTOMER_UNKNOWN]
     if vehicle is not None and (vehicle.customer_id != customer.pk or vehicle.deleted_at is not None):
         problems["vehicle_id"] = [errors.VEHICLE_UNKNOWN]
     if service is not None and (service.organization_id != org_id or not service.is_active):

@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Min, Sum
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from huitou.audit.models import ChangeEntry
@@ -39,6 +40,7 @@ from huitou.service.services.catalog import price_for
 from huitou.tenancy.models import Organization, Shop, User
 
 ZERO = Decimal("0.00")
+MAX_TOTAL = Decimal("1e10")  # an order's money columns hold 12 digits, 2 of them fen
 EDITABLE = (OrderState.OPEN, OrderState.IN_PROGRESS, OrderState.COMPLETED)
 
 
@@ -98,7 +100,7 @@ def _next_number(organization: Organization, when: dt.datetime) -> str:
     last = (
         ServiceOrder.objects.for_org(organization)
         .filter(number__startswith=prefix)
-        .order_by("-number")
+        .order_by(Length("number").desc(), "-number")
         .values_list("number", flat=True)
         .first()
     )
@@ -124,7 +126,7 @@ def order_open(
         raise ValidationError({"vehicle_id": [errors.VEHICLE_UNKNOWN]})
     advisor = advisor or by
     if advisor.organization_id != organization.pk:
-        raise ValidationError({"advisor": [errors.TECHNICIAN_INVALID]})
+        raise ValidationError({"advisor": [errors.ADVISOR_INVALID]})
     now = timezone.now()
     with transaction.atomic():
         reading: MileageReading | None = None
@@ -343,6 +345,8 @@ def order_void(*, order: ServiceOrder, by: User, reason: str) -> ServiceOrder:
             raise StateConflict(errors.ORDER_ALREADY_VOID)
         if order.state == OrderState.PAID:
             raise StateConflict(errors.ORDER_CANNOT_VOID_PAID)
+        if order.amount_paid != 0:
+            raise StateConflict(errors.ORDER_HAS_PAYMENTS)
         before = order.state
         order.state, order.void_reason, order.voided_at = OrderState.VOID, reason[:200], timezone.now()
         order.save(update_fields=["state", "void_reason", "voided_at"])
@@ -373,6 +377,8 @@ def order_adjust(*, order: ServiceOrder, by: User, amount: Any, reason: str) -> 
             raise StateConflict(errors.ORDER_NOT_PAID)
         if order.total + value < 0:
             raise ValidationError({"amount": [errors.ADJUSTMENT_BELOW_ZERO]})
+        if order.total + value >= MAX_TOTAL:
+            raise ValidationError({"amount": [errors.TOTAL_TOO_LARGE]})
         adjustment = OrderAdjustment.objects.create(
             organization_id=order.organization_id,
             order=order,
@@ -403,7 +409,7 @@ def recommendation_add(
     if not description and service is None:
         problems["description"] = [errors.DESCRIPTION_REQUIRED]
     if urgency not in Recommendation.Urgency.values:
-        problems["urgency"] = [errors.PAYMENT_METHOD_INVALID]
+        problems["urgency"] = [errors.URGENCY_INVALID]
     if service is not None and service.organization_id != order.organization_id:
         problems["service_id"] = [errors.ITEM_UNKNOWN]
     value = None

@@ -83,23 +83,25 @@ def test_opening_hours_are_set_per_shop_and_weekday_and_replaced_when_set_again(
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "field"),
+    ("kwargs", "field", "message"),
     [
-        ({"weekday": 7}, "weekday"),
-        ({"weekday": -1}, "weekday"),
-        ({"opens": T(18), "closes": T(8)}, "closes"),
-        ({"opens": T(8), "closes": T(8)}, "closes"),
-        ({"slot_minutes": 5}, "slot_minutes"),
-        ({"slot_minutes": 481}, "slot_minutes"),
-        ({"bays": 0}, "bays"),
-        ({"bays": 101}, "bays"),
+        ({"weekday": 7}, "weekday", errors.HOURS_WEEKDAY_INVALID),
+        ({"weekday": -1}, "weekday", errors.HOURS_WEEKDAY_INVALID),
+        ({"opens": T(18), "closes": T(8)}, "closes", errors.HOURS_CLOSE_BEFORE_OPEN),
+        ({"opens": T(8), "closes": T(8)}, "closes", errors.HOURS_CLOSE_BEFORE_OPEN),
+        ({"slot_minutes": 5}, "slot_minutes", errors.SLOT_LENGTH_INVALID),
+        ({"slot_minutes": 481}, "slot_minutes", errors.SLOT_LENGTH_INVALID),
+        ({"bays": 0}, "bays", errors.BAYS_INVALID),
+        ({"bays": 101}, "bays", errors.BAYS_INVALID),
     ],
 )
-def test_it_refuses_impossible_opening_hours(shops: list[Shop], kwargs: dict[str, Any], field: str) -> None:
+def test_it_refuses_impossible_opening_hours(
+    shops: list[Shop], kwargs: dict[str, Any], field: str, message: Any
+) -> None:
     values = {"weekday": 0, "opens": T(8), "closes": T(18), **kwargs}
     with pytest.raises(ValidationError) as exc:
         opening_hours_set(shop=shops[0], **values)
-    assert list(exc.value.message_dict) == [field]
+    assert exc.value.message_dict == {field: [str(message)]}
     assert not OpeningHours.objects.exists()
 
 

@@ -356,6 +356,15 @@ def test_the_change_history_names_what_changed(client_for, org, advisor, car, ca
     assert zh(OrderState.PAID.label) in history and "120.00" in history
 
 
+def test_the_customer_files_timeline_names_order_changes_in_words(client_for, org, advisor, car, catalog):
+    order = _paid(org, car, advisor, catalog.oil, "120.00")
+    page = client_for(advisor).get(reverse("customers:detail", args=[car.customer_id])).content.decode()
+    timeline = page[page.index('id="h-history"') :]
+    assert order.number in timeline and zh(OrderState.PAID.label) in timeline
+    for raw in (">state<", ">payment<", ">line<", ">paid<", ">in_progress<", ">completed<"):
+        assert raw not in timeline, raw
+
+
 # --- the bill --------------------------------------------------------------------------------
 
 

@@ -167,7 +167,7 @@ def test_the_advisor_is_the_receiver_unless_named_and_must_be_staff_of_the_organ
     assert make_order(vehicle=vehicle, by=service, advisor=advisor).advisor == advisor
     with pytest.raises(ValidationError) as exc:
         make_order(vehicle=vehicle, by=service, advisor=outsider)
-    assert refused(exc, "advisor") == [errors.TECHNICIAN_INVALID]
+    assert refused(exc, "advisor") == [errors.ADVISOR_INVALID]
 
 
 # --- numbering -----------------------------------------------------------------------------
@@ -508,3 +508,24 @@ def test_a_later_reading_does_not_change_the_orders_mileage(make_order: MakeOrde
     order = make_order(vehicle=vehicle, mileage_km=31000)
     mileage_record(vehicle=vehicle, km=32000, by=None)
     assert fresh(order).mileage_km == 31000
+
+
+def test_an_order_with_money_received_cannot_be_voided(
+    order: ServiceOrder, oil_change: ServiceItem, advisor: User
+) -> None:
+    from huitou.service.services.orders import order_pay
+
+    completed(order, oil_change, advisor, "100")
+    order_pay(order=order, by=advisor, method="cash", amount="40")
+    with pytest.raises(StateConflict) as exc:
+        order_void(order=order, by=advisor, reason="客户不修了")
+    assert conflict(exc) == str(errors.ORDER_HAS_PAYMENTS)
+    assert fresh(order).state == OrderState.COMPLETED
+
+
+def test_numbers_keep_counting_past_9999_orders_a_day(make_order: MakeOrder, vehicle: Vehicle, advisor: User) -> None:
+    first = make_order(vehicle=vehicle, by=advisor)
+    prefix = first.number.rsplit("-", 1)[0]
+    ServiceOrder.objects.filter(pk=first.pk).update(number=f"{prefix}-9999")
+    assert make_order(vehicle=vehicle, by=advisor).number == f"{prefix}-10000"
+    assert make_order(vehicle=vehicle, by=advisor).number == f"{prefix}-10001"

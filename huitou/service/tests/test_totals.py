@@ -141,8 +141,8 @@ def test_order_totals_are_the_exact_sum_of_their_lines_and_adjustments(
 
 
 def test_the_day_in_an_order_number_is_the_local_day(org: Organization) -> None:
-    from datetime import date
+    from datetime import UTC, date
 
-    just_after_midnight = local(date(2024, 6, 1), 0, 30)  # still 31 May in UTC
+    just_after_midnight = local(date(2024, 6, 1), 0, 30).astimezone(UTC)  # 2024-05-31 16:30 UTC
     assert _next_number(org, just_after_midnight) == "20240601-0001"
-    assert _next_number(org, local(date(2024, 6, 1), 23, 30)) == "20240601-0001"
+    assert _next_number(org, local(date(2024, 6, 1), 23, 30).astimezone(UTC)) == "20240601-0001"

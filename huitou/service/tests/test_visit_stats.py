@@ -66,6 +66,16 @@ def test_an_unpaid_or_partly_paid_order_is_not_a_visit_yet(
     assert stats(customer) == (0, Decimal("0.00"), None, None)
 
 
+def test_only_paid_orders_count_when_the_stats_are_recomputed(
+    customer: Customer, car: Vehicle, make_order: MakeOrder, wash: ServiceItem, advisor: User
+) -> None:
+    waiting = completed(make_order(vehicle=car), wash, advisor, "300")
+    order_pay(order=waiting, by=advisor, method="cash", amount="100")
+    make_order(vehicle=car)
+    visit = fresh(paid(make_order(vehicle=car), wash, advisor, "40"))
+    assert stats(customer) == (1, Decimal("40.00"), visit.paid_at, visit.paid_at)
+
+
 def test_a_second_visit_with_another_car_adds_up(
     customer: Customer,
     car: Vehicle,

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -150,7 +151,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
         "next_day": day + dt.timedelta(days=1),
         "state": state,
         "chips": chips,
-        "base_query": "&".join(f"{k}={v}" for k, v in base.items()),
+        "base_query": urlencode(base),
         "customer": customer,
         "shop": shop,
     }
@@ -261,24 +262,42 @@ class HistoryRow:
     changes: list[tuple[str, Any, Any]] = field(default_factory=list)
 
 
+def _changes_in_words(entry: ChangeEntry) -> list[tuple[str, Any, Any]]:
+    """An order entry's changes as (label, old, new), states as their labels, empty pairs left out."""
+    states = dict(OrderState.choices)
+    changes = []
+    for name, pair in entry.changes.items():
+        old, new = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
+        if old in (None, "") and new in (None, ""):
+            continue
+        if name == "state":
+            old, new = states.get(old, old), states.get(new, new)
+        changes.append((str(HISTORY_LABELS.get(name, name)), old, new))
+    return changes
+
+
 def _history(order: ServiceOrder) -> list[HistoryRow]:
     """The order's change history with its field names and states in words."""
-    states = dict(OrderState.choices)
-    rows = []
     entries = history_for_subject(
         organization_id=order.organization_id, subject_type=ServiceOrder._meta.model_name or "", subject_id=order.pk
     )
+    return [
+        HistoryRow(entry, str(HISTORY_VERBS.get(entry.action, entry.get_action_display())), _changes_in_words(entry))
+        for entry in entries
+    ]
+
+
+def order_entries_in_words(entries: list[ChangeEntry]) -> list[ChangeEntry]:
+    """A customer timeline whose order entries name their fields and states in words.
+
+    The customer file shows its history with ``customers/_history.html``,
+    which knows customer and vehicle fields only; the order entries in it get
+    their labels here (in memory, for display).
+    """
     for entry in entries:
-        changes = []
-        for name, pair in entry.changes.items():
-            old, new = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
-            if old in (None, "") and new in (None, ""):
-                continue
-            if name == "state":
-                old, new = states.get(old, old), states.get(new, new)
-            changes.append((str(HISTORY_LABELS.get(name, name)), old, new))
-        rows.append(HistoryRow(entry, str(HISTORY_VERBS.get(entry.action, entry.get_action_display())), changes))
-    return rows
+        if entry.subject_type == ServiceOrder._meta.model_name:
+            entry.changes = {label: [old, new] for label, old, new in _changes_in_words(entry)}
+    return entries
 
 
 def _order_page(request: HttpRequest, order_id: int, *, status: int = 200, **bound: Any) -> HttpResponse:

@@ -41,9 +41,7 @@ class ChangeEntry(TenantModel):
         verbose_name_plural = _("changes")
         indexes = [
             models.Index(fields=["organization", "customer_id", "-at"], name="change_org_customer_idx"),
-            models.Index(
-                fields=["organization", "subject_type", "subject_id", "-at"], name="change_org_subject_idx"
-            ),
+            models.Index(fields=["organization", "subject_type", "subject_id", "-at"], name="change_org_subject_idx"),
         ]
 
     def __str__(self) -> str:

@@ -5,14 +5,15 @@ from django.db.models import QuerySet
 from huitou.audit.models import ChangeEntry
 
 
-def history_for_customer(*, organization_id: int, customer_id: int, limit: int = 50) -> QuerySet[ChangeEntry]:
-    """The customer's timeline: the file, its vehicles, consents (newest first)."""
-    return (
+def history_for_customer(*, organization_id: int, customer_id: int, limit: int | None = 50) -> QuerySet[ChangeEntry]:
+    """Everything recorded about a customer: the file, vehicles, consents, orders (newest first)."""
+    entries = (
         ChangeEntry.objects.for_org(organization_id)
         .filter(customer_id=customer_id)
         .select_related("actor")
-        .order_by("-at", "-pk")[:limit]
+        .order_by("-at", "-pk")
     )
+    return entries[:limit] if limit is not None else entries
 
 
 def history_for_subject(*, organization_id: int, subject_type: str, subject_id: int) -> QuerySet[ChangeEntry]:

@@ -184,8 +184,14 @@ def customer_for_file(*, organization: Organization | int, customer_id: int) -> 
     )
 
 
+# Records with their own pages and history: the file's timeline leaves them out.
+OWN_HISTORY_SUBJECTS = ("serviceorder", "appointment")
+
+
 def customer_history(*, customer: Customer, limit: int = 50) -> list[ChangeEntry]:
-    return list(history_for_customer(organization_id=customer.organization_id, customer_id=customer.pk, limit=limit))
+    """Changes to the file, its vehicles and consents, newest first (orders keep their own history)."""
+    entries = history_for_customer(organization_id=customer.organization_id, customer_id=customer.pk, limit=None)
+    return list(entries.exclude(subject_type__in=OWN_HISTORY_SUBJECTS)[:limit])
 
 
 def consent_history(*, customer: Customer) -> QuerySet[ConsentRecord]:

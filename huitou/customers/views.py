@@ -27,7 +27,6 @@ from huitou.customers.forms import (
 from huitou.customers.models import ConsentRecord, Customer, CustomerTag, Stage, Vehicle
 from huitou.customers.presentation import history_for_viewer, visible_phone
 from huitou.service import selectors as service_selectors
-from huitou.service.views.orders import order_entries_in_words
 from huitou.tenancy.decorators import staff_required
 from huitou.tenancy.middleware import user_shops
 from huitou.tenancy.roles import Perm
@@ -139,9 +138,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         "vehicles": vehicles,
         "members": members,
         "missing": customer.missing_profile_fields(bool(vehicles)),
-        "history": order_entries_in_words(
-            history_for_viewer(selectors.customer_history(customer=customer), request.user)  # type: ignore[arg-type]
-        ),
+        "history": history_for_viewer(selectors.customer_history(customer=customer), request.user),  # type: ignore[arg-type]
         "consent_records": list(selectors.consent_history(customer=customer)[:20]),
         "visits": visits[:shown],
         "more_visits": len(visits) > shown,

@@ -287,19 +287,6 @@ def _history(order: ServiceOrder) -> list[HistoryRow]:
     ]
 
 
-def order_entries_in_words(entries: list[ChangeEntry]) -> list[ChangeEntry]:
-    """A customer timeline whose order entries name their fields and states in words.
-
-    The customer file shows its history with ``customers/_history.html``,
-    which knows customer and vehicle fields only; the order entries in it get
-    their labels here (in memory, for display).
-    """
-    for entry in entries:
-        if entry.subject_type == ServiceOrder._meta.model_name:
-            entry.changes = {label: [old, new] for label, old, new in _changes_in_words(entry)}
-    return entries
-
-
 def _order_page(request: HttpRequest, order_id: int, *, status: int = 200, **bound: Any) -> HttpResponse:
     """The order page; ``bound`` holds a form that was sent and refused, shown with its errors.
 
@@ -378,6 +365,7 @@ def line_add(request: HttpRequest, order_id: int) -> HttpResponse:
         kind, pk = parse_item_key(data["item"]) or ("", 0)
         item = next((i for i in [*services_, *parts_] if item_key(i) == f"{kind}:{pk}"), None)
         technician = next((u for u in staff if u.pk == data["technician_id"]), None)
+        may_price = request.user.has_role_perm(Perm.SETTLE_ORDERS)  # type: ignore[union-attr]
         try:
             line = services.order_add_line(
                 order=order,
@@ -385,8 +373,9 @@ def line_add(request: HttpRequest, order_id: int) -> HttpResponse:
                 service=item if isinstance(item, ServiceItem) else None,
                 part=item if isinstance(item, Part) else None,
                 quantity=data["quantity"],
-                unit_price=data["unit_price"],
-                discount=data["discount"],
+                # Prices are the shop's unless someone who settles bills changes them.
+                unit_price=data["unit_price"] if may_price else None,
+                discount=data["discount"] if may_price else 0,
                 technician=technician,
             )
         except StateConflict as exc:

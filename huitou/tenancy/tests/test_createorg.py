@@ -3,6 +3,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from huitou.customers.models import Source
+from huitou.service.models import OpeningHours, Part, ServiceItem
+from huitou.service.starter import PARTS
 from huitou.tenancy.models import Organization, Shop, User
 from huitou.tenancy.roles import Role
 
@@ -28,6 +30,10 @@ def test_createorg_makes_a_chain_with_its_store_manager_and_sources():
     assert set(Shop.objects.for_org(organization).values_list("name", flat=True)) == {"东门店", "西门店"}
     assert set(boss.shops.values_list("name", flat=True)) == {"东门店", "西门店"}
     assert Source.objects.for_org(organization).filter(code="referral").exists()
+    # A starter catalog and opening hours, so the shop can open orders and take bookings at once.
+    assert ServiceItem.objects.for_org(organization).filter(code="M01", interval_km=5000).exists()
+    assert Part.objects.for_org(organization).count() == len(PARTS)
+    assert OpeningHours.objects.for_org(organization).count() == 14
 
 
 def test_createorg_refuses_a_weak_password_and_leaves_nothing_behind():

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from huitou.service.starter import catalog_seed, opening_hours_seed
 from huitou.tenancy.models import Shop
 from huitou.tenancy.roles import Role
 from huitou.tenancy.services import organization_create, staff_create
@@ -23,6 +24,9 @@ class Command(BaseCommand):
         parser.add_argument("--owner", required=True, help="username of the store manager")
         parser.add_argument("--owner-name", default="", help="display name, e.g. 王店长")
         parser.add_argument("--password", help="the manager's password (asked for when omitted)")
+        parser.add_argument(
+            "--no-starter", action="store_true", help="skip the starter catalog and opening hours (edit them later)"
+        )
 
     def handle(self, *args: Any, name: str, shops: list[str] | None, owner: str, **options: Any) -> None:
         password = options["password"] or getpass.getpass(f"Password for {owner}: ")
@@ -37,6 +41,10 @@ class Command(BaseCommand):
                     display_name=options["owner_name"],
                     shops=list(Shop.objects.for_org(organization)),
                 )
+                if not options["no_starter"]:
+                    catalog_seed(organization=organization)
+                    for shop in Shop.objects.for_org(organization):
+                        opening_hours_seed(shop=shop)
         except ValidationError as exc:
             raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from exc
         self.stdout.write(self.style.SUCCESS(f"Organization {name} created; sign in as {owner}."))

@@ -74,7 +74,7 @@ def _service_choices(services: Iterable[ServiceItem]) -> list[Any]:
 class HoursForm(forms.Form):
     """One weekday's opening hours, or closed."""
 
-    is_open = forms.BooleanField(label=_("Open"), required=False)
+    is_open = forms.BooleanField(label=_("Open this day"), required=False)
     opens = forms.TimeField(label=_("Opens"), required=False, widget=TIME_INPUT)
     closes = forms.TimeField(label=_("Closes"), required=False, widget=TIME_INPUT)
     slot_minutes = forms.IntegerField(

@@ -327,7 +327,9 @@ def order_pay(
             at=at or timezone.now(),
         )
         _recompute(order)
-        _history(order, ChangeEntry.Action.UPDATED, by, {"payment": [None, f"{payment.get_method_display()} {value}"]})
+        _history(
+            order, ChangeEntry.Action.UPDATED, by, {"payment": [None, str(value)], "payment_method": [None, method]}
+        )
         if order.state == OrderState.COMPLETED and order.amount_due == 0:
             _transition(order, by, (OrderState.COMPLETED,), OrderState.PAID, errors.ORDER_NOT_COMPLETED)
             customer_visits_refresh(customer_id=order.customer_id)
@@ -471,6 +473,9 @@ def recommendation_decide(
             order,
             ChangeEntry.Action.UPDATED,
             by,
-            {"recommendation": [recommendation.description, recommendation.get_status_display()]},
+            {
+                "recommendation": [recommendation.description, recommendation.description],
+                "recommendation_status": [Recommendation.Status.OPEN, recommendation.status],
+            },
         )
     return recommendation

@@ -149,7 +149,7 @@ def test_an_adjustment_and_its_refund_are_in_the_orders_history(paid_500: Servic
         {"total": ["500.00", "450.00"]},
     )
     assert adjustment.customer_id == paid_500.customer_id
-    assert (refund.actor, refund.changes) == (owner, {"payment": [None, "Cash -50.00"]})
+    assert (refund.actor, refund.changes) == (owner, {"payment": [None, "-50.00"], "payment_method": [None, "cash"]})
 
 
 def test_a_completed_order_can_still_change_its_lines_instead(

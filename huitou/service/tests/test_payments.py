@@ -62,7 +62,7 @@ def test_a_payment_records_who_took_it_and_its_reference(due_300: ServiceOrder, 
         service,
     )
     assert (payment.method, payment.amount, payment.reference) == ("alipay", Decimal("300.00"), "2024060122001")
-    assert history(due_300)[-2].changes == {"payment": [None, "Alipay 300.00"]}
+    assert history(due_300)[-2].changes == {"payment": [None, "300.00"], "payment_method": [None, "alipay"]}
     assert history(due_300)[-1].changes == {"state": ["completed", "paid"]}
     assert history(due_300)[-1].actor == service
 

@@ -177,7 +177,10 @@ def test_declined_work_stays_declined_for_the_follow_up(
     assert OrderLine.objects.filter(order=order).count() == 1
     assert list(declined_recommendations(customer=customer)) == [declined]
     assert waiting.status == "open"
-    assert any(e.changes == {"recommendation": ["更换雨刮", "Declined"]} for e in history(order))
+    assert any(
+        e.changes == {"recommendation": ["更换雨刮", "更换雨刮"], "recommendation_status": ["open", "declined"]}
+        for e in history(order)
+    )
 
 
 @pytest.mark.parametrize(("first", "second"), [(True, False), (False, True), (True, True), (False, False)])

@@ -246,7 +246,15 @@ HISTORY_LABELS = {
     "total": gettext_lazy("Total"),
     "state": gettext_lazy("State"),
     "payment": gettext_lazy("Payment"),
+    "payment_method": gettext_lazy("Method"),
     "recommendation": gettext_lazy("Recommendation"),
+    "recommendation_status": gettext_lazy("Status"),
+}
+# Codes stored in the history, shown as their labels in the reader's language.
+HISTORY_CHOICES = {
+    "state": OrderState.choices,
+    "payment_method": PaymentMethod.choices,
+    "recommendation_status": Recommendation.Status.choices,
 }
 HISTORY_VERBS = {
     ChangeEntry.Action.CREATED: gettext_lazy("opened the order"),
@@ -264,14 +272,16 @@ class HistoryRow:
 
 def _changes_in_words(entry: ChangeEntry) -> list[tuple[str, Any, Any]]:
     """An order entry's changes as (label, old, new), states as their labels, empty pairs left out."""
-    states = dict(OrderState.choices)
     changes = []
     for name, pair in entry.changes.items():
         old, new = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
         if old in (None, "") and new in (None, ""):
             continue
-        if name == "state":
-            old, new = states.get(old, old), states.get(new, new)
+        if name == "recommendation" and old == new:
+            old = None
+        if name in HISTORY_CHOICES:
+            labels = dict(HISTORY_CHOICES[name])
+            old, new = labels.get(old, old), labels.get(new, new)
         changes.append((str(HISTORY_LABELS.get(name, name)), old, new))
     return changes
 

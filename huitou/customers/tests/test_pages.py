@@ -211,3 +211,14 @@ def test_the_vehicle_form_shows_a_bad_plate_together_with_a_bad_year(client_for,
     errors_shown = response.context["form"].errors
     assert "year" in errors_shown
     assert errors_shown["plate"] == [str(errors.PLATE_INVALID)]
+
+
+def test_the_history_names_how_consent_was_given_in_words(client_for, advisor, make_customer):
+    from huitou.customers.services import consent_set
+
+    customer = make_customer()
+    consent_set(customer=customer, channel="sms", granted=True, method="paper_form", purpose="保养提醒", by=advisor)
+    body = client_for(advisor).get(reverse("customers:detail", args=[customer.pk])).content.decode()
+    timeline = body[body.index('id="h-history"') :]
+    assert "paper_form" not in timeline
+    assert "纸质" in timeline or "Signed paper form" in timeline

@@ -6,7 +6,7 @@ from django import template
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
 
-from huitou.customers.models import Customer, Vehicle
+from huitou.customers.models import ConsentRecord, Customer, Vehicle
 from huitou.lib.phones import national_digits
 
 register = template.Library()
@@ -44,7 +44,7 @@ def has_value(value: Any) -> bool:
 
 
 def _choice_label(field: str, value: Any) -> str | None:
-    for model in (Customer, Vehicle):
+    for model in (Customer, Vehicle, ConsentRecord):
         try:
             choices = dict(model._meta.get_field(field).flatchoices)
         except FieldDoesNotExist:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -11,7 +12,19 @@ from django.utils.translation import gettext_lazy as _
 
 from huitou.tenancy.models import Shop, TenantModel
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
+
+class MoneyField(models.DecimalField):
+    """Yuan with two places (fen): 12 digits in all."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 12)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, _path, args, kwargs = super().deconstruct()
+        # Migrations see a plain DecimalField: the subclass only sets defaults.
+        return name, "django.db.models.DecimalField", args, kwargs
 
 
 class Category(models.TextChoices):
@@ -28,7 +41,7 @@ class ServiceItem(TenantModel):
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     code = models.CharField(_("code"), max_length=30)
     name = models.CharField(_("name"), max_length=60)
-    labour_price = models.DecimalField(_("labour price"), validators=[MinValueValidator(Decimal(0))], **MONEY)
+    labour_price = MoneyField(_("labour price"), validators=[MinValueValidator(Decimal(0))])
     standard_hours = models.DecimalField(_("standard hours"), max_digits=5, decimal_places=2, default=Decimal(0))
     interval_km = models.PositiveIntegerField(_("interval (km)"), null=True, blank=True)
     interval_months = models.PositiveSmallIntegerField(_("interval (months)"), null=True, blank=True)
@@ -50,8 +63,8 @@ class Part(TenantModel):
     code = models.CharField(_("code"), max_length=30)
     name = models.CharField(_("name"), max_length=60)
     unit = models.CharField(_("unit"), max_length=10, default="个")
-    sale_price = models.DecimalField(_("sale price"), validators=[MinValueValidator(Decimal(0))], **MONEY)
-    cost = models.DecimalField(_("cost"), validators=[MinValueValidator(Decimal(0))], **MONEY)
+    sale_price = MoneyField(_("sale price"), validators=[MinValueValidator(Decimal(0))])
+    cost = MoneyField(_("cost"), validators=[MinValueValidator(Decimal(0))])
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -70,7 +83,7 @@ class ShopPrice(TenantModel):
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="+")
     service = models.ForeignKey(ServiceItem, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     part = models.ForeignKey(Part, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    price = models.DecimalField(_("price"), validators=[MinValueValidator(Decimal(0))], **MONEY)
+    price = MoneyField(_("price"), validators=[MinValueValidator(Decimal(0))])
 
     class Meta:
         constraints = [

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from huitou.customers.models import Customer, MileageReading, Vehicle
-from huitou.service.models.catalog import MONEY, Part, ServiceItem
+from huitou.service.models.catalog import MoneyField, Part, ServiceItem
 from huitou.tenancy.models import Shop, TenantModel
 
 ZERO = Decimal("0.00")
@@ -55,10 +55,10 @@ class ServiceOrder(TenantModel):
     void_reason = models.CharField(_("void reason"), max_length=200, blank=True)
 
     # Kept by the services in the same transaction as every change.
-    lines_total = models.DecimalField(_("lines total"), default=ZERO, **MONEY)
-    adjustments_total = models.DecimalField(_("adjustments"), default=ZERO, **MONEY)
-    total = models.DecimalField(_("total"), default=ZERO, **MONEY)
-    amount_paid = models.DecimalField(_("paid"), default=ZERO, **MONEY)
+    lines_total = MoneyField(_("lines total"), default=ZERO)
+    adjustments_total = MoneyField(_("adjustments"), default=ZERO)
+    total = MoneyField(_("total"), default=ZERO)
+    amount_paid = MoneyField(_("paid"), default=ZERO)
 
     opened_at = models.DateTimeField(_("opened"))
     started_at = models.DateTimeField(null=True, blank=True)
@@ -108,10 +108,10 @@ class OrderLine(TenantModel):
     part = models.ForeignKey(Part, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     name = models.CharField(_("item"), max_length=60)
     quantity = models.DecimalField(_("quantity"), max_digits=8, decimal_places=2)
-    unit_price = models.DecimalField(_("unit price"), **MONEY)
-    discount = models.DecimalField(_("discount"), default=ZERO, **MONEY)
-    amount = models.DecimalField(_("amount"), **MONEY)
-    unit_cost = models.DecimalField(_("unit cost"), null=True, blank=True, **MONEY)
+    unit_price = MoneyField(_("unit price"))
+    discount = MoneyField(_("discount"), default=ZERO)
+    amount = MoneyField(_("amount"))
+    unit_cost = MoneyField(_("unit cost"), null=True, blank=True)
     technician = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -136,7 +136,7 @@ class Payment(TenantModel):
 
     order = models.ForeignKey(ServiceOrder, on_delete=models.PROTECT, related_name="payments")
     method = models.CharField(_("method"), max_length=20, choices=PaymentMethod.choices)
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = MoneyField(_("amount"))
     reference = models.CharField(_("reference"), max_length=64, blank=True)
     received_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     at = models.DateTimeField()
@@ -149,7 +149,7 @@ class OrderAdjustment(TenantModel):
     """A change to a paid order's total: with a reason and an author, never an edit."""
 
     order = models.ForeignKey(ServiceOrder, on_delete=models.PROTECT, related_name="adjustments")
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = MoneyField(_("amount"))
     reason = models.CharField(_("reason"), max_length=200)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField()
@@ -177,7 +177,7 @@ class Recommendation(TenantModel):
     service = models.ForeignKey(ServiceItem, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     description = models.CharField(_("description"), max_length=200)
     urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.SOON)
-    estimate = models.DecimalField(_("estimate"), null=True, blank=True, **MONEY)
+    estimate = MoneyField(_("estimate"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     recorded_at = models.DateTimeField()

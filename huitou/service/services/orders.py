@@ -262,7 +262,11 @@ def _transition(order: ServiceOrder, by: User, allowed: Iterable[str], target: s
     before = order.state
     order.state = target
     now = timezone.now()
-    stamp = {OrderState.IN_PROGRESS: "started_at", OrderState.COMPLETED: "completed_at", OrderState.PAID: "paid_at"}
+    stamp: dict[str, str] = {
+        OrderState.IN_PROGRESS: "started_at",
+        OrderState.COMPLETED: "completed_at",
+        OrderState.PAID: "paid_at",
+    }
     fields = ["state"]
     if target in stamp:
         setattr(order, stamp[target], now)

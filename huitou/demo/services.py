@@ -16,6 +16,7 @@ from django.utils import timezone
 from huitou.demo.generator import MAX_CUSTOMERS, DemoGenerator
 from huitou.demo.loaders import BulkLoader, LoadStats, load_with_services
 from huitou.demo.models import DemoOrganization
+from huitou.demo.orders import BulkStats, HistoryStats, bulk_orders, catalog_and_hours, history_with_services
 from huitou.tenancy.models import Organization, Shop, User
 from huitou.tenancy.roles import Role
 from huitou.tenancy.services import organization_create, staff_create
@@ -57,6 +58,7 @@ class DemoResult:
     logins: list[Login] = field(default_factory=list)
     stats: LoadStats | None = None
     method: str = ""
+    orders: HistoryStats | BulkStats | None = None
 
 
 def demo_logins(user_prefix: str) -> list[Login]:
@@ -74,12 +76,19 @@ def demo_build(
     now: dt.datetime | None = None,
     progress: Callable[[int], None] | None = None,
     log: Callable[[str], None] | None = None,
+    orders_per_customer: float | None = None,
+    history: bool = True,
 ) -> DemoResult:
     """Create a demo organization with staff of every role and ``customers`` customers.
 
     If the demo organization for ``user_prefix`` exists it is left alone
     (``created`` is False) unless ``reset`` is given, which deletes it first.
     ``method`` is "services", "bulk" or "auto" (services for small demos).
+    Every demo gets the starter catalog and opening hours; a demo built through
+    the services also gets two years of orders, today's work and the coming
+    appointments (``huitou.demo.orders``). ``orders_per_customer`` writes that
+    many paid orders per customer in bulk instead (for large demos); with
+    ``history`` False there are no orders or appointments.
     """
     if not 0 <= customers <= MAX_CUSTOMERS:
         raise DemoError(f"--customers must be between 0 and {MAX_CUSTOMERS:,}.")
@@ -87,6 +96,8 @@ def demo_build(
         raise DemoError("--user-prefix may hold letters, digits and @ . + - _ only (at most 20).")
     if method not in ("auto", "services", "bulk"):
         raise DemoError(f"Unknown method {method!r}.")
+    if orders_per_customer is not None and not 0 <= orders_per_customer <= 100:
+        raise DemoError("--orders-per-customer must be between 0 and 100.")
     if method == "auto":
         method = "services" if customers <= SERVICES_LIMIT else "bulk"
     logins = demo_logins(user_prefix)
@@ -124,14 +135,24 @@ def demo_build(
             )
             for key, role, name, shop_indexes in STAFF
         }
-        generator = DemoGenerator(seed=seed, now=now or timezone.localtime())
+        now = now or timezone.localtime()
+        generator = DemoGenerator(seed=seed, now=now)
         specs = generator.customers(customers)
         if method == "services":
             stats = load_with_services(organization=organization, staff=staff, specs=specs, progress=progress)
         else:
             loader = BulkLoader(organization=organization, staff=staff)
             stats = loader.load(specs, total=customers, progress=progress, log=log)
-    return DemoResult(organization=organization, created=True, logins=logins, stats=stats, method=method)
+        orders: HistoryStats | BulkStats | None = None
+        if orders_per_customer is not None:
+            orders = bulk_orders(
+                organization=organization, staff=staff, per_customer=orders_per_customer, seed=seed, now=now, log=log
+            )
+        elif method == "services" and history:
+            orders = history_with_services(organization=organization, staff=staff, seed=seed, now=now)
+        else:
+            catalog_and_hours(organization=organization)
+    return DemoResult(organization=organization, created=True, logins=logins, stats=stats, method=method, orders=orders)
 
 
 def _tenant_models() -> list[tuple[type[models.Model], str]]:

@@ -74,10 +74,22 @@ class ServiceOrder(TenantModel):
         verbose_name_plural = _("service orders")
         constraints = [models.UniqueConstraint(fields=["organization", "number"], name="order_unique_number")]
         indexes = [
-            models.Index(fields=["organization", "shop", "opened_at"], name="order_org_shop_day_idx"),
+            # The day's list and its totals read only the index (PostgreSQL covering index).
+            models.Index(
+                fields=["organization", "shop", "opened_at"],
+                include=["state", "total", "amount_paid"],
+                name="order_org_shop_day_idx",
+            ),
             models.Index(fields=["organization", "customer", "-opened_at"], name="order_org_customer_idx"),
             models.Index(fields=["organization", "vehicle", "-opened_at"], name="order_org_vehicle_idx"),
             models.Index(fields=["organization", "state", "-opened_at"], name="order_org_state_idx"),
+            # The day's last number (``number LIKE 'YYYYMMDD-%'``) when an order is opened: a prefix
+            # range on PostgreSQL, whose default collation cannot serve LIKE from the unique index.
+            models.Index(
+                fields=["organization", "number"],
+                opclasses=["int8_ops", "varchar_pattern_ops"],
+                name="order_org_number_prefix_idx",
+            ),
         ]
 
     def __str__(self) -> str:

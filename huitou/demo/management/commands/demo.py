@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from huitou.demo.orders import BulkStats, HistoryStats
 from huitou.demo.services import DEMO_ORG_NAME, LOGIN_URL, DemoError, DemoResult, demo_build
 from huitou.tenancy.roles import Role
 
@@ -33,6 +34,13 @@ class Command(BaseCommand):
             help="services: through the business services, with change history (slow); bulk: COPY/batched "
             "inserts (fast); auto: services up to 2,000 customers",
         )
+        parser.add_argument(
+            "--orders-per-customer",
+            type=float,
+            default=None,
+            help="write about this many paid orders per customer in bulk (COPY on PostgreSQL) instead of the "
+            "service history of a small demo",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         org_name, prefix = options["org"].strip(), options["user_prefix"].strip()
@@ -56,10 +64,26 @@ class Command(BaseCommand):
                 method=options["method"],
                 progress=progress if options["verbosity"] >= 1 else None,
                 log=self.stdout.write if options["verbosity"] >= 1 else None,
+                orders_per_customer=options["orders_per_customer"],
             )
         except DemoError as exc:
             raise CommandError(str(exc)) from exc
         self._report(result, time.monotonic() - started)
+
+    def _report_orders(self, result: DemoResult) -> None:
+        orders = result.orders
+        if isinstance(orders, HistoryStats):
+            self.stdout.write(
+                f"  service history: {orders.orders:,} orders ({orders.paid:,} paid, {orders.voided} void, "
+                f"{orders.open_today} open today), {orders.lines:,} lines, {orders.payments:,} payments, "
+                f"{orders.adjustments} adjustments, {orders.declined} declined recommendations, "
+                f"{orders.appointments} appointments in {orders.seconds:.1f} s"
+            )
+        elif isinstance(orders, BulkStats):
+            self.stdout.write(
+                f"  orders in bulk: {orders.orders:,} paid orders, {orders.lines:,} lines, {orders.payments:,} "
+                f"payments in {orders.seconds:.1f} s"
+            )
 
     def _report(self, result: DemoResult, seconds: float) -> None:
         org = result.organization
@@ -78,6 +102,7 @@ class Command(BaseCommand):
             )
             if stats.rebuild_seconds:
                 self.stdout.write(f"  of which {stats.rebuild_seconds:.1f} s rebuilding indexes and foreign keys")
+            self._report_orders(result)
         self.stdout.write(f"\nLog in at {LOGIN_URL}")
         width = max(len(login.username) for login in result.logins)
         for login in result.logins:

@@ -74,9 +74,10 @@ class ServiceOrder(TenantModel):
         verbose_name_plural = _("service orders")
         constraints = [models.UniqueConstraint(fields=["organization", "number"], name="order_unique_number")]
         indexes = [
-            # The day's list and its totals read only the index (PostgreSQL covering index).
+            # The day's list comes in index order (newest first, id breaking ties) and its
+            # totals read only the index (a covering index on PostgreSQL).
             models.Index(
-                fields=["organization", "shop", "opened_at"],
+                fields=["organization", "shop", "opened_at", "id"],
                 include=["state", "total", "amount_paid"],
                 name="order_org_shop_day_idx",
             ),

@@ -21,7 +21,7 @@ from huitou.lib.money import FEN
 # (tests check that they match the models).
 CategoryCode = Literal["maintenance", "repair", "detailing", "tyres", "inspection"]
 OrderStateCode = Literal["open", "in_progress", "completed", "paid", "void"]
-PaymentMethodCode = Literal["cash", "wechat", "alipay", "card", "transfer", "stored_value"]
+PaymentMethodCode = Literal["cash", "wechat", "alipay", "card", "transfer"]
 UrgencyCode = Literal["now", "soon", "later"]
 AppointmentTarget = Literal["confirmed", "arrived", "no_show", "cancelled"]
 

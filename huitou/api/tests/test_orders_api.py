@@ -852,7 +852,7 @@ def test_the_store_manager_does_everything(
         api.post_json(f"{url}/complete").status_code,
         api.post_json(f"{url}/payments", {"method": "card", "amount": "90.00"}).status_code,
         api.post_json(f"{url}/adjustments", {"amount": "5.00", "reason": "补加玻璃水"}).status_code,
-        api.post_json(f"{url}/payments", {"method": "stored_value", "amount": "5.00"}).status_code,
+        api.post_json(f"{url}/payments", {"method": "transfer", "amount": "5.00"}).status_code,
     ]
 
     assert statuses == [201, 200, 201, 201, 201]

@@ -127,7 +127,7 @@ class Migration(migrations.Migration):
             name='Payment',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('method', models.CharField(choices=[('cash', 'Cash'), ('wechat', 'WeChat Pay'), ('alipay', 'Alipay'), ('card', 'Bank card'), ('transfer', 'Bank transfer'), ('stored_value', 'Stored value')], max_length=20, verbose_name='method')),
+                ('method', models.CharField(choices=[('cash', 'Cash'), ('wechat', 'WeChat Pay'), ('alipay', 'Alipay'), ('card', 'Bank card'), ('transfer', 'Bank transfer')], max_length=20, verbose_name='method')),
                 ('amount', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='amount')),
                 ('reference', models.CharField(blank=True, max_length=64, verbose_name='reference')),
                 ('at', models.DateTimeField()),

@@ -36,7 +36,7 @@ class PaymentMethod(models.TextChoices):
     ALIPAY = "alipay", _("Alipay")
     CARD = "card", _("Bank card")
     TRANSFER = "transfer", _("Bank transfer")
-    STORED_VALUE = "stored_value", _("Stored value")
+    # Stored-value cards (储值卡) pay from a ledger; that method arrives with membership.
 
 
 class ServiceOrder(TenantModel):

@@ -182,14 +182,19 @@ class Customer(TenantModel):
                 opclasses=["int8_ops", "text_pattern_ops"],
                 name="customer_org_name_idx",
             ),
+            # Letter searches read these alone (index-only): matching keys and ids,
+            # sorted for the page, before any customer row is fetched.
             models.Index(
-                fields=["organization", "name_pinyin"],
-                opclasses=["int8_ops", "text_pattern_ops"],
+                fields=["organization", "name_pinyin", "id"],
+                opclasses=["int8_ops", "text_pattern_ops", "int8_ops"],
+                include=["name_initials"],
+                condition=Q(deleted_at__isnull=True),
                 name="customer_org_pinyin_idx",
             ),
             models.Index(
-                fields=["organization", "name_initials"],
-                opclasses=["int8_ops", "text_pattern_ops"],
+                fields=["organization", "name_initials", "id"],
+                opclasses=["int8_ops", "text_pattern_ops", "int8_ops"],
+                condition=Q(deleted_at__isnull=True),
                 name="customer_org_initials_idx",
             ),
             models.Index(fields=["organization", "stage", "-id"], name="customer_org_stage_idx"),

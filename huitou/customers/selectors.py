@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,8 @@ from huitou.tenancy.models import Organization
 
 # How many customers a vehicle key (plate part, VIN suffix) may bring in.
 VEHICLE_MATCH_LIMIT = 1000
+# Above this many matches of one meaning of a query, the count is a lower bound.
+SEARCH_COUNT_LIMIT = 10_000
 # No plate holds more digits in a row (粤B12345, 粤BD12345, 粤B12345D): a longer
 # number is a phone or a VIN suffix, never part of a plate.
 PLATE_MAX_DIGITS = 5
@@ -60,11 +63,113 @@ def customer_list(
             pk__in=CustomerTag.objects.for_org(organization).filter(tag__name=tag).values("customer_id")
         )
     q = (q or "").strip()
+    customers = customers.select_related("owner", "source")
+    letters = re.sub(r"[\s\-]", "", q).lower()
+    if q and re.fullmatch(r"[a-z]+", letters):
+        return LetterSearch(customers, organization, letters)  # type: ignore[return-value]
     if q:
-        customers = customers.filter(search_condition(organization, q)).order_by("name_pinyin", "pk")
-    else:
-        customers = customers.order_by("-pk")
-    return customers.select_related("owner", "source")
+        condition = search_condition(organization, q)
+        assert condition is not None
+        return customers.filter(condition).order_by("name_pinyin", "pk")
+    return customers.order_by("-pk")
+
+
+class LetterSearch:
+    """Results of a search box query of Latin letters, fast at a million customers.
+
+    The letters can be pinyin initials (``zs`` for 张三), the start of the
+    full pinyin (``zhang``) or part of a plate or VIN. A single query OR-ing
+    these must fetch and sort every match before the first page (tens of
+    thousands for two letters), so each meaning is its own branch, read in
+    its index's order with only ids until the page is known:
+
+    1. pinyin initials starting with the letters, by initials then id;
+    2. full pinyin starting with them (and not already in 1), by pinyin then id;
+    3. customers of vehicles whose plate or VIN matches (not in 1 or 2), by id.
+
+    The page is 1 then 2 then 3. Each branch counts at most
+    ``SEARCH_COUNT_LIMIT`` rows, so ``count()`` is exact below that and a
+    lower bound above it. Behaves like the queryset callers slice, count,
+    filter and prefetch.
+    """
+
+    def __init__(self, base: QuerySet[Customer], organization: Organization | int, letters: str) -> None:
+        self.base = base
+        self.organization = organization
+        self.letters = letters
+        self._branches: list[QuerySet[Customer]] | None = None
+        self._counts: list[int] | None = None
+
+    def _clone(self, base: QuerySet[Customer]) -> LetterSearch:
+        return LetterSearch(base, self.organization, self.letters)
+
+    def filter(self, *args: Any, **kwargs: Any) -> LetterSearch:
+        return self._clone(self.base.filter(*args, **kwargs))
+
+    def exclude(self, *args: Any, **kwargs: Any) -> LetterSearch:
+        return self._clone(self.base.exclude(*args, **kwargs))
+
+    def prefetch_related(self, *lookups: Any) -> LetterSearch:
+        return self._clone(self.base.prefetch_related(*lookups))
+
+    def select_related(self, *fields: str) -> LetterSearch:
+        return self._clone(self.base.select_related(*fields))
+
+    def values_list(self, *fields: str, flat: bool = False) -> list[Any]:
+        rows = self[0 : self.count()]
+        if flat:
+            return [getattr(c, "pk" if fields[0] == "pk" else fields[0]) for c in rows]
+        return [tuple(getattr(c, f) for f in fields) for c in rows]
+
+    def exists(self) -> bool:
+        return self.count() > 0
+
+    def branches(self) -> list[QuerySet[Customer]]:
+        if self._branches is None:
+            ids = self.base.values_list("pk", flat=True)
+            initials = Q(name_initials__startswith=self.letters)
+            pinyin = Q(name_pinyin__startswith=self.letters)
+            branches = [
+                ids.filter(initials).order_by("name_initials", "pk"),
+                ids.filter(pinyin).exclude(initials).order_by("name_pinyin", "pk"),
+            ]
+            vehicle_keys = search_condition(self.organization, self.letters.upper(), customer_keys=False)
+            if vehicle_keys is not None:
+                branches.append(ids.filter(vehicle_keys).exclude(initials | pinyin).order_by("pk"))
+            self._branches = branches
+        return self._branches
+
+    def counts(self) -> list[int]:
+        if self._counts is None:
+            self._counts = [branch[:SEARCH_COUNT_LIMIT].count() for branch in self.branches()]
+        return self._counts
+
+    def count(self) -> int:
+        return sum(self.counts())
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self) -> Iterator[Customer]:
+        return iter(self[0 : self.count()])
+
+    def __getitem__(self, key: slice) -> list[Customer]:
+        if not isinstance(key, slice):
+            raise TypeError("LetterSearch supports slices only")
+        start, stop = key.start or 0, key.stop if key.stop is not None else self.count()
+        wanted: list[int] = []
+        offset = start
+        for branch, size in zip(self.branches(), self.counts(), strict=True):
+            if len(wanted) >= stop - start:
+                break
+            if offset >= size:
+                offset -= size
+                continue
+            take = stop - start - len(wanted)
+            wanted += list(branch[offset : offset + take])
+            offset = 0
+        rows = {c.pk: c for c in self.base.filter(pk__in=wanted)} if wanted else {}
+        return [rows[pk] for pk in wanted if pk in rows]
 
 
 @dataclass(frozen=True)
@@ -113,15 +218,19 @@ def search_keys(q: str) -> SearchKeys:
     return SearchKeys(**keys)
 
 
-def search_condition(organization: Organization | int, q: str) -> Q:
+def search_condition(organization: Organization | int, q: str, *, customer_keys: bool = True) -> Q | None:
     """One condition over the customer table for a search box query.
 
     Keys on the customer row are combined with OR so PostgreSQL can merge
     their index scans; keys on vehicles are resolved first to a bounded list
     of customer ids (one query), which joins the OR as ``pk IN (...)``.
+    With ``customer_keys=False`` only the vehicle keys count, and None means
+    no vehicle matches.
     """
     keys = search_keys(q)
     cond = Q(pk__in=[])
+    if not customer_keys:
+        keys = SearchKeys(plate_part=keys.plate_part, vin_suffix=keys.vin_suffix)
     if keys.phone:
         cond |= Q(phone=keys.phone)
     if keys.last4:
@@ -152,7 +261,9 @@ def search_condition(organization: Organization | int, q: str) -> Q:
         ids = list(vehicles.filter(vehicle_cond).values_list("customer_id", flat=True)[:VEHICLE_MATCH_LIMIT])
         if ids:
             cond |= Q(pk__in=sorted(set(ids)))
-    return cond
+            if not customer_keys:
+                return Q(pk__in=sorted(set(ids)))
+    return cond if customer_keys else None
 
 
 def customer_for_file(*, organization: Organization | int, customer_id: int) -> Customer:

@@ -146,8 +146,15 @@ def test_it_finds_nobody_for_a_query_that_matches_nothing(people: People, org: O
     assert found(org, q) == set()
 
 
-def test_search_results_are_ordered_by_pinyin(people: People, org: Organization) -> None:
-    assert [c.name for c in customer_list(organization=org, q="z")] == ["曾小贤", "张三", "张三丰"]
+def test_letters_list_initials_matches_first_then_full_pinyin_matches(people: People, org: Organization) -> None:
+    # z: initials zs (张三), zsf (张三丰), zxx (曾小贤), in initials order.
+    assert [c.name for c in customer_list(organization=org, q="z")] == ["张三", "张三丰", "曾小贤"]
+    # zh: no initials start with zh; full pinyin zhangsan, zhangsanfeng.
+    assert [c.name for c in customer_list(organization=org, q="zh")] == ["张三", "张三丰"]
+
+
+def test_a_chinese_name_search_is_ordered_by_pinyin(people: People, org: Organization) -> None:
+    assert [c.name for c in customer_list(organization=org, q="张")] == ["张三", "张三丰"]
 
 
 def test_without_a_query_every_active_customer_is_listed_newest_first(people: People, org: Organization) -> None:
@@ -283,13 +290,22 @@ def test_a_name_search_page_takes_three_queries(
     assert all("A类" in tags for *_rest, tags in rows)
 
 
-def test_a_search_that_can_be_a_plate_takes_one_more_query(
+def test_a_letters_search_takes_a_bounded_number_of_queries(
     crowd: None, org: Organization, django_assert_max_num_queries: Callable[..., object]
 ) -> None:
-    # 1 customer ids of matching vehicles, 2 count, 3 the page with owner and source, 4 the tags
-    with django_assert_max_num_queries(4):
+    # 1 customer ids of vehicles whose plate or VIN matches, 2-4 a capped count per
+    # meaning (initials, full pinyin, vehicles), 5-7 the page's ids from each meaning
+    # it reaches, 8 the page's customers with owner and source, 9 their tags.
+    with django_assert_max_num_queries(9):
         count, rows = _api_page(org, "zh")
     assert count == 25 and len(rows) == 20
+
+
+def test_letters_search_pages_follow_on_across_meanings(people: People, org: Organization) -> None:
+    results = customer_list(organization=org, q="z")
+    everyone = [c.name for c in results[0:10]]
+    assert [c.name for c in results[0:1]] + [c.name for c in results[1:10]] == everyone
+    assert results.count() == len(everyone)
 
 
 def test_a_phone_search_page_takes_four_queries(

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connections
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Substr
 
@@ -141,7 +142,16 @@ class LetterSearch:
 
     def counts(self) -> list[int]:
         if self._counts is None:
-            self._counts = [branch[:SEARCH_COUNT_LIMIT].count() for branch in self.branches()]
+            # One round trip for every branch's capped count; no ORDER BY, so each
+            # only walks its index range.
+            parts, params = [], []
+            for n, branch in enumerate(self.branches()):
+                sql, branch_params = branch.order_by()[:SEARCH_COUNT_LIMIT].query.sql_with_params()
+                parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS branch{n})")  # noqa: S608
+                params.extend(branch_params)
+            with connections[self.base.db].cursor() as cursor:
+                cursor.execute("SELECT " + ", ".join(parts), params)
+                self._counts = [int(n) for n in cursor.fetchone()]
         return self._counts
 
     def count(self) -> int:

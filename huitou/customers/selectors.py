@@ -98,7 +98,7 @@ class LetterSearch:
         self.base = base
         self.organization = organization
         self.letters = letters
-        self._branches: list[QuerySet[Customer]] | None = None
+        self._branches: list[QuerySet[Customer, int]] | None = None
         self._counts: list[int] | None = None
 
     def _clone(self, base: QuerySet[Customer]) -> LetterSearch:
@@ -125,7 +125,7 @@ class LetterSearch:
     def exists(self) -> bool:
         return self.count() > 0
 
-    def branches(self) -> list[QuerySet[Customer]]:
+    def branches(self) -> list[QuerySet[Customer, int]]:
         if self._branches is None:
             ids = self.base.values_list("pk", flat=True)
             initials = Q(name_initials__startswith=self.letters)
@@ -144,7 +144,8 @@ class LetterSearch:
         if self._counts is None:
             # One round trip for every branch's capped count; no ORDER BY, so each
             # only walks its index range.
-            parts, params = [], []
+            parts: list[str] = []
+            params: list[Any] = []
             for n, branch in enumerate(self.branches()):
                 sql, branch_params = branch.order_by()[:SEARCH_COUNT_LIMIT].query.sql_with_params()
                 parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS branch{n})")  # noqa: S608

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from huitou.customers.models import Customer, Vehicle
 from huitou.service import errors
@@ -38,12 +39,14 @@ def race(*calls: Callable[[], Any]) -> list[Any]:
     """Run the calls in threads released at the same moment; each gives its result or its exception."""
     barrier = threading.Barrier(len(calls))
     results: list[Any] = [None] * len(calls)
+    language = translation.get_language()  # threads start without the test's active language
 
     def run(index: int, call: Callable[[], Any]) -> None:
         try:
             connection.ensure_connection()  # connect first, so that the barrier releases both at once
             barrier.wait(timeout=10)
-            results[index] = call()
+            with translation.override(language):
+                results[index] = call()
         except Exception as exc:  # noqa: BLE001 - the test inspects it
             results[index] = exc
         finally:

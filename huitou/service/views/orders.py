@@ -415,28 +415,27 @@ def line_remove(request: HttpRequest, order_id: int, line_id: int) -> HttpRespon
     return _back(line.order, "lines")
 
 
+def _move(request: HttpRequest, order_id: int, service: Any, done: Any) -> HttpResponse:
+    """Run a state change of the order; a forbidden one comes back as a message."""
+    order = _order(request, order_id)
+    try:
+        service(order=order, by=request.user)
+    except StateConflict as exc:
+        return _conflict(request, order, exc)
+    messages.success(request, done % {"number": order.number})
+    return _back(order)
+
+
 @require_POST
 @staff_required(Perm.WORK_ON_ORDERS)
 def order_start(request: HttpRequest, order_id: int) -> HttpResponse:
-    order = _order(request, order_id)
-    try:
-        services.order_start(order=order, by=request.user)  # type: ignore[arg-type]
-    except StateConflict as exc:
-        return _conflict(request, order, exc)
-    messages.success(request, _("Work on %(number)s started.") % {"number": order.number})
-    return _back(order)
+    return _move(request, order_id, services.order_start, _("Work on %(number)s started."))
 
 
 @require_POST
 @staff_required(Perm.WORK_ON_ORDERS)
 def order_complete(request: HttpRequest, order_id: int) -> HttpResponse:
-    order = _order(request, order_id)
-    try:
-        services.order_complete(order=order, by=request.user)  # type: ignore[arg-type]
-    except StateConflict as exc:
-        return _conflict(request, order, exc)
-    messages.success(request, _("%(number)s completed: ready for payment.") % {"number": order.number})
-    return _back(order)
+    return _move(request, order_id, services.order_complete, _("%(number)s completed: ready for payment."))
 
 
 @require_POST

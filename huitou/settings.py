@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "huitou.audit",
     "huitou.customers",
     "huitou.service",
+    "huitou.lifecycle",
+    "huitou.analytics",
     "huitou.api",
     "huitou.demo",
     "huitou.web",

@@ -24,6 +24,7 @@ class ChangeEntry(TenantModel):
         UNLINKED = "unlinked", _("unlinked")
         CONSENT = "consent", _("consent")
         MILEAGE = "mileage", _("mileage recorded")
+        MERGED = "merged", _("merged")
 
     subject_type = models.CharField(max_length=30)
     subject_id = models.BigIntegerField()

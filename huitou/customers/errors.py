@@ -13,7 +13,11 @@ BIRTH_YEAR_INVALID = _("Enter a birth year between 1900 and this year.")
 OWNER_INVALID = _("Choose an active staff member of this organization as the owner.")
 SOURCE_INVALID = _("Choose one of this organization's sources.")
 TAG_TOO_LONG = _("A tag has at most 30 characters.")
-STAGE_INVALID = _("Unknown lifecycle stage.")
+STAGE_NOT_HERE = _(
+    "The lifecycle stage is not edited with the file: it follows from follow-ups and orders, "
+    "or is changed on its own with a reason."
+)
+REFERRER_INVALID = _("Choose another existing customer of this organization as the referrer.")
 CHOICE_INVALID = _("Choose one of the offered values.")
 
 PLATE_REQUIRED = _("Enter the licence plate.")

@@ -23,6 +23,15 @@ class Stage(models.TextChoices):
     LOST = "lost", _("Lost")
 
 
+class IntentGrade(models.TextChoices):
+    """How soon a prospect will buy."""
+
+    H = "H", _("H: within a week")
+    A = "A", _("A: within a month")
+    B = "B", _("B: within three months")
+    C = "C", _("C: later or unsure")
+
+
 class Gender(models.TextChoices):
     UNKNOWN = "unknown", _("Not given")
     MALE = "male", _("Male")
@@ -121,6 +130,20 @@ class Customer(TenantModel):
     )
     household = models.ForeignKey(Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
 
+    # The lifecycle, kept by the lifecycle services: what a prospect came for, who
+    # referred them, their latest intent grade and when they first reached intent
+    # and their first paid order (the funnel reads these).
+    need = models.CharField(_("need"), max_length=200, blank=True)
+    referrer = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("referred by")
+    )
+    intent_grade = models.CharField(_("intent grade"), max_length=1, choices=IntentGrade.choices, blank=True)
+    intent_at = models.DateTimeField(_("reached intent"), null=True, blank=True, editable=False)
+    converted_at = models.DateTimeField(_("first paid order"), null=True, blank=True, editable=False)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+
     # Consent to promotional messages, per channel: the latest ConsentRecord.
     consent_sms = models.BooleanField(_("SMS"), default=False)
     consent_wechat = models.BooleanField(_("WeChat"), default=False)
@@ -201,6 +224,12 @@ class Customer(TenantModel):
             models.Index(fields=["organization", "owner", "-id"], name="customer_org_owner_idx"),
             models.Index(fields=["organization", "-id"], name="customer_org_recent_idx"),
             models.Index(fields=["organization", "last_visit_at"], name="customer_org_last_visit_idx"),
+            # The funnel: prospects created in a date range, read from the index alone.
+            models.Index(
+                fields=["organization", "created_at"],
+                include=["source", "owner", "intent_at", "converted_at", "lifetime_spend", "deleted_at"],
+                name="customer_org_created_idx",
+            ),
         ]
 
     def __str__(self) -> str:

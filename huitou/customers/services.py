@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from huitou.audit.models import ChangeEntry
 from huitou.audit.services import change_record, diff, snapshot
-from huitou.customers import errors
+from huitou.customers import errors, events
 from huitou.customers.models import (
     BirthdayCalendar,
     Channel,
@@ -59,8 +59,10 @@ CUSTOMER_TEXT_FIELDS = (
     "lifestyle",
     "values",
     "notes",
+    "need",
 )
-CUSTOMER_CHOICE_FIELDS = ("gender", "birthday_calendar", "age_bracket", "stage", "preferred_channel")
+# The stage is not among them: it changes only through the lifecycle services.
+CUSTOMER_CHOICE_FIELDS = ("gender", "birthday_calendar", "age_bracket", "preferred_channel")
 CUSTOMER_FIELDS = (
     *CUSTOMER_TEXT_FIELDS,
     *CUSTOMER_CHOICE_FIELDS,
@@ -70,6 +72,7 @@ CUSTOMER_FIELDS = (
     "birth_day",
     "source",
     "owner",
+    "referrer",
     "tags",
 )
 # Values a new file has unless someone enters something: not news for the history.
@@ -84,6 +87,7 @@ CUSTOMER_HISTORY_FIELDS = (
     "birth_day",
     "source",
     "owner",
+    "referrer",
 )
 
 VEHICLE_TEXT_FIELDS = ("brand", "model", "colour")
@@ -143,6 +147,8 @@ def _clean_customer(organization: Organization, data: Mapping[str, Any], custome
     Returns the tag names to set (None: leave tags alone).
     """
     errs = _Errors()
+    if "stage" in data:
+        errs.add("stage", errors.STAGE_NOT_HERE)
     for field in CUSTOMER_TEXT_FIELDS:
         if field in data:
             setattr(customer, field, (data[field] or "").strip())
@@ -152,7 +158,7 @@ def _clean_customer(organization: Organization, data: Mapping[str, Any], custome
             value = data[field] or model_field.get_default()
             allowed = {choice for choice, _label in model_field.flatchoices} | ({""} if model_field.blank else set())
             if value not in allowed:
-                errs.add(field, errors.STAGE_INVALID if field == "stage" else errors.CHOICE_INVALID)
+                errs.add(field, errors.CHOICE_INVALID)
                 continue
             setattr(customer, field, value)
 
@@ -206,6 +212,15 @@ def _clean_customer(organization: Organization, data: Mapping[str, Any], custome
         if code and source is None:
             errs.add("source", errors.SOURCE_INVALID)
         customer.source = source
+
+    if "referrer" in data:
+        referrer_id = _as_int(data["referrer"], "referrer", errs, errors.REFERRER_INVALID) if data["referrer"] else None
+        referrer = (
+            Customer.objects.for_org(organization).active().filter(pk=referrer_id).first() if referrer_id else None
+        )
+        if referrer_id and (referrer is None or referrer.pk == customer.pk):
+            errs.add("referrer", errors.REFERRER_INVALID)
+        customer.referrer = referrer
 
     tags: list[str] | None = None
     if "tags" in data:
@@ -350,6 +365,7 @@ def customer_create(
                 by=by,
             )
         customer_refresh_completeness(customer=customer)
+        events.customer_created.send(sender=Customer, customer=customer, by=by)
     return customer
 
 

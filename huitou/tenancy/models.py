@@ -13,6 +13,10 @@ class Organization(models.Model):
     """The tenant: an independent shop or a chain brand."""
 
     name = models.CharField(_("name"), max_length=100)
+    # The lifecycle: a customer with no visit for this many days becomes dormant,
+    # and later lost (0: never automatically).
+    dormant_after_days = models.PositiveSmallIntegerField(_("dormant after (days without a visit)"), default=180)
+    lost_after_days = models.PositiveSmallIntegerField(_("lost after (days without a visit)"), default=365)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

@@ -19,14 +19,16 @@ LAST_OWNER = _("An organization needs at least one active store manager.")
 
 
 def organization_create(*, name: str, shop_names: Iterable[str]) -> Organization:
-    """A new tenant with its shops and the default customer sources."""
+    """A new tenant with its shops, the default customer sources and follow-up plans."""
     from huitou.customers.services import sources_seed
+    from huitou.lifecycle.services.plans import plans_seed
 
     with transaction.atomic():
         organization = Organization.objects.create(name=name)
         for shop_name in shop_names:
             Shop.objects.create(organization=organization, name=shop_name)
         sources_seed(organization=organization)
+        plans_seed(organization=organization)
     return organization
 
 

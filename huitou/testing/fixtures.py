@@ -16,6 +16,7 @@ from django.test import Client
 
 from huitou.customers.models import Customer, Vehicle
 from huitou.customers.services import customer_create, vehicle_create
+from huitou.lifecycle.services.stages import stage_import
 from huitou.service.models import Category, OpeningHours, Part, ServiceItem, ServiceOrder
 from huitou.service.services.appointments import opening_hours_set
 from huitou.service.services.catalog import part_save, service_item_save
@@ -89,10 +90,15 @@ def make_customer(org: Organization, advisor: User) -> Callable[..., Customer]:
     counter = iter(range(10_000))
 
     def make(organization: Organization | None = None, by: User | None = None, **data: Any) -> Customer:
+        """A customer through ``customer_create``; ``stage`` is set afterwards as an imported file's."""
         n = next(counter)
+        stage = data.pop("stage", None)
         data.setdefault("name", f"客户{n}")
         data.setdefault("phone", f"1390000{n:04d}")
-        return customer_create(organization=organization or org, by=by or advisor, data=data)
+        customer = customer_create(organization=organization or org, by=by or advisor, data=data)
+        if stage is not None:
+            stage_import(customer=customer, stage=stage)
+        return customer
 
     return make
 

@@ -203,7 +203,7 @@ def test_consent_on_registration_needs_a_purpose(api: ApiClient) -> None:
         ({"name": "  ", "phone": "13812341234"}, "name", errors.NAME_REQUIRED),
         ({"name": "张三", "phone": "12345"}, "phone", errors.PHONE_INVALID),
         ({"name": "张三", "email": "not-an-email"}, "email", errors.EMAIL_INVALID),
-        ({"name": "张三", "stage": "vip"}, "stage", errors.STAGE_INVALID),
+        ({"name": "张三", "phone": "13812341234", "stage": "member"}, "stage", errors.STAGE_NOT_HERE),
         ({"name": "张三", "source": "nowhere"}, "source", errors.SOURCE_INVALID),
         ({"name": "张三", "birth_month": 2, "birth_day": 30}, "birth_day", errors.BIRTHDAY_INVALID),
     ],

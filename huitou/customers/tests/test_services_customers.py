@@ -217,19 +217,16 @@ def test_it_refuses_an_invalid_choice(org: Organization, advisor: User, field: s
     assert refused(exc, field) == [errors.CHOICE_INVALID]
 
 
-def test_it_refuses_an_unknown_stage(org: Organization, advisor: User) -> None:
+def test_the_stage_is_not_set_through_the_file(org: Organization, advisor: User) -> None:
     with pytest.raises(ValidationError) as exc:
-        create(org, advisor, stage="vip")
-    assert refused(exc, "stage") == [errors.STAGE_INVALID]
-
-
-def test_update_refuses_an_unknown_stage_and_keeps_the_old_one(org: Organization, advisor: User) -> None:
-    customer = create(org, advisor, stage="intent")
+        create(org, advisor, stage="customer")
+    assert refused(exc, "stage") == [errors.STAGE_NOT_HERE]
+    customer = create(org, advisor)
     with pytest.raises(ValidationError) as exc:
-        customer_update(customer=customer, by=advisor, data={"stage": "vip"})
-    assert refused(exc, "stage") == [errors.STAGE_INVALID]
+        customer_update(customer=customer, by=advisor, data={"stage": "member"})
+    assert refused(exc, "stage") == [errors.STAGE_NOT_HERE]
     customer.refresh_from_db()
-    assert customer.stage == "intent"
+    assert customer.stage == "prospect"
 
 
 def test_it_accepts_every_offered_choice(org: Organization, advisor: User) -> None:

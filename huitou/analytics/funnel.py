@@ -1,0 +1,128 @@
+"""The conversion funnel: prospects created in a date range, how far they got, by source or by staff.
+
+A cohort view: the rows are the files created between ``date_from`` and
+``date_to`` (local dates, both included), and for them how many have
+reached intent and how many have paid for a first order so far, the
+conversion rates, the median days from first contact to first paid order
+and what the converted have spent. Merged-away and deleted files do not
+count. ``by=staff`` groups by each file's current owner.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from huitou.customers.models import Customer, Source
+from huitou.lib.money import round_fen
+from huitou.tenancy.models import Organization, User
+
+BY_SOURCE = "source"
+BY_STAFF = "staff"
+BY_CHOICES = (BY_SOURCE, BY_STAFF)
+# A funnel spans at most this many days (a date range a page or an API call may ask for).
+MAX_DAYS = 3 * 366
+
+
+@dataclass(frozen=True)
+class FunnelRow:
+    key: str  # a source code or a staff username; "" for files without a source
+    label: str
+    prospects: int
+    intent: int
+    converted: int
+    median_days_to_convert: float | None
+    revenue: Decimal
+
+    @property
+    def intent_rate(self) -> float:
+        return round(self.intent / self.prospects, 4) if self.prospects else 0.0
+
+    @property
+    def conversion_rate(self) -> float:
+        return round(self.converted / self.prospects, 4) if self.prospects else 0.0
+
+
+@dataclass(frozen=True)
+class Funnel:
+    date_from: dt.date
+    date_to: dt.date
+    by: str
+    rows: list[FunnelRow]
+    total: FunnelRow
+
+
+def _median_days(durations: list[dt.timedelta]) -> float | None:
+    if not durations:
+        return None
+    return round(statistics.median(d.total_seconds() / 86400 for d in durations), 1)
+
+
+def _bounds(date_from: dt.date, date_to: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    start = timezone.make_aware(dt.datetime.combine(date_from, dt.time.min))
+    end = timezone.make_aware(dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min))
+    return start, end
+
+
+def funnel(*, organization: Organization, date_from: dt.date, date_to: dt.date, by: str = BY_SOURCE) -> Funnel:
+    """The funnel for files created from ``date_from`` to ``date_to``, one row per source or staff member.
+
+    Three queries: the counts and sums per group, the conversion times of
+    the converted, and the labels.
+    """
+    group = "source_id" if by == BY_SOURCE else "owner_id"
+    start, end = _bounds(date_from, date_to)
+    cohort = Customer.objects.for_org(organization).filter(created_at__gte=start, created_at__lt=end, deleted_at=None)
+    counts = {
+        r[group]: r
+        for r in cohort.values(group).annotate(
+            prospects=Count("pk"),
+            intent=Count("pk", filter=Q(intent_at__isnull=False)),
+            converted=Count("pk", filter=Q(converted_at__isnull=False)),
+            revenue=Sum("lifetime_spend", filter=Q(converted_at__isnull=False)),
+        )
+    }
+    durations: dict[int | None, list[dt.timedelta]] = {}
+    for key, created, converted in cohort.filter(converted_at__isnull=False).values_list(
+        group, "created_at", "converted_at"
+    ):
+        durations.setdefault(key, []).append(max(converted - created, dt.timedelta(0)))
+
+    if by == BY_SOURCE:
+        names = {
+            s.pk: (s.code, s.label)
+            for s in Source.objects.for_org(organization).filter(pk__in=[k for k in counts if k is not None])
+        }
+    else:
+        names = {u.pk: (u.username, str(u)) for u in User.objects.for_org(organization).filter(pk__in=list(counts))}
+    rows = []
+    for key, r in counts.items():
+        code, label = names.get(key, ("", "")) if key is not None else ("", "")
+        rows.append(
+            FunnelRow(
+                key=code,
+                label=label,
+                prospects=r["prospects"],
+                intent=r["intent"],
+                converted=r["converted"],
+                median_days_to_convert=_median_days(durations.get(key, [])),
+                revenue=round_fen(r["revenue"] or Decimal("0")),
+            )
+        )
+    rows.sort(key=lambda row: (-row.prospects, row.key))
+    every = [d for ds in durations.values() for d in ds]
+    total = FunnelRow(
+        key="",
+        label="",
+        prospects=sum(r.prospects for r in rows),
+        intent=sum(r.intent for r in rows),
+        converted=sum(r.converted for r in rows),
+        median_days_to_convert=_median_days(every),
+        revenue=round_fen(sum((r.revenue for r in rows), Decimal("0"))),
+    )
+    return Funnel(date_from=date_from, date_to=date_to, by=by, rows=rows, total=total)

@@ -1,0 +1,130 @@
+"""Reads of the lifecycle: work lists, follow-ups, stage history, plans."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Min, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from huitou.customers.models import Customer
+from huitou.lifecycle.models import (
+    FollowUp,
+    FollowUpPlan,
+    FollowUpPlanStep,
+    FollowUpTask,
+    ProspectRotation,
+    StageChange,
+)
+from huitou.tenancy.models import Organization, User
+
+DUE_TODAY = "today"
+DUE_OVERDUE = "overdue"
+DUE_UPCOMING = "upcoming"
+DUE_CHOICES = (DUE_TODAY, DUE_OVERDUE, DUE_UPCOMING)
+
+
+def tasks_due(
+    *,
+    organization: Organization | int,
+    due: str = DUE_TODAY,
+    assignee_id: int | None = None,
+    today: dt.date | None = None,
+) -> QuerySet[FollowUpTask]:
+    """Open follow-up tasks due today, overdue (before today) or upcoming, oldest first.
+
+    With the customer and the assignee joined: one query a page.
+    """
+    today = today or timezone.localdate()
+    tasks = FollowUpTask.objects.for_org(organization).filter(closed_at=None)
+    if assignee_id is not None:
+        tasks = tasks.filter(assignee_id=assignee_id)
+    if due == DUE_OVERDUE:
+        tasks = tasks.filter(due_on__lt=today)
+    elif due == DUE_UPCOMING:
+        tasks = tasks.filter(due_on__gt=today)
+    else:
+        tasks = tasks.filter(due_on=today)
+    return tasks.select_related("customer", "assignee").order_by("due_on", "pk")
+
+
+@dataclass(frozen=True)
+class StaffBacklog:
+    staff: User
+    overdue: int
+    today: int
+    oldest_due: dt.date | None
+
+
+def backlog_by_staff(*, organization: Organization, today: dt.date | None = None) -> list[StaffBacklog]:
+    """The manager's view: per staff member, open tasks overdue and due today. Two queries."""
+    today = today or timezone.localdate()
+    rows = (
+        FollowUpTask.objects.for_org(organization)
+        .filter(closed_at=None, due_on__lte=today)
+        .values("assignee_id")
+        .annotate(
+            overdue=Count("pk", filter=Q(due_on__lt=today)),
+            today=Count("pk", filter=Q(due_on=today)),
+            oldest=Min("due_on"),
+        )
+    )
+    counts = {r["assignee_id"]: r for r in rows}
+    staff = User.objects.for_org(organization).filter(pk__in=list(counts)).order_by("pk")
+    backlog = [
+        StaffBacklog(
+            staff=u,
+            overdue=counts[u.pk]["overdue"],
+            today=counts[u.pk]["today"],
+            oldest_due=counts[u.pk]["oldest"] if counts[u.pk]["overdue"] else None,
+        )
+        for u in staff
+    ]
+    return sorted(backlog, key=lambda b: (-b.overdue, -b.today, b.staff.pk))
+
+
+def followups_for_customer(*, customer: Customer, limit: int = 50) -> list[FollowUp]:
+    """The customer's latest follow-ups with who made them."""
+    return list(
+        FollowUp.objects.for_org(customer.organization_id)
+        .filter(customer=customer)
+        .select_related("staff")
+        .order_by("-at", "-pk")[:limit]
+    )
+
+
+def open_tasks_for_customer(*, customer: Customer) -> list[FollowUpTask]:
+    return list(
+        FollowUpTask.objects.for_org(customer.organization_id)
+        .filter(customer=customer, closed_at=None)
+        .select_related("assignee")
+        .order_by("due_on", "pk")
+    )
+
+
+def stage_history(*, customer: Customer) -> list[StageChange]:
+    """Every stage the customer went through, oldest first."""
+    return list(
+        StageChange.objects.for_org(customer.organization_id)
+        .filter(customer=customer)
+        .select_related("by")
+        .order_by("at", "pk")
+    )
+
+
+def plans_for_org(*, organization: Organization) -> list[FollowUpPlan]:
+    """Every plan with its steps and source: two queries."""
+    return list(
+        FollowUpPlan.objects.for_org(organization)
+        .select_related("source")
+        .prefetch_related(Prefetch("steps", queryset=FollowUpPlanStep.objects.order_by("day_offset", "pk")))
+        .order_by("stage", "-is_active", "name", "pk")
+    )
+
+
+def rotation_members(*, organization: Organization) -> list[User]:
+    rotation = ProspectRotation.objects.for_org(organization).first()
+    if rotation is None:
+        return []
+    return list(rotation.members.filter(is_active=True).order_by("pk"))

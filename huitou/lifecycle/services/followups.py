@@ -1,0 +1,112 @@
+"""Follow-ups (跟进): recording them, and the tasks that say who follows up whom when."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from huitou.customers.models import Customer, IntentGrade
+from huitou.lifecycle import errors
+from huitou.lifecycle.models import FollowUp, FollowUpChannel, FollowUpTask, TaskOrigin
+from huitou.lifecycle.services.stages import stage_on_intent_grade
+from huitou.tenancy.models import User
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise ValidationError({"next_due": [errors.NEXT_DUE_INVALID]}) from exc
+
+
+def followup_record(
+    *,
+    customer: Customer,
+    by: User,
+    channel: str,
+    content: str,
+    result: str = "",
+    grade: str = "",
+    next_step: str = "",
+    next_due: dt.date | str | None = None,
+    task_id: int | None = None,
+) -> FollowUp:
+    """Record a follow-up that happened.
+
+    It closes the task it answers (``task_id``), or else every open task of
+    the customer due today or earlier. A grade is the customer's latest
+    intent grade; the first one turns a prospect into an intent customer. A
+    next due date schedules the next step as a task for the customer's owner.
+    """
+    errs: dict[str, list[Any]] = {}
+    if channel not in FollowUpChannel.values:
+        errs["channel"] = [errors.CHANNEL_INVALID]
+    content = (content or "").strip()
+    if not content:
+        errs["content"] = [errors.CONTENT_REQUIRED]
+    grade = (grade or "").strip().upper()
+    if grade and grade not in IntentGrade.values:
+        errs["grade"] = [errors.GRADE_INVALID]
+    today = timezone.localdate()
+    try:
+        due = _as_date(next_due)
+    except ValidationError as exc:
+        errs.update(exc.message_dict)
+        due = None
+    if due is not None and due < today:
+        errs["next_due"] = [errors.NEXT_DUE_PAST]
+    next_step = (next_step or "").strip()[:200]
+    if due is not None and not next_step:
+        next_step = str(errors.NEXT_STEP_DEFAULT)
+    if errs:
+        raise ValidationError(errs)
+
+    open_tasks = FollowUpTask.objects.for_org(customer.organization_id).filter(customer=customer, closed_at=None)
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk, organization_id=customer.organization_id)
+        task = None
+        if task_id is not None:
+            task = open_tasks.filter(pk=task_id).first()
+            if task is None:
+                raise ValidationError({"task_id": [errors.TASK_INVALID]})
+        now = timezone.now()
+        followup = FollowUp.objects.create(
+            organization_id=customer.organization_id,
+            customer=locked,
+            staff=by,
+            channel=channel,
+            content=content,
+            result=(result or "").strip()[:200],
+            grade=grade,
+            next_step=next_step,
+            next_due=due,
+            task=task,
+            at=now,
+        )
+        answered = open_tasks.filter(pk=task.pk) if task is not None else open_tasks.filter(due_on__lte=today)
+        answered.update(closed_at=now, closed_as=FollowUpTask.Closed.DONE)
+        if grade:
+            locked.intent_grade = grade
+            locked.save(update_fields=["intent_grade", "updated_at"])
+            stage_on_intent_grade(customer=locked, by=by)
+        if due is not None:
+            FollowUpTask.objects.create(
+                organization_id=customer.organization_id,
+                customer=locked,
+                assignee_id=locked.owner_id,
+                due_on=due,
+                channel=channel,
+                action=next_step,
+                origin=TaskOrigin.NEXT_STEP,
+                stage=locked.stage,
+            )
+    customer.refresh_from_db()
+    return followup

@@ -1,0 +1,189 @@
+"""Lifecycle stages: every move of a customer between stages, by hand or by the product.
+
+prospect → intent (a follow-up with an intent grade, or by hand) → customer
+(the first paid order) → member (joining membership) → dormant (no visit
+for the organization's ``dormant_after_days``, checked daily) → lost (no
+visit for ``lost_after_days``); a dormant or lost customer who pays for an
+order is a customer again. Each move is a ``StageChange`` row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from huitou.customers.models import Customer, Stage
+from huitou.lifecycle import errors
+from huitou.lifecycle.models import FollowUpTask, StageChange, StageReason
+from huitou.tenancy.models import Organization, User
+
+# Stages a person may set by hand; the others follow from orders, membership and visits.
+MANUAL_STAGES = (Stage.PROSPECT, Stage.INTENT, Stage.CUSTOMER, Stage.LOST)
+# Stages of someone who has not paid yet.
+BEFORE_CONVERSION = (Stage.PROSPECT, Stage.INTENT)
+# Stages the daily visit check moves away from.
+ACTIVE_BUYERS = (Stage.CUSTOMER, Stage.MEMBER)
+
+
+def _move(customer: Customer, to_stage: str, reason: str, by: User | None, note: str = "") -> StageChange:
+    """Record the move and apply what follows from it. The caller holds a transaction."""
+    from huitou.lifecycle.services.plans import plan_schedule
+
+    now = timezone.now()
+    change = StageChange.objects.create(
+        organization_id=customer.organization_id,
+        customer=customer,
+        from_stage=customer.stage,
+        to_stage=to_stage,
+        reason=reason,
+        note=note[:200],
+        by=by if by is not None and by.pk else None,
+        at=now,
+    )
+    fields = ["stage", "updated_at"]
+    customer.stage = to_stage
+    if to_stage in (Stage.INTENT, Stage.CUSTOMER, Stage.MEMBER) and customer.intent_at is None:
+        customer.intent_at = now
+        fields.append("intent_at")
+    customer.save(update_fields=fields)
+    if to_stage not in BEFORE_CONVERSION:
+        # The prospect plan's calls and invitations are pointless once they have paid or are gone.
+        FollowUpTask.objects.for_org(customer.organization_id).filter(
+            customer=customer, closed_at=None, stage__in=BEFORE_CONVERSION
+        ).update(closed_at=now, closed_as=FollowUpTask.Closed.CANCELLED)
+    plan_schedule(customer=customer, stage=to_stage, start=timezone.localdate(now))
+    return change
+
+
+def _locked(customer: Customer) -> Customer:
+    return Customer.objects.select_for_update().get(pk=customer.pk, organization_id=customer.organization_id)
+
+
+def customer_entered(*, customer: Customer, by: User | None) -> StageChange:
+    """A new file: its first stage, and the plan for it."""
+    return _move(customer, customer.stage, StageReason.CREATED, by)
+
+
+def stage_change(*, customer: Customer, to_stage: str, reason: str, by: User) -> Customer:
+    """Change a customer's stage by hand, saying why."""
+    if to_stage not in Stage.values:
+        raise ValidationError({"stage": [errors.STAGE_INVALID]})
+    if to_stage not in MANUAL_STAGES:
+        raise ValidationError({"stage": [errors.STAGE_NOT_BY_HAND]})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [errors.STAGE_REASON_REQUIRED]})
+    with transaction.atomic():
+        locked = _locked(customer)
+        if locked.stage == to_stage:
+            raise ValidationError({"stage": [errors.STAGE_SAME]})
+        if to_stage in BEFORE_CONVERSION and locked.converted_at is not None:
+            raise ValidationError({"stage": [errors.STAGE_ALREADY_CONVERTED]})
+        if to_stage == Stage.CUSTOMER and locked.converted_at is None:
+            raise ValidationError({"stage": [errors.STAGE_NOT_CONVERTED]})
+        _move(locked, to_stage, StageReason.MANUAL, by, note=reason)
+    customer.refresh_from_db()
+    return customer
+
+
+def stage_import(*, customer: Customer, stage: str, by: User | None = None) -> Customer:
+    """Give a file brought from elsewhere (an import, the demo) the stage it had there."""
+    if stage not in Stage.values:
+        raise ValidationError({"stage": [errors.STAGE_INVALID]})
+    if stage != customer.stage:
+        with transaction.atomic():
+            _move(_locked(customer), stage, StageReason.IMPORTED, by)
+        customer.refresh_from_db()
+    return customer
+
+
+def stage_on_intent_grade(*, customer: Customer, by: User | None) -> None:
+    """A follow-up graded the prospect's intent: a prospect becomes an intent customer."""
+    if customer.stage == Stage.PROSPECT:
+        _move(customer, Stage.INTENT, StageReason.FOLLOWUP_INTENT, by)
+
+
+def stage_on_paid_order(*, customer_id: int, paid_at: dt.datetime, by: User | None) -> None:
+    """A paid order: the first makes a customer; a dormant or lost one comes back."""
+    customer = Customer.objects.select_for_update().get(pk=customer_id)
+    if customer.converted_at is None:
+        customer.converted_at = paid_at
+        if customer.intent_at is None:
+            customer.intent_at = paid_at
+        customer.save(update_fields=["converted_at", "intent_at", "updated_at"])
+    if customer.stage in BEFORE_CONVERSION:
+        _move(customer, Stage.CUSTOMER, StageReason.FIRST_PAID_ORDER, by)
+    elif customer.stage in (Stage.DORMANT, Stage.LOST):
+        _move(customer, Stage.CUSTOMER, StageReason.RETURNED, by)
+
+
+def stage_on_membership(*, customer: Customer, by: User | None) -> None:
+    """Joining membership makes a member."""
+    if customer.stage != Stage.MEMBER:
+        _move(customer, Stage.MEMBER, StageReason.MEMBERSHIP, by)
+
+
+def stages_mark_inactive(*, organization: Organization, today: dt.date | None = None) -> dict[str, int]:
+    """The daily visit check: buyers without a visit for too long become dormant, then lost.
+
+    Safe to run twice a day: a customer already moved is not moved again.
+    Returns how many became dormant and lost.
+    """
+    today = today or timezone.localdate()
+    moved = {Stage.DORMANT.value: 0, Stage.LOST.value: 0}
+    steps: list[tuple[str, Iterable[str], int]] = [
+        (Stage.LOST, (*ACTIVE_BUYERS, Stage.DORMANT), organization.lost_after_days),
+        (Stage.DORMANT, ACTIVE_BUYERS, organization.dormant_after_days),
+    ]
+    for to_stage, from_stages, days in steps:
+        if not days:
+            continue
+        cutoff = timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=days), dt.time.min))
+        due = Customer.objects.for_org(organization).filter(
+            deleted_at=None, stage__in=list(from_stages), last_visit_at__lt=cutoff
+        )
+        moved[to_stage] += _bulk_move(organization, due, to_stage)
+    return moved
+
+
+def _bulk_move(organization: Organization, due: Iterable[Customer], to_stage: str, batch: int = 2000) -> int:
+    """Move many customers in batches, each batch one transaction with its stage changes."""
+    from huitou.lifecycle.services.plans import plan_schedule_many
+
+    total = 0
+    ids = list(due.values_list("pk", flat=True).order_by("pk"))  # type: ignore[attr-defined]
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        now = timezone.now()
+        with transaction.atomic():
+            rows = list(
+                Customer.objects.for_org(organization)
+                .select_for_update()
+                .filter(pk__in=chunk)
+                .exclude(stage=to_stage)
+                .values_list("pk", "stage")
+            )
+            StageChange.objects.bulk_create(
+                [
+                    StageChange(
+                        organization=organization,
+                        customer_id=pk,
+                        from_stage=stage,
+                        to_stage=to_stage,
+                        reason=StageReason.NO_VISIT,
+                        at=now,
+                    )
+                    for pk, stage in rows
+                ]
+            )
+            moved_ids = [pk for pk, _ in rows]
+            Customer.objects.for_org(organization).filter(pk__in=moved_ids).update(stage=to_stage, updated_at=now)
+            plan_schedule_many(
+                organization=organization, customer_ids=moved_ids, stage=to_stage, start=timezone.localdate(now)
+            )
+        total += len(rows)
+    return total

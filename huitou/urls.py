@@ -19,5 +19,8 @@ urlpatterns = [
     path("customers/", include("huitou.customers.urls")),
     path("service/", include("huitou.service.urls")),
     path("staff/", include("huitou.tenancy.urls")),
+    path("prospects/", include("huitou.lifecycle.urls")),
+    path("followups/", include("huitou.lifecycle.urls_work")),
+    path("analytics/", include("huitou.analytics.urls")),
     path("", include("huitou.web.urls")),
 ]

@@ -30,6 +30,13 @@ class Perm:
     BOOK_APPOINTMENTS = "appointments.book"  # book, confirm, arrived, no-show, cancel
     VIEW_CATALOG = "catalog.view"  # service items and parts with their prices (costs: MANAGE_SETTINGS)
     MANAGE_CATALOG = "catalog.manage"  # create and change service items and parts
+    CAPTURE_PROSPECTS = "prospects.capture"  # quick capture at the counter, on the phone, at events
+    FOLLOW_UP = "customers.follow_up"  # record follow-ups, see one's own work list
+    CHANGE_STAGE = "customers.stage"  # change a lifecycle stage by hand, with a reason
+    MERGE_CUSTOMERS = "customers.merge"  # merge duplicate files
+    VIEW_TEAM_FOLLOWUPS = "followups.team"  # everyone's overdue follow-ups
+    REASSIGN_CUSTOMERS = "customers.reassign"  # hand customers to other staff, in bulk
+    VIEW_FUNNEL = "analytics.funnel"  # the conversion funnel by source and staff
 
 
 _ALL: set[str] = {Role.OWNER, Role.ADVISOR, Role.SERVICE, Role.TECHNICIAN}
@@ -52,6 +59,13 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     Perm.BOOK_APPOINTMENTS: _FRONT,
     Perm.VIEW_CATALOG: _ALL,
     Perm.MANAGE_CATALOG: {Role.OWNER},
+    Perm.CAPTURE_PROSPECTS: _FRONT,
+    Perm.FOLLOW_UP: _FRONT,
+    Perm.CHANGE_STAGE: _FRONT,
+    Perm.MERGE_CUSTOMERS: {Role.OWNER, Role.ADVISOR},
+    Perm.VIEW_TEAM_FOLLOWUPS: {Role.OWNER},
+    Perm.REASSIGN_CUSTOMERS: {Role.OWNER},
+    Perm.VIEW_FUNNEL: {Role.OWNER},
 }
 
 

@@ -19,7 +19,7 @@ urlpatterns = [
     path("customers/", include("huitou.customers.urls")),
     path("service/", include("huitou.service.urls")),
     path("staff/", include("huitou.tenancy.urls")),
-    path("prospects/", include("huitou.lifecycle.urls")),
+    path("", include("huitou.lifecycle.urls")),  # /prospects/... and the lifecycle parts of /customers/<id>/
     path("followups/", include("huitou.lifecycle.urls_work")),
     path("analytics/", include("huitou.analytics.urls")),
     path("", include("huitou.web.urls")),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
@@ -22,12 +24,12 @@ FILL_FIELDS = (*CUSTOMER_TEXT_FIELDS, "phone", "phone_last4", "email", "birth_ye
 FILL_FIELDS_RELATED = ("source", "household", "referrer")
 
 
-def _customer_relations() -> list[models.ForeignKey]:  # type: ignore[type-arg]
+def _customer_relations() -> list[models.ForeignObject[Any, Any]]:
     """Every foreign key from another table to a customer, the hidden ones included.
 
     Read from the models, so tables added later are moved too.
     """
-    fields = []
+    fields: list[models.ForeignObject[Any, Any]] = []
     for rel in Customer._meta.get_fields(include_hidden=True):
         if rel.auto_created and not rel.concrete and (rel.one_to_many or rel.one_to_one):
             if rel.related_model is Customer:

@@ -95,3 +95,21 @@ def staff_update(
         user.save()
         user.shops.set(shop_list)
     return user
+
+
+INACTIVITY_DAYS_INVALID = _("Enter a whole number of days from 0 to 3650.")
+LOST_BEFORE_DORMANT = _("A customer becomes lost later than dormant: enter more days than for dormant, or 0.")
+
+
+def organization_inactivity_set(*, organization: Organization, dormant_after_days: int, lost_after_days: int) -> None:
+    """After how many days without a visit customers become dormant and lost (0: never)."""
+    errs: dict[str, list[object]] = {}
+    for field, value in (("dormant_after_days", dormant_after_days), ("lost_after_days", lost_after_days)):
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 3650:
+            errs[field] = [INACTIVITY_DAYS_INVALID]
+    if not errs and dormant_after_days and lost_after_days and lost_after_days <= dormant_after_days:
+        errs["lost_after_days"] = [LOST_BEFORE_DORMANT]
+    if errs:
+        raise ValidationError(errs)
+    organization.dormant_after_days, organization.lost_after_days = dormant_after_days, lost_after_days
+    organization.save(update_fields=["dormant_after_days", "lost_after_days"])

@@ -6,6 +6,10 @@ reached intent and how many have paid for a first order so far, the
 conversion rates, the median days from first contact to first paid order
 and what the converted have spent. Merged-away and deleted files do not
 count. ``by=staff`` groups by each file's current owner.
+
+The page (``analytics:funnel``) and the API (``GET /api/v1/analytics/funnel``)
+both fill a missing range with ``funnel_period`` and call ``funnel``, which
+refuses a reversed or too long range and an unknown grouping.
 """
 
 from __future__ import annotations
@@ -15,9 +19,13 @@ import statistics
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from huitou.analytics import errors
 from huitou.customers.models import Customer, Source
 from huitou.lib.money import round_fen
 from huitou.tenancy.models import Organization, User
@@ -27,6 +35,11 @@ BY_STAFF = "staff"
 BY_CHOICES = (BY_SOURCE, BY_STAFF)
 # A funnel spans at most this many days (a date range a page or an API call may ask for).
 MAX_DAYS = 3 * 366
+# Without a range: this many days up to today, today included.
+DEFAULT_DAYS = 90
+# Dates a range may use: wide, but far from the calendar's ends, where time zone arithmetic overflows.
+FIRST_DATE = dt.date(1900, 1, 1)
+LAST_DATE = dt.date(9998, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -69,12 +82,46 @@ def _bounds(date_from: dt.date, date_to: dt.date) -> tuple[dt.datetime, dt.datet
     return start, end
 
 
+def funnel_period(
+    *, date_from: dt.date | None, date_to: dt.date | None, today: dt.date | None = None
+) -> tuple[dt.date, dt.date]:
+    """The range a query means: up to today when ``date_to`` is missing, ``DEFAULT_DAYS`` long when ``date_from`` is."""
+    date_to = date_to or today or timezone.localdate()
+    return date_from or date_to - dt.timedelta(days=DEFAULT_DAYS - 1), date_to
+
+
+def funnel_check(*, date_from: dt.date, date_to: dt.date, by: str) -> None:
+    """Refuse a range that ends before it starts or spans more than ``MAX_DAYS``, and an unknown grouping.
+
+    A date outside ``FIRST_DATE``..``LAST_DATE`` is refused as Django refuses a malformed one.
+    """
+    problems: dict[str, list[object]] = {}
+    outside = [
+        name for name, day in (("date_from", date_from), ("date_to", date_to)) if not FIRST_DATE <= day <= LAST_DATE
+    ]
+    for name in outside:
+        problems[name] = [forms.DateField.default_error_messages["invalid"]]
+    if not outside:
+        if date_to < date_from:
+            problems["date_to"] = [errors.RANGE_REVERSED]
+        elif (date_to - date_from).days + 1 > MAX_DAYS:
+            problems["date_from"] = [ValidationError(errors.RANGE_TOO_LONG, params={"days": MAX_DAYS})]
+    if by not in BY_CHOICES:
+        problems["by"] = [errors.BY_INVALID]
+    if problems:
+        raise ValidationError(problems)
+
+
 def funnel(*, organization: Organization, date_from: dt.date, date_to: dt.date, by: str = BY_SOURCE) -> Funnel:
     """The funnel for files created from ``date_from`` to ``date_to``, one row per source or staff member.
 
-    Three queries: the counts and sums per group, the conversion times of
-    the converted, and the labels.
+    Raises ValidationError (``date_from``, ``date_to``, ``by``) for what
+    ``funnel_check`` refuses. Files without a source make one row labelled
+    "Not given" (key ""). Three queries: the counts and sums per group, the
+    conversion times of the converted, and the labels (none when no group
+    has a label to look up).
     """
+    funnel_check(date_from=date_from, date_to=date_to, by=by)
     group = "source_id" if by == BY_SOURCE else "owner_id"
     start, end = _bounds(date_from, date_to)
     cohort = Customer.objects.for_org(organization).filter(created_at__gte=start, created_at__lt=end, deleted_at=None)
@@ -102,7 +149,7 @@ def funnel(*, organization: Organization, date_from: dt.date, date_to: dt.date, 
         names = {u.pk: (u.username, str(u)) for u in User.objects.for_org(organization).filter(pk__in=list(counts))}
     rows = []
     for key, r in counts.items():
-        code, label = names.get(key, ("", "")) if key is not None else ("", "")
+        code, label = names.get(key, ("", "")) if key is not None else ("", _("Not given"))
         rows.append(
             FunnelRow(
                 key=code,
@@ -118,7 +165,7 @@ def funnel(*, organization: Organization, date_from: dt.date, date_to: dt.date, 
     every = [d for ds in durations.values() for d in ds]
     total = FunnelRow(
         key="",
-        label="",
+        label=_("Total"),
         prospects=sum(r.prospects for r in rows),
         intent=sum(r.intent for r in rows),
         converted=sum(r.converted for r in rows),

@@ -9,9 +9,12 @@ from ninja import NinjaAPI
 
 from huitou.api import errors
 from huitou.api.auth import BearerToken, StaffSession
+from huitou.api.routers.analytics import router as analytics_router
 from huitou.api.routers.appointments import router as appointments_router
 from huitou.api.routers.catalog import router as catalog_router
 from huitou.api.routers.customers import router as customers_router
+from huitou.api.routers.followup_plans import router as followup_plans_router
+from huitou.api.routers.lifecycle import router as lifecycle_router
 from huitou.api.routers.orders import router as orders_router
 from huitou.api.routers.vehicles import router as vehicles_router
 
@@ -40,8 +43,12 @@ api = HuitouAPI(
     urls_namespace="api",
 )
 errors.install(api)
+# Before /customers: its /customers/{customer_id} would otherwise take /customers/merge.
+api.add_router("/", lifecycle_router)
 api.add_router("/customers", customers_router)
+api.add_router("/followup-plans", followup_plans_router)
 api.add_router("/vehicles", vehicles_router)
 api.add_router("/catalog", catalog_router)
 api.add_router("/orders", orders_router)
 api.add_router("/appointments", appointments_router)
+api.add_router("/analytics", analytics_router)

@@ -9,6 +9,8 @@ object in the caller's organization; 403: the caller's role may not do this.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -65,3 +67,17 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
+@contextmanager
+def fields_renamed(names: Mapping[str, str]) -> Iterator[None]:
+    """A service's field errors under the names the API's payload uses (``referrer`` → ``referrer_id``).
+
+    Subclasses that carry more than messages (a duplicate found) pass through unchanged.
+    """
+    try:
+        yield
+    except DjangoValidationError as exc:
+        if type(exc) is not DjangoValidationError or not hasattr(exc, "error_dict"):
+            raise
+        raise DjangoValidationError({names.get(f, f): m for f, m in exc.error_dict.items()}) from exc

@@ -30,7 +30,11 @@ class CustomerOut(Schema):
     birthday_calendar: str
     age_bracket: str
     source: str | None = Field(description="Source code, e.g. walk_in")
-    stage: str
+    stage: str = Field(description="Changed by POST /customers/{id}/stage or by follow-ups and orders")
+    need: str = Field(description="What the prospect came for")
+    referrer_id: int | None = Field(description="The customer who referred them")
+    intent_grade: str = Field(description="Latest intent grade of a follow-up: H, A, B, C or empty")
+    converted_at: dt.datetime | None = Field(description="First paid order")
     owner: OwnerOut
     tags: list[str]
     consents: dict[str, bool]
@@ -73,6 +77,8 @@ class CustomerPatch(Schema):
     stage: str | None = None
     owner: int | None = Field(default=None, description="Staff id of the owner")
     tags: list[str] | None = None
+    need: str | None = Field(default=None, description="What the prospect came for: service, budget, timing")
+    referrer_id: int | None = Field(default=None, description="The customer who referred them")
     preferred_channel: str | None = None
     preferred_time: str | None = None
     occupation: str | None = None

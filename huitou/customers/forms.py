@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from huitou.customers.models import AgeBracket, BirthdayCalendar, Channel, ConsentRecord, Gender, Stage
+from huitou.customers.models import AgeBracket, BirthdayCalendar, Channel, ConsentRecord, Gender
 from huitou.customers.selectors import sources_for
 from huitou.tenancy.selectors import staff_for_org
 
@@ -27,7 +27,13 @@ class CustomerForm(forms.Form):
     email = forms.CharField(label=_("Email"), max_length=254, required=False)
     address = forms.CharField(label=_("Address"), max_length=200, required=False)
     source = forms.ChoiceField(label=_("Source"), required=False)
-    stage = forms.ChoiceField(label=_("Stage"), choices=Stage.choices)
+    need = forms.CharField(
+        label=_("Need"),
+        max_length=200,
+        required=False,
+        help_text=_("What they are interested in, their budget and when."),
+        widget=TEXT_AREA,
+    )
     owner = forms.TypedChoiceField(label=_("Owner"), coerce=int)
     tags = forms.CharField(label=_("Tags"), required=False, help_text=_("Separate tags with commas, e.g. VIP, 传播型"))
     preferred_channel = forms.ChoiceField(
@@ -56,7 +62,8 @@ class CustomerForm(forms.Form):
         "email",
         "address",
     )
-    WORK = ("source", "stage", "owner", "tags")
+    # The stage is not edited with the file: it changes on the file's lifecycle panel.
+    WORK = ("source", "need", "owner", "tags")
     SOFT = (
         "preferred_channel",
         "preferred_time",

@@ -26,6 +26,7 @@ from huitou.customers.forms import (
 )
 from huitou.customers.models import ConsentRecord, Customer, CustomerTag, Stage, Vehicle
 from huitou.customers.presentation import history_for_viewer, visible_phone
+from huitou.lifecycle.views.customer_panel import lifecycle_panel
 from huitou.service import selectors as service_selectors
 from huitou.tenancy.decorators import staff_required
 from huitou.tenancy.middleware import user_shops
@@ -89,7 +90,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 @staff_required(Perm.EDIT_CUSTOMERS)
 def customer_new(request: HttpRequest) -> HttpResponse:
     org = request.organization  # type: ignore[attr-defined]
-    initial = {"owner": request.user.pk, "stage": Stage.PROSPECT, "source": "walk_in"}
+    initial = {"owner": request.user.pk, "source": "walk_in"}
     form = CustomerCreateForm(
         request.POST if request.method == "POST" else None, organization_id=org.pk, initial=initial
     )
@@ -119,8 +120,10 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
 
     A fixed number of queries however many vehicles, readings and orders
     there are (see ``selectors.customer_for_file``), plus the last orders,
-    the declined recommendations, history and consent records. Lifetime
-    spend, visit count and first and last visit are kept on the customer row.
+    the declined recommendations, history and consent records, and the
+    lifecycle panel (stage history, open tasks, follow-ups: see
+    ``lifecycle_panel``). Lifetime spend, visit count and first and last
+    visit are kept on the customer row.
     """
     org = request.organization  # type: ignore[attr-defined]
     try:
@@ -145,6 +148,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         "declined": list(service_selectors.declined_recommendations(customer=customer)[:20]),
         "consent_form": ConsentForm(),
         "mileage_form": MileageForm(),
+        "panel": lifecycle_panel(customer),
     }
     return render(request, "customers/detail.html", context)
 

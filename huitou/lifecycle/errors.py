@@ -33,6 +33,7 @@ REASSIGN_TO_SELF = _("The customers cannot be handed to the staff member who lea
 DEACTIVATE_SELF = _("You cannot deactivate yourself.")
 DEACTIVATE_LAST_OWNER = _("An organization needs at least one active store manager.")
 
+SOURCE_REQUIRED = _("Choose how the prospect came to the shop.")
 DUPLICATE_PHONE = _("%(name)s already has this phone number.")
 DUPLICATE_PLATE = _("The car %(plate)s is already in the file of %(name)s.")
 MERGE_SAME = _("Choose two different customers to merge.")

@@ -23,4 +23,9 @@ def _on_customer_created(sender: Any, customer: Customer, by: Any = None, **kwar
 
 @receiver(order_paid, sender=ServiceOrder, dispatch_uid="lifecycle_order_paid")
 def _on_order_paid(sender: Any, order: ServiceOrder, by: Any = None, **kwargs: Any) -> None:
-    stage_on_paid_order(customer_id=order.customer_id, paid_at=order.paid_at or order.opened_at, by=by)
+    stage_on_paid_order(
+        organization_id=order.organization_id,
+        customer_id=order.customer_id,
+        paid_at=order.paid_at or order.opened_at,
+        by=by,
+    )

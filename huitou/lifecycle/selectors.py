@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Min, Prefetch, Q, QuerySet
+from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from huitou.customers.models import Customer
+from huitou.customers.models import Customer, Stage
 from huitou.lifecycle.models import (
     FollowUp,
     FollowUpPlan,
@@ -37,7 +37,8 @@ def tasks_due(
     With the customer and the assignee joined: one query a page.
     """
     today = today or timezone.localdate()
-    tasks = FollowUpTask.objects.for_org(organization).filter(closed_at=None)
+    # A deleted file's tasks wait, hidden, until it is restored.
+    tasks = FollowUpTask.objects.for_org(organization).filter(closed_at=None, customer__deleted_at=None)
     if assignee_id is not None:
         tasks = tasks.filter(assignee_id=assignee_id)
     if due == DUE_OVERDUE:
@@ -62,7 +63,7 @@ def backlog_by_staff(*, organization: Organization, today: dt.date | None = None
     today = today or timezone.localdate()
     rows = (
         FollowUpTask.objects.for_org(organization)
-        .filter(closed_at=None, due_on__lte=today)
+        .filter(closed_at=None, due_on__lte=today, customer__deleted_at=None)
         .values("assignee_id")
         .annotate(
             overdue=Count("pk", filter=Q(due_on__lt=today)),
@@ -128,3 +129,50 @@ def rotation_members(*, organization: Organization) -> list[User]:
     if rotation is None:
         return []
     return list(rotation.members.filter(is_active=True).order_by("pk"))
+
+
+def prospects_list(
+    *,
+    organization: Organization | int,
+    stage: str = "",
+    source: str = "",
+    owner_id: int | None = None,
+    grade: str = "",
+) -> QuerySet[Customer]:
+    """Active files not yet converted (prospect or intent, or the one ``stage``), newest first.
+
+    ``source`` is a source code. With the owner and the source joined; the caller paginates.
+    """
+    customers = Customer.objects.for_org(organization).active()
+    customers = customers.filter(stage=stage) if stage else customers.filter(stage__in=[Stage.PROSPECT, Stage.INTENT])
+    if source:
+        customers = customers.filter(source__code=source)
+    if owner_id is not None:
+        customers = customers.filter(owner_id=owner_id)
+    if grade:
+        customers = customers.filter(intent_grade=grade)
+    return customers.select_related("owner", "source").order_by("-pk")
+
+
+def followups_of(*, customer: Customer) -> QuerySet[FollowUp]:
+    """Every follow-up of the customer, newest first, with who made it; the caller paginates."""
+    return (
+        FollowUp.objects.for_org(customer.organization_id)
+        .filter(customer=customer)
+        .select_related("staff")
+        .order_by("-at", "-pk")
+    )
+
+
+def with_next_due(customers: QuerySet[Customer], *, organization: Organization | int) -> QuerySet[Customer]:
+    """The customers, each with ``next_due``: the day their next open follow-up task is due (None: no task).
+
+    A subquery on the open-task index, in the same query as the customers.
+    """
+    next_task = (
+        FollowUpTask.objects.for_org(organization)
+        .filter(customer=OuterRef("pk"), closed_at=None)
+        .order_by("due_on")
+        .values("due_on")[:1]
+    )
+    return customers.annotate(next_due=Subquery(next_task))

@@ -37,3 +37,18 @@ class StaffForm(forms.Form):
             self.fields["password"].label = _("New password (leave empty to keep)")
         else:
             self.fields["password"].required = True
+
+
+class InactivityForm(forms.Form):
+    dormant_after_days = forms.IntegerField(
+        label=_("Dormant after (days without a visit)"),
+        min_value=0,
+        max_value=3650,
+        help_text=_("Customers and members with no paid visit for this many days become dormant. 0: never."),
+    )
+    lost_after_days = forms.IntegerField(
+        label=_("Lost after (days without a visit)"),
+        min_value=0,
+        max_value=3650,
+        help_text=_("Later, they count as lost. 0: never."),
+    )

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from huitou.api.errors import fields_renamed
 from huitou.api.permissions import require
 from huitou.api.schemas import (
     MAX_PAGE,
@@ -43,6 +44,16 @@ def customer_out(customer: Customer, viewer: User) -> dict[str, Any]:
     }
 
 
+# The payload names the referring customer ``referrer_id``; the services call it ``referrer``.
+REFERRER_FIELD = {"referrer": "referrer_id"}
+
+
+def _as_service_data(data: dict[str, Any]) -> dict[str, Any]:
+    if "referrer_id" in data:
+        data["referrer"] = data.pop("referrer_id")
+    return data
+
+
 def _tags_prefetch() -> Prefetch:
     return Prefetch("tag_links", queryset=CustomerTag.objects.select_related("tag").order_by("tag__name"))
 
@@ -70,6 +81,7 @@ class CustomerFilters(Schema):
     stage: str = ""
     tag: str = ""
     owner: int | None = None
+    grade: Literal["", "H", "A", "B", "C"] = Field(default="", description="Latest intent grade")
     page: int = Field(default=1, ge=1, le=MAX_PAGE)
     page_size: int = Field(default=20, ge=1, le=100)
 
@@ -78,16 +90,20 @@ class CustomerFilters(Schema):
 def list_customers(request: HttpRequest, filters: Query[CustomerFilters]) -> dict[str, Any]:
     """Search by name, pinyin or initials, phone (full or last 4), plate part or VIN suffix.
 
-    Queries: 1 count, 1 page of customers with owner and source, 1 tags,
-    and 1 more for vehicle matches when the query can be a plate or VIN.
+    Queries: 1 the page of customers with owner and source, 2 tags of the
+    page, 3 the count. With a search box query the count comes with the
+    page (no third query) unless the page is past the end.
     """
     organization = require(request, Perm.VIEW_CUSTOMERS)
     customers = selectors.customer_list(
         organization=organization, q=filters.q, stage=filters.stage, tag=filters.tag, owner_id=filters.owner
     )
-    count = customers.count()
+    if filters.grade:
+        customers = customers.filter(intent_grade=filters.grade)
+    customers = customers.prefetch_related(_tags_prefetch())
     start = (filters.page - 1) * filters.page_size
-    page = customers.prefetch_related(_tags_prefetch())[start : start + filters.page_size]
+    page = list(customers[start : start + filters.page_size])  # first: a search counts with its page
+    count = customers.count()
     return {
         "items": [customer_out(c, request.user) for c in page],  # type: ignore[arg-type]
         "count": count,
@@ -99,15 +115,18 @@ def list_customers(request: HttpRequest, filters: Query[CustomerFilters]) -> dic
 @router.post("", response={201: CustomerOut}, summary="Register a customer")
 def create_customer(request: HttpRequest, payload: CustomerIn) -> Status:
     organization = require(request, Perm.EDIT_CUSTOMERS)
-    data = payload.model_dump(exclude_unset=True, exclude={"consents", "consent_method", "consent_purpose"})
-    customer = services.customer_create(
-        organization=organization,
-        by=request.user,  # type: ignore[arg-type]
-        data=data,
-        consents=payload.consents,
-        consent_method=payload.consent_method,
-        consent_purpose=payload.consent_purpose,
+    data = _as_service_data(
+        payload.model_dump(exclude_unset=True, exclude={"consents", "consent_method", "consent_purpose"})
     )
+    with fields_renamed(REFERRER_FIELD):
+        customer = services.customer_create(
+            organization=organization,
+            by=request.user,  # type: ignore[arg-type]
+            data=data,
+            consents=payload.consents,
+            consent_method=payload.consent_method,
+            consent_purpose=payload.consent_purpose,
+        )
     return Status(201, customer_out(_get_customer(request, customer.pk), request.user))  # type: ignore[arg-type]
 
 
@@ -121,7 +140,10 @@ def get_customer(request: HttpRequest, customer_id: int) -> dict[str, Any]:
 def patch_customer(request: HttpRequest, customer_id: int, payload: CustomerPatch) -> dict[str, Any]:
     require(request, Perm.EDIT_CUSTOMERS)
     customer = _get_customer(request, customer_id)
-    services.customer_update(customer=customer, by=request.user, data=payload.model_dump(exclude_unset=True))  # type: ignore[arg-type]
+    with fields_renamed(REFERRER_FIELD):
+        services.customer_update(
+            customer=customer, by=request.user, data=_as_service_data(payload.model_dump(exclude_unset=True))
+        )  # type: ignore[arg-type]
     return customer_out(_get_customer(request, customer_id), request.user)  # type: ignore[arg-type]
 
 

@@ -309,14 +309,15 @@ def test_patch_changes_only_the_given_fields_and_records_them(
 ) -> None:
     customer = make_customer(name="张三", phone="13812341234", tags=["VIP"], occupation="教师")
 
-    r = api.patch_json(f"/api/v1/customers/{customer.pk}", {"occupation": "医生", "stage": "customer"})
+    # The stage is not among the fields: it changes through /customers/{id}/stage (test_lifecycle_api).
+    r = api.patch_json(f"/api/v1/customers/{customer.pk}", {"occupation": "医生"})
 
     assert r.status_code == 200
     doc = r.json()
-    assert (doc["occupation"], doc["stage"]) == ("医生", "customer")
+    assert (doc["occupation"], doc["stage"]) == ("医生", "prospect")
     assert (doc["name"], doc["phone"], doc["tags"]) == ("张三", "13812341234", ["VIP"])
     entry = ChangeEntry.objects.filter(subject_id=customer.pk, action=ChangeEntry.Action.UPDATED).get()
-    assert entry.changes == {"occupation": ["教师", "医生"], "stage": ["prospect", "customer"]}
+    assert entry.changes == {"occupation": ["教师", "医生"]}
     assert entry.actor == advisor
 
 
@@ -546,3 +547,16 @@ def test_the_history_tells_who_changed_what_newest_first(
     assert entries[0]["changes"] == {"name": ["张三", "张叁"]}
     assert entries[1]["subject_id"] == vehicle.pk
     assert entries[1]["changes"]["plate"] == [None, "粤B12345"]
+
+
+def test_a_customer_is_registered_and_changed_with_a_need_and_a_referrer(api: ApiClient, org, advisor) -> None:
+    referrer = api.post_json("/api/v1/customers", {"name": "王老客", "phone": "13812340001"}).json()
+    r = api.post_json(
+        "/api/v1/customers",
+        {"name": "张三", "phone": "13812340002", "need": "四轮定位", "referrer_id": referrer["id"]},
+    )
+    assert r.status_code == 201
+    assert (r.json()["need"], r.json()["referrer_id"]) == ("四轮定位", referrer["id"])
+    r = api.patch_json(f"/api/v1/customers/{r.json()['id']}", {"referrer_id": 999999})
+    assert r.status_code == 422
+    assert r.json()["errors"]["referrer_id"] == [str(errors.REFERRER_INVALID)]

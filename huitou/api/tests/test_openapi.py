@@ -28,10 +28,19 @@ def test_openapi_lists_every_route_with_bearer_auth(db: object) -> None:
         ("DELETE", "/api/v1/vehicles/{vehicle_id}"),
         ("POST", "/api/v1/vehicles/{vehicle_id}/mileage"),
         ("POST", "/api/v1/vehicles/{vehicle_id}/transfer"),
+        ("POST", "/api/v1/prospects"),
+        ("GET", "/api/v1/prospects"),
+        ("GET", "/api/v1/customers/{customer_id}/followups"),
+        ("POST", "/api/v1/customers/{customer_id}/followups"),
+        ("GET", "/api/v1/followups"),
+        ("GET", "/api/v1/customers/{customer_id}/stage"),
+        ("POST", "/api/v1/customers/{customer_id}/stage"),
+        ("POST", "/api/v1/customers/merge"),
+        ("POST", "/api/v1/staff/{staff_id}/reassign"),
     }
     assert any(s.get("scheme") == "bearer" for s in doc["components"]["securitySchemes"].values())
     list_params = {p["name"] for p in doc["paths"]["/api/v1/customers"]["get"]["parameters"]}
-    assert list_params >= {"q", "stage", "tag", "page"}
+    assert list_params >= {"q", "stage", "tag", "grade", "page"}
 
 
 def test_the_interactive_docs_are_served(db: object) -> None:

@@ -37,9 +37,11 @@ def test_the_file_page_runs_the_same_queries_for_one_vehicle_or_many(
     # 1 session, 2 user + organization, 3 customer + owner/source/creator,
     # 4 tags, 5 vehicles, 6 readings, 7 household, 8 household members,
     # 9 the last orders + vehicles, 10 declined recommendations + vehicles,
-    # 11 history, 12 consent records, 13 the user's shops (shop switcher).
+    # 11 history, 12 consent records, 13 the user's shops (shop switcher);
+    # the lifecycle panel: 14 stage history + who moved it, 15 open follow-up
+    # tasks + assignees, 16 the latest follow-ups + staff.
     # (With 300 orders: huitou/service/tests/test_order_pages.py.)
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(16):
         response = client.get(reverse("customers:detail", args=[big.pk]))
     assert response.status_code == 200
     assert _queries(client, reverse("customers:detail", args=[small.pk])) == _queries(
@@ -84,7 +86,7 @@ def test_the_create_form_explains_a_bad_phone_on_the_field_and_keeps_the_input(c
     client = client_for(advisor)
     response = client.post(
         reverse("customers:new"),
-        {"name": "赵六", "phone": "12345", "birthday_calendar": "solar", "stage": "prospect", "owner": advisor.pk},
+        {"name": "赵六", "phone": "12345", "birthday_calendar": "solar", "owner": advisor.pk},
     )
     assert response.status_code == 200
     form = response.context["form"]
@@ -103,9 +105,9 @@ def test_the_create_form_registers_a_customer_with_consent_and_opens_the_file(cl
             "birthday_calendar": "lunar",
             "birth_month": "8",
             "birth_day": "15",
-            "stage": "prospect",
             "owner": advisor.pk,
             "source": "walk_in",
+            "need": "想做全车镀晶，预算三千",
             "tags": "VIP，传播型",
             "consents": ["sms", "wechat"],
             "consent_method": "paper_form",
@@ -115,8 +117,31 @@ def test_the_create_form_registers_a_customer_with_consent_and_opens_the_file(cl
     customer = Customer.objects.get(name="赵六")
     assert response.status_code == 302 and response["Location"] == customer.get_absolute_url()
     assert customer.phone == "+8613912345678"
+    assert (customer.stage, customer.need) == ("prospect", "想做全车镀晶，预算三千")
     assert customer.consent_sms and customer.consent_wechat and not customer.consent_email
     assert sorted(customer.tag_links.values_list("tag__name", flat=True)) == ["VIP", "传播型"]
+
+
+def test_the_edit_form_changes_the_need_but_leaves_the_stage_to_the_lifecycle_panel(client_for, advisor, make_customer):
+    customer = make_customer(name="赵六", stage="intent")
+    client = client_for(advisor)
+    url = reverse("customers:edit", args=[customer.pk])
+    body = client.get(url).content.decode()
+    assert 'name="need"' in body and 'name="stage"' not in body
+    response = client.post(
+        url,
+        {
+            "name": "赵六",
+            "phone": customer.phone_display,
+            "birthday_calendar": "solar",
+            "owner": advisor.pk,
+            "need": "下月换四条轮胎",
+            "stage": "member",  # not a field of the form: ignored
+        },
+    )
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert (customer.need, customer.stage) == ("下月换四条轮胎", "intent")
 
 
 def test_the_vehicle_form_asks_to_confirm_a_vin_whose_check_digit_fails(client_for, advisor, make_customer):
@@ -196,7 +221,7 @@ def test_the_form_shows_every_problem_at_once(client_for, advisor):
     """A missing name (a form check) and a bad phone (a service rule) show together."""
     response = client_for(advisor).post(
         reverse("customers:new"),
-        {"name": "", "phone": "12345", "birthday_calendar": "solar", "stage": "prospect", "owner": advisor.pk},
+        {"name": "", "phone": "12345", "birthday_calendar": "solar", "owner": advisor.pk},
     )
     errors_shown = response.context["form"].errors
     assert "name" in errors_shown

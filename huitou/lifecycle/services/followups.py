@@ -19,6 +19,8 @@ from huitou.tenancy.models import User
 def _as_date(value: Any) -> dt.date | None:
     if value in (None, ""):
         return None
+    if isinstance(value, dt.datetime):
+        return timezone.localdate(value) if timezone.is_aware(value) else value.date()
     if isinstance(value, dt.date):
         return value
     try:

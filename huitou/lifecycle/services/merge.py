@@ -13,7 +13,8 @@ from huitou.audit.services import change_record
 from huitou.customers.models import Channel, ConsentRecord, Customer, CustomerTag
 from huitou.customers.services import CUSTOMER_TEXT_FIELDS, customer_refresh_completeness
 from huitou.lifecycle import errors
-from huitou.lifecycle.models import StageChange, StageReason
+from huitou.lifecycle.models import FollowUpTask, StageChange, StageReason
+from huitou.lifecycle.services.stages import BEFORE_CONVERSION
 from huitou.service.services.orders import customer_visits_refresh
 from huitou.tenancy.models import User
 
@@ -71,11 +72,19 @@ def customer_merge(*, keep: Customer, other: Customer, by: User) -> Customer:
 
         kept_tags = set(CustomerTag.objects.for_org(org_id).filter(customer=keep).values_list("tag_id", flat=True))
         CustomerTag.objects.for_org(org_id).filter(customer=other, tag_id__in=kept_tags).delete()
+        # Both files may have the same plan running: the kept file's steps stay, the other's repeats go.
+        open_tasks = FollowUpTask.objects.for_org(org_id).filter(closed_at=None, plan_step__isnull=False)
+        kept_steps = set(open_tasks.filter(customer=keep).values_list("plan_step_id", flat=True))
+        open_tasks.filter(customer=other, plan_step_id__in=kept_steps).update(
+            closed_at=now, closed_as=FollowUpTask.Closed.CANCELLED
+        )
         for field in _customer_relations():
             field.model._default_manager.filter(**{field.name: other}).update(**{field.name: keep})
         ChangeEntry.objects.for_org(org_id).filter(customer_id=other.pk).update(customer_id=keep.pk)
         Customer.objects.for_org(org_id).filter(referrer=other).exclude(pk=keep.pk).update(referrer=keep)
 
+        if keep.referrer_id == other.pk:
+            keep.referrer_id = None  # referred by its own duplicate: no referrer of its own
         filled = []
         for name in FILL_FIELDS:
             if not getattr(keep, name) and getattr(other, name):
@@ -110,6 +119,16 @@ def customer_merge(*, keep: Customer, other: Customer, by: User) -> Customer:
             )
             keep.stage = other.stage
             keep.save(update_fields=["stage"])
+        if keep.stage not in BEFORE_CONVERSION:
+            # As on any move past intent: the prospect plan's calls (of either file) are pointless now.
+            FollowUpTask.objects.for_org(org_id).filter(
+                customer=keep, closed_at=None, stage__in=BEFORE_CONVERSION
+            ).update(closed_at=now, closed_as=FollowUpTask.Closed.CANCELLED)
+        if other.owner_id != keep.owner_id:
+            # One file, one owner: the other owner's open follow-ups of it go to the kept file's owner.
+            FollowUpTask.objects.for_org(org_id).filter(
+                customer=keep, closed_at=None, assignee_id=other.owner_id
+            ).update(assignee_id=keep.owner_id)
         customer_visits_refresh(customer_id=keep.pk)
         change_record(
             organization_id=org_id,

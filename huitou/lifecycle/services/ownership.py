@@ -76,7 +76,8 @@ def customers_reassign(
     the owner change. Returns how many customers changed owner.
     """
     targets = _active_staff(organization, to_user_ids)
-    if not targets:
+    if not targets or len(targets) != len(set(to_user_ids)):
+        # Every target must be an active colleague: a typo must not send the customers elsewhere.
         raise ValidationError({"to": [errors.REASSIGN_TARGET_REQUIRED]})
     if any(t.pk == from_user.pk for t in targets):
         raise ValidationError({"to": [errors.REASSIGN_TO_SELF]})

@@ -72,15 +72,23 @@ def prospect_capture(*, organization: Organization, by: User, data: Mapping[str,
     phone = str(data.get("phone") or "").strip()
     wechat = str(data.get("wechat") or "").strip()
     plate = str(data.get("plate") or "").strip()
+    missing: dict[str, list[Any]] = {}
     if not phone and not wechat:
-        raise ValidationError({"phone": [customer_errors.CONTACT_REQUIRED]})
+        missing["phone"] = [customer_errors.CONTACT_REQUIRED]
+    if not data.get("source"):
+        # The funnel tells sources apart: a prospect always has one.
+        missing["source"] = [errors.SOURCE_REQUIRED]
+    if missing:
+        raise ValidationError(missing)
     found = duplicates_find(organization=organization, phone=phone, plate=plate)
     if found:
         messages: dict[str, list[Any]] = {}
         if "phone" in found:
             messages["phone"] = [errors.DUPLICATE_PHONE % {"name": found["phone"].name}]
         if "plate" in found:
-            messages["plate"] = [errors.DUPLICATE_PLATE % {"plate": plate.upper(), "name": found["plate"].name}]
+            messages["plate"] = [
+                errors.DUPLICATE_PLATE % {"plate": normalize_plate(plate), "name": found["plate"].name}
+            ]
         raise DuplicateFound(messages, list(dict.fromkeys(found.values())))
 
     fields = {f: data[f] for f in PROSPECT_FIELDS if f in data}

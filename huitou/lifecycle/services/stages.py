@@ -107,9 +107,9 @@ def stage_on_intent_grade(*, customer: Customer, by: User | None) -> None:
         _move(customer, Stage.INTENT, StageReason.FOLLOWUP_INTENT, by)
 
 
-def stage_on_paid_order(*, customer_id: int, paid_at: dt.datetime, by: User | None) -> None:
+def stage_on_paid_order(*, organization_id: int, customer_id: int, paid_at: dt.datetime, by: User | None) -> None:
     """A paid order: the first makes a customer; a dormant or lost one comes back."""
-    customer = Customer.objects.select_for_update().get(pk=customer_id)
+    customer = Customer.objects.for_org(organization_id).select_for_update().get(pk=customer_id)
     if customer.converted_at is None:
         customer.converted_at = paid_at
         if customer.intent_at is None:

@@ -113,6 +113,16 @@ def test_the_next_step_becomes_a_task_for_the_customers_owner(make_customer, adv
     assert (task.assignee, task.due_on, task.action, task.channel) == (advisor, due, "周六上午邀约到店检测", "phone")
 
 
+def test_a_next_step_given_as_a_date_and_time_is_due_on_its_local_day(make_customer, advisor):
+    customer = make_customer(name="张三", by=advisor)
+    # 2 days ahead at 23:30 in China is the next UTC day's 15:30: the task is due on the local day.
+    local = timezone.localtime() + dt.timedelta(days=2)
+    when = local.replace(hour=23, minute=30)
+    followup_record(customer=customer, by=advisor, channel="phone", content="约时间", next_due=when)
+    task = FollowUpTask.objects.get(customer=customer, origin=TaskOrigin.NEXT_STEP)
+    assert task.due_on == when.date()
+
+
 def test_a_next_date_without_words_still_schedules_a_task(make_customer, advisor):
     customer = make_customer(name="张三", by=advisor)
     followup_record(customer=customer, by=advisor, channel="sms", content="短信提醒", next_due=timezone.localdate())

@@ -140,10 +140,11 @@ def test_a_captured_prospect_has_source_need_car_and_referrer(org, advisor, make
     assert len(steps(customer)) == 3
 
 
-def test_a_prospect_needs_a_phone_or_a_wechat_id(org, advisor):
+def test_a_prospect_needs_a_phone_or_a_wechat_id_and_a_source(org, advisor):
     with pytest.raises(ValidationError) as exc:
-        capture(org, advisor)
+        capture(org, advisor, source="")
     assert exc.value.message_dict["phone"] == [customer_errors.CONTACT_REQUIRED]
+    assert exc.value.message_dict["source"] == [errors.SOURCE_REQUIRED]
     assert capture(org, advisor, wechat="zhangsan_88").wechat == "zhangsan_88"
 
 
@@ -151,7 +152,7 @@ def test_a_phone_or_plate_on_file_is_caught_at_entry_naming_the_file(org, adviso
     existing = make_customer(name="李四", phone="13900001111", by=advisor)
     make_vehicle(existing, plate="沪A88888")
     with pytest.raises(DuplicateFound) as exc:
-        capture(org, advisor, phone="139 0000 1111", plate="沪a88888")
+        capture(org, advisor, phone="139 0000 1111", plate="沪a 88888")
     assert exc.value.duplicates == [existing]
     assert exc.value.message_dict["phone"] == [errors.DUPLICATE_PHONE % {"name": "李四"}]
     assert exc.value.message_dict["plate"] == [errors.DUPLICATE_PLATE % {"plate": "沪A88888", "name": "李四"}]

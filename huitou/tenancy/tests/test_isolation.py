@@ -47,6 +47,7 @@ from huitou.customers.services import (
     mileage_record,
     vehicle_delete,
 )
+from huitou.lifecycle.models import FollowUpPlan
 from huitou.service.models import Category, PaymentMethod
 from huitou.service.services.appointments import appointment_book, opening_hours_set
 from huitou.service.services.catalog import part_save, service_item_save, shop_price_set
@@ -86,6 +87,7 @@ PARAM_OBJECTS: dict[str, tuple[str, ...]] = {
     "service_id": ("service_item",),  # a catalog service item ("service" is the customer-service staff member)
     "part_id": ("part",),
     "item_id": ("service_item", "part"),
+    "plan_id": ("plan",),
 }
 # Names that do not say what they point at: every object of A is tried.
 GENERIC_PARAMS = frozenset({"pk", "id", "object_id"})
@@ -298,6 +300,7 @@ def _populate(
         "ownership": VehicleOwnership.objects.get(vehicle=vehicle).pk,
         "change": ChangeEntry.objects.for_org(organization).filter(customer_id=customer.pk).first().pk,  # type: ignore[union-attr]
         "token": token.pk,
+        "plan": FollowUpPlan.objects.for_org(organization).order_by("pk").first().pk,  # type: ignore[union-attr]
         **service_ids,
     }
 
@@ -413,7 +416,7 @@ def _requests(route: Route, url: str) -> list[tuple[str, Callable[[Client], Any]
     if route.is_api:
         return [("GET", lambda c: c.get(url))] + [
             (method, lambda c, m=method: c.generic(m, url, "{}", content_type="application/json"))
-            for method in ("POST", "PATCH", "DELETE")
+            for method in ("POST", "PUT", "PATCH", "DELETE")
         ]
     return [("GET", lambda c: c.get(url)), ("POST", lambda c: c.post(url, {}))]
 

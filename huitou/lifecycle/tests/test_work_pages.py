@@ -62,7 +62,7 @@ def test_my_list_shows_todays_follow_ups_with_the_customer_and_what_to_do(client
     assert "张三" in body and "邀请到店免费检测" in body and "13812345678" in body
     assert '<span class="badge grade">A</span>' in body
     assert "明天的" not in body and "昨天的" not in body
-    assert f"{zhang.get_absolute_url()}?task={due.pk}#followup" in body
+    assert f"{reverse('lifecycle:followup_new', args=[zhang.pk])}?task={due.pk}" in body
     assert [(value, n) for value, _label, n in response.context["tabs"]] == [
         ("today", 1),
         ("overdue", 1),

@@ -6,10 +6,13 @@ import contextlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import Any, Self
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, F, IntegerField, Prefetch, Q, QuerySet, Window
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr
 
 from huitou.audit.models import ChangeEntry
@@ -51,6 +54,8 @@ def customer_list(
 
     Ordered by pinyin when searching, newest first otherwise. The caller
     paginates. ``shop_id`` keeps customers whose owner works at that shop.
+    A search returns a ``CustomerSearch``: take the page first and count
+    after, and the count comes with the page.
     """
     customers = Customer.objects.for_org(organization).active()
     if stage:
@@ -69,14 +74,145 @@ def customer_list(
     if q and re.fullmatch(r"[a-z]+", letters):
         return LetterSearch(customers, organization, letters)  # type: ignore[return-value]
     if q:
-        condition = search_condition(organization, q)
-        assert condition is not None
-        return customers.filter(condition).order_by("name_pinyin", "pk")
+        return KeySearch(customers, organization, q)  # type: ignore[return-value]
     return customers.order_by("-pk")
 
 
-class LetterSearch:
-    """Results of a search box query of Latin letters, fast at a million customers.
+class CustomerSearch:
+    """Results of a search box query: the page and the number of matches in one statement.
+
+    Behaves like the queryset callers slice, count, filter and prefetch. A
+    slice is one statement for its customers (owner and source joined) that
+    also counts the matches, so taking the page first and counting after
+    costs one round trip plus the prefetches; a count asked for first is a
+    statement of its own, and the page after it leaves the count out.
+    """
+
+    def __init__(self, base: QuerySet[Customer], organization: Organization | int, text: str) -> None:
+        self.base = base
+        self.organization = organization
+        self.text = text
+        self._total: int | None = None
+
+    def _clone(self, base: QuerySet[Customer], *, same_matches: bool = False) -> Self:
+        clone = type(self)(base, self.organization, self.text)
+        if same_matches:
+            clone._total = self._total
+        return clone
+
+    def filter(self, *args: Any, **kwargs: Any) -> Self:
+        return self._clone(self.base.filter(*args, **kwargs))
+
+    def exclude(self, *args: Any, **kwargs: Any) -> Self:
+        return self._clone(self.base.exclude(*args, **kwargs))
+
+    def prefetch_related(self, *lookups: Any) -> Self:
+        return self._clone(self.base.prefetch_related(*lookups), same_matches=True)
+
+    def select_related(self, *fields: str) -> Self:
+        return self._clone(self.base.select_related(*fields), same_matches=True)
+
+    def count(self) -> int:
+        if self._total is None:
+            self._total = self._count()
+        return self._total
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def exists(self) -> bool:
+        return self.count() > 0
+
+    def __iter__(self) -> Iterator[Customer]:
+        return iter(self[0 : self.count()])
+
+    def values_list(self, *fields: str, flat: bool = False) -> list[Any]:
+        rows = self[0 : self.count()]
+        if flat:
+            return [getattr(c, "pk" if fields[0] == "pk" else fields[0]) for c in rows]
+        return [tuple(getattr(c, f) for f in fields) for c in rows]
+
+    def __getitem__(self, key: slice) -> list[Customer]:
+        if not isinstance(key, slice):
+            raise TypeError("CustomerSearch supports slices only")
+        start, stop = key.start or 0, key.stop if key.stop is not None else self.count()
+        if stop <= start:
+            return []
+        counting = self._total is None
+        rows = self._page(start, stop, counting=counting)
+        if counting and rows:
+            self._total = rows[0].search_total  # type: ignore[attr-defined]
+        elif counting and start == 0:
+            self._total = 0  # an empty first page: nothing matches
+        return rows
+
+    def _count(self) -> int:
+        raise NotImplementedError
+
+    def _page(self, start: int, stop: int, *, counting: bool) -> list[Customer]:
+        """The customers of positions ``start`` to ``stop``, each with ``search_total`` when ``counting``."""
+        raise NotImplementedError
+
+
+class KeySearch(CustomerSearch):
+    """A query of a name, phone, plate or VIN: one condition, ordered by pinyin.
+
+    Keys on the customer row and customers of matching vehicles come as one
+    list of ids in the same statement (``search_condition``). With vehicles,
+    the matches are few (the vehicles' at most ``VEHICLE_MATCH_LIMIT``, and a
+    phone's) and finding them costs the most, so the page counts them with a
+    window as it sorts them. Keys on the customer row alone are counted from
+    their index in a subquery instead, without keeping every row to count it.
+    """
+
+    @cached_property
+    def keys(self) -> SearchKeys:
+        return search_keys(self.text)
+
+    @cached_property
+    def matches(self) -> QuerySet[Customer]:
+        condition = search_condition(self.organization, self.keys, vendor=connections[self.base.db].vendor)
+        return self.base.filter(condition).order_by("name_pinyin", "pk")
+
+    def _count(self) -> int:
+        return self.matches.count()
+
+    def _page(self, start: int, stop: int, *, counting: bool) -> list[Customer]:
+        rows = self.matches
+        if counting and (self.keys.plate_part or self.keys.vin_suffix):
+            rows = rows.annotate(search_total=Window(Count("pk")))
+        elif counting:
+            try:
+                sql, params = self.matches.order_by().values("pk").query.get_compiler(using=self.base.db).as_sql()
+            except EmptyResultSet:  # the query means nothing searchable
+                return []
+            total = RawSQL(f"SELECT COUNT(*) FROM ({sql}) AS matched", params, output_field=IntegerField())  # noqa: S608, S611
+            rows = rows.annotate(search_total=total)
+        return list(rows[start:stop])
+
+    def __iter__(self) -> Iterator[Customer]:
+        return iter(self.matches)
+
+    def exists(self) -> bool:
+        return self._total > 0 if self._total is not None else self.matches.exists()
+
+    def values_list(self, *fields: str, flat: bool = False) -> list[Any]:
+        return list(self.matches.values_list(*fields, flat=flat))
+
+
+@dataclass(frozen=True)
+class _Branch:
+    """One meaning of a letter search as SQL selecting ``search_id`` (and ``search_key``), unordered."""
+
+    sql: str
+    params: list[Any]
+    # Ordered by search_key then id. Otherwise by id alone and bounded (the
+    # vehicles' customers, at most VEHICLE_MATCH_LIMIT), so read whole.
+    keyed: bool
+
+
+class LetterSearch(CustomerSearch):
+    """A query of Latin letters, fast at a million customers.
 
     The letters can be pinyin initials (``zs`` for 张三), the start of the
     full pinyin (``zhang``) or part of a plate or VIN. A single query OR-ing
@@ -88,99 +224,93 @@ class LetterSearch:
     2. full pinyin starting with them (and not already in 1), by pinyin then id;
     3. customers of vehicles whose plate or VIN matches (not in 1 or 2), by id.
 
-    The page is 1 then 2 then 3. Each branch counts at most
+    The results are 1 then 2 then 3. Each branch counts at most
     ``SEARCH_COUNT_LIMIT`` rows, so ``count()`` is exact below that and a
-    lower bound above it. Behaves like the queryset callers slice, count,
-    filter and prefetch.
+    lower bound above it. The page of positions ``start`` to ``stop`` lies
+    within the first ``stop`` rows of each branch: the statement takes those
+    from the indexes, orders them and keeps the page's ids, so only the
+    count walks a whole index range. Keys compare byte by byte, in the
+    indexes' order (``text_pattern_ops``) and Python's, which for lower-case
+    pinyin is the database's order too.
     """
 
-    def __init__(self, base: QuerySet[Customer], organization: Organization | int, letters: str) -> None:
-        self.base = base
-        self.organization = organization
-        self.letters = letters
-        self._branches: list[QuerySet[Customer, int]] | None = None
-        self._counts: list[int] | None = None
+    @property
+    def letters(self) -> str:
+        return self.text
 
-    def _clone(self, base: QuerySet[Customer]) -> LetterSearch:
-        return LetterSearch(base, self.organization, self.letters)
+    @cached_property
+    def branches(self) -> list[_Branch]:
+        ids = self.base.order_by()
+        initials = Q(name_initials__startswith=self.letters)
+        pinyin = Q(name_pinyin__startswith=self.letters)
+        branches: list[tuple[QuerySet[Customer, Any], bool]] = [
+            (ids.filter(initials).values(search_id=F("pk"), search_key=F("name_initials")), True),
+            (ids.filter(pinyin & ~initials).values(search_id=F("pk"), search_key=F("name_pinyin")), True),
+        ]
+        vehicles = vehicle_customer_ids(self.organization, search_keys(self.letters.upper()))
+        if vehicles is not None:
+            branches.append((ids.filter(Q(pk__in=vehicles) & ~(initials | pinyin)).values(search_id=F("pk")), False))
+        compiled = []
+        for queryset, keyed in branches:
+            sql, params = queryset.query.get_compiler(using=self.base.db).as_sql()
+            compiled.append(_Branch(sql, list(params), keyed))
+        return compiled
 
-    def filter(self, *args: Any, **kwargs: Any) -> LetterSearch:
-        return self._clone(self.base.filter(*args, **kwargs))
+    def _count_sql(self) -> tuple[str, list[Any]]:
+        """The sum of every branch's count, each capped (no ORDER BY: each walks its index range only)."""
+        parts: list[str] = []
+        params: list[Any] = []
+        for n, branch in enumerate(self.branches):
+            rows = f"SELECT 1 FROM ({branch.sql}) AS b LIMIT {SEARCH_COUNT_LIMIT}" if branch.keyed else branch.sql  # noqa: S608
+            parts.append(f"(SELECT COUNT(*) FROM ({rows}) AS counted{n})")  # noqa: S608
+            params += branch.params
+        return " + ".join(parts), params
 
-    def exclude(self, *args: Any, **kwargs: Any) -> LetterSearch:
-        return self._clone(self.base.exclude(*args, **kwargs))
+    def _count(self) -> int:
+        sql, params = self._count_sql()
+        with connections[self.base.db].cursor() as cursor:
+            cursor.execute(f"SELECT {sql}", params)  # noqa: S608
+            return int(cursor.fetchone()[0])
 
-    def prefetch_related(self, *lookups: Any) -> LetterSearch:
-        return self._clone(self.base.prefetch_related(*lookups))
+    def _page_ids_sql(self, start: int, stop: int) -> tuple[str, list[Any]]:
+        # PostgreSQL orders by the indexes' operator (text_pattern_ops) so a branch
+        # is read in index order and stops after ``stop`` rows; SQLite's is bytewise.
+        bytewise = " USING ~<~" if connections[self.base.db].vendor == "postgresql" else ""
+        take = min(stop, SEARCH_COUNT_LIMIT)
+        parts: list[str] = []
+        params: list[Any] = []
+        for n, branch in enumerate(self.branches, start=1):
+            if branch.keyed:
+                parts.append(
+                    f"SELECT * FROM (SELECT b.search_id, {n} AS part, b.search_key FROM ({branch.sql}) AS b "  # noqa: S608
+                    f"ORDER BY b.search_key{bytewise}, b.search_id LIMIT {take}) AS branch{n}"
+                )
+            else:
+                # No ORDER BY ... LIMIT here: it would tempt the planner to walk the
+                # primary key in order until it meets the vehicles' customers.
+                parts.append(f"SELECT b.search_id, {n} AS part, '' AS search_key FROM ({branch.sql}) AS b")  # noqa: S608
+            params += branch.params
+        hits = " UNION ALL ".join(parts)
+        sql = (
+            f"SELECT hits.search_id FROM ({hits}) AS hits "  # noqa: S608
+            f"ORDER BY hits.part, hits.search_key{bytewise}, hits.search_id LIMIT {stop - start} OFFSET {start}"
+        )
+        return sql, params
 
-    def select_related(self, *fields: str) -> LetterSearch:
-        return self._clone(self.base.select_related(*fields))
+    def _position(self, customer: Customer) -> tuple[int, str, int]:
+        if customer.name_initials.startswith(self.letters):
+            return (1, customer.name_initials, customer.pk)
+        if customer.name_pinyin.startswith(self.letters):
+            return (2, customer.name_pinyin, customer.pk)
+        return (3, "", customer.pk)
 
-    def values_list(self, *fields: str, flat: bool = False) -> list[Any]:
-        rows = self[0 : self.count()]
-        if flat:
-            return [getattr(c, "pk" if fields[0] == "pk" else fields[0]) for c in rows]
-        return [tuple(getattr(c, f) for f in fields) for c in rows]
-
-    def exists(self) -> bool:
-        return self.count() > 0
-
-    def branches(self) -> list[QuerySet[Customer, int]]:
-        if self._branches is None:
-            ids = self.base.values_list("pk", flat=True)
-            initials = Q(name_initials__startswith=self.letters)
-            pinyin = Q(name_pinyin__startswith=self.letters)
-            branches = [
-                ids.filter(initials).order_by("name_initials", "pk"),
-                ids.filter(pinyin).exclude(initials).order_by("name_pinyin", "pk"),
-            ]
-            vehicle_keys = search_condition(self.organization, self.letters.upper(), customer_keys=False)
-            if vehicle_keys is not None:
-                branches.append(ids.filter(vehicle_keys).exclude(initials | pinyin).order_by("pk"))
-            self._branches = branches
-        return self._branches
-
-    def counts(self) -> list[int]:
-        if self._counts is None:
-            # One round trip for every branch's capped count; no ORDER BY, so each
-            # only walks its index range.
-            parts: list[str] = []
-            params: list[Any] = []
-            for n, branch in enumerate(self.branches()):
-                sql, branch_params = branch.order_by()[:SEARCH_COUNT_LIMIT].query.sql_with_params()
-                parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS branch{n})")  # noqa: S608
-                params.extend(branch_params)
-            with connections[self.base.db].cursor() as cursor:
-                cursor.execute("SELECT " + ", ".join(parts), params)
-                self._counts = [int(n) for n in cursor.fetchone()]
-        return self._counts
-
-    def count(self) -> int:
-        return sum(self.counts())
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __iter__(self) -> Iterator[Customer]:
-        return iter(self[0 : self.count()])
-
-    def __getitem__(self, key: slice) -> list[Customer]:
-        if not isinstance(key, slice):
-            raise TypeError("LetterSearch supports slices only")
-        start, stop = key.start or 0, key.stop if key.stop is not None else self.count()
-        wanted: list[int] = []
-        offset = start
-        for branch, size in zip(self.branches(), self.counts(), strict=True):
-            if len(wanted) >= stop - start:
-                break
-            if offset >= size:
-                offset -= size
-                continue
-            take = stop - start - len(wanted)
-            wanted += list(branch[offset : offset + take])
-            offset = 0
-        rows = {c.pk: c for c in self.base.filter(pk__in=wanted)} if wanted else {}
-        return [rows[pk] for pk in wanted if pk in rows]
+    def _page(self, start: int, stop: int, *, counting: bool) -> list[Customer]:
+        # Both statements are the ORM's own SQL for the branches, with their parameters.
+        rows = self.base.filter(pk__in=RawSQL(*self._page_ids_sql(start, stop))).order_by()  # noqa: S611
+        if counting:
+            total = RawSQL(*self._count_sql(), output_field=IntegerField())  # noqa: S611
+            rows = rows.annotate(search_total=total)
+        return sorted(rows, key=self._position)
 
 
 @dataclass(frozen=True)
@@ -223,25 +353,26 @@ def search_keys(q: str) -> SearchKeys:
     if re.fullmatch(r"[A-Za-z]+", compact):
         keys["pinyin"] = compact.lower()
     if compact.isascii() and compact.isalnum() and len(compact) >= 2:
-        keys["plate_part"] = compact.upper()
-        if len(compact) >= 4:
-            keys["vin_suffix"] = compact.upper()
+        # Plates never hold I or O, VINs never I, O or Q (huitou.lib.plates and
+        # .vin): a query holding one of them is no part of one.
+        upper = compact.upper()
+        if not set(upper) & set("IO"):
+            keys["plate_part"] = upper
+        if len(compact) >= 4 and not set(upper) & set("IOQ"):
+            keys["vin_suffix"] = upper
     return SearchKeys(**keys)
 
 
-def search_condition(organization: Organization | int, q: str, *, customer_keys: bool = True) -> Q | None:
-    """One condition over the customer table for a search box query.
+def search_condition(organization: Organization | int, keys: SearchKeys, *, vendor: str = "") -> Q:
+    """One condition over the customer table for what a search box query can mean.
 
-    Keys on the customer row are combined with OR so PostgreSQL can merge
-    their index scans; keys on vehicles are resolved first to a bounded list
-    of customer ids (one query), which joins the OR as ``pk IN (...)``.
-    With ``customer_keys=False`` only the vehicle keys count, and None means
-    no vehicle matches.
+    Keys on the customer row are combined with OR so the database can merge
+    their index scans. Customers of vehicles whose plate or VIN matches (a
+    bounded list) join them in the same statement: on PostgreSQL as one list
+    of ids, the customer keys' and the vehicles' (an OR with a subquery would
+    be checked row by row over the whole organization), elsewhere as an OR.
     """
-    keys = search_keys(q)
     cond = Q(pk__in=[])
-    if not customer_keys:
-        keys = SearchKeys(plate_part=keys.plate_part, vin_suffix=keys.vin_suffix)
     if keys.phone:
         cond |= Q(phone=keys.phone)
     if keys.last4:
@@ -252,29 +383,39 @@ def search_condition(organization: Organization | int, q: str, *, customer_keys:
         cond |= Q(name__startswith=keys.name_prefix)
     if keys.name_part:
         cond |= Q(name__contains=keys.name_part)
-    vehicles = Vehicle.objects.for_org(organization).active()
-    vehicle_cond = Q(pk__in=[])
+    vehicles = vehicle_customer_ids(organization, keys)
+    if vehicles is None:
+        return cond
+    if vendor != "postgresql":
+        return cond | Q(pk__in=vehicles)
+    customers = Customer.objects.for_org(organization).active().filter(cond).values("pk")
+    return Q(pk__in=customers.union(vehicles, all=True))
+
+
+def vehicle_customer_ids(
+    organization: Organization | int, keys: SearchKeys
+) -> QuerySet[Vehicle, dict[str, Any]] | None:
+    """Customer ids of the active vehicles whose plate or VIN matches (at most
+    ``VEHICLE_MATCH_LIMIT``), as a subquery; None when the keys hold no plate or VIN."""
     plate = keys.plate_part
+    if not plate and not keys.vin_suffix:
+        return None
+    vehicles = Vehicle.objects.for_org(organization).active()
+    cond = Q(pk__in=[])
     if plate and plate[0] in PROVINCES:
         # The province only ever comes first: a prefix (btree, stops at the limit).
-        vehicle_cond |= Q(plate__startswith=plate)
+        cond |= Q(plate__startswith=plate)
     elif len(plate) >= 3:
         # Any part of the plate (trigram index: needs three characters).
-        vehicle_cond |= Q(plate__contains=plate)
+        cond |= Q(plate__contains=plate)
     elif plate:
         # Two characters would be in a plate anywhere in one of twenty; they
         # are taken as the start of the plate after the province (粤B1 from B1).
         vehicles = vehicles.alias(plate_tail=Substr("plate", 2))
-        vehicle_cond |= Q(plate_tail__startswith=plate)
+        cond |= Q(plate_tail__startswith=plate)
     if keys.vin_suffix:
-        vehicle_cond |= Q(vin__endswith=keys.vin_suffix)
-    if plate or keys.vin_suffix:
-        ids = list(vehicles.filter(vehicle_cond).values_list("customer_id", flat=True)[:VEHICLE_MATCH_LIMIT])
-        if ids:
-            cond |= Q(pk__in=sorted(set(ids)))
-            if not customer_keys:
-                return Q(pk__in=sorted(set(ids)))
-    return cond if customer_keys else None
+        cond |= Q(vin__endswith=keys.vin_suffix)
+    return vehicles.filter(cond).values("customer_id")[:VEHICLE_MATCH_LIMIT]
 
 
 def customer_for_file(*, organization: Organization | int, customer_id: int) -> Customer:

@@ -55,8 +55,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     """The customer list with the search box and filters.
 
     Queries: session, user (+organization), count, one page of customers
-    with owner and source, tags of the page; one more for vehicles when the
-    query can be a plate or a VIN; the filter choices (tags, staff, shops).
+    with owner and source (a search looks up matching vehicles within
+    these), tags and vehicles of the page; the filter choices (tags, staff,
+    shops).
     """
     org = request.organization  # type: ignore[attr-defined]
     params = request.GET

@@ -2,7 +2,10 @@
 
 The generator knows nothing about the database: it yields ``CustomerSpec``
 values that the loaders write, either through the services (small demos,
-with change history) or in bulk (large ones).
+with change history) or in bulk (large ones). Each file comes with its
+lifecycle (``huitou.demo.lifecycle``): its source decides whether it ever
+pays, its stage when it was created and when it came in, and its need,
+referrer, follow-ups and stage events follow.
 
 Phones and VIN serial numbers are unique by construction (keyed
 permutations of the running number); plates are drawn and redrawn until
@@ -19,13 +22,13 @@ import datetime as dt
 import itertools
 import random
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from huitou.customers.models import AgeBracket, BirthdayCalendar, Channel, ConsentRecord, Gender, Stage
 from huitou.customers.services import DEFAULT_SOURCES
 from huitou.demo import vocab
-from huitou.demo.specs import CustomerSpec, ReadingSpec, VehicleSpec
+from huitou.demo.lifecycle import CREATED_DAYS, Storyteller, stage_after
+from huitou.demo.specs import CustomerSpec, FollowUpSpec, ReadingSpec, StageEventSpec, VehicleSpec
 from huitou.lib.vin import check_digit
 
 if TYPE_CHECKING:
@@ -39,14 +42,6 @@ OWNER_WEIGHTS = (("advisor", 45), ("service", 35), ("owner", 20))
 # file-completeness contest.
 DILIGENCE = {"advisor": 1.15, "service": 1.0, "owner": 0.75}
 
-STAGE_WEIGHTS = (
-    (Stage.PROSPECT.value, 12),
-    (Stage.INTENT.value, 8),
-    (Stage.CUSTOMER.value, 38),
-    (Stage.MEMBER.value, 22),
-    (Stage.DORMANT.value, 12),
-    (Stage.LOST.value, 8),
-)
 SOURCE_WEIGHTS = {
     "walk_in": 25,
     "referral": 18,
@@ -61,25 +56,17 @@ SOURCE_WEIGHTS = {
 }
 
 
-@dataclass(frozen=True)
-class StagePlan:
-    """When customers of a stage first came and how often they came back."""
-
-    created_days: tuple[int, int]  # first contact, days before today
-    visits: tuple[int, int]  # visits (odometer readings) per customer
-    last_visit_days: tuple[int, int]  # the latest visit, days before today
-    fill: float  # share of soft-profile fields filled in
-    consent: float  # share that agreed to messages
-
-
-STAGE_PLANS = {
-    Stage.PROSPECT: StagePlan((1, 180), (0, 1), (1, 180), 0.15, 0.25),
-    Stage.INTENT: StagePlan((1, 120), (0, 1), (1, 120), 0.30, 0.40),
-    Stage.CUSTOMER: StagePlan((30, 1100), (1, 4), (1, 365), 0.45, 0.60),
-    Stage.MEMBER: StagePlan((180, 1800), (3, 9), (1, 180), 0.70, 0.80),
-    Stage.DORMANT: StagePlan((400, 1800), (1, 4), (365, 730), 0.35, 0.50),
-    Stage.LOST: StagePlan((730, 2500), (1, 3), (730, 1460), 0.25, 0.30),
+# Per stage: share of soft-profile fields filled in, share that agreed to messages.
+PROFILE = {
+    Stage.PROSPECT: (0.15, 0.25),
+    Stage.INTENT: (0.30, 0.40),
+    Stage.CUSTOMER: (0.45, 0.60),
+    Stage.MEMBER: (0.70, 0.80),
+    Stage.DORMANT: (0.35, 0.50),
+    Stage.LOST: (0.25, 0.30),
 }
+REFERRAL_SHARE = 0.8  # files from a referral that name who referred them
+REFERRERS_KEPT = 2_000  # recent paying customers a referral may name
 
 VEHICLE_COUNT_WEIGHTS = ((0, 3), (1, 76), (2, 17), (3, 4))  # about 1.2 vehicles per customer
 NEW_ENERGY_SHARE = 0.22  # of vehicles drawn; older customers' cars predate most NEV models
@@ -195,7 +182,8 @@ class DemoGenerator:
         self._plate_prefix = Weighted(vocab.PLATE_PREFIXES)
         self._colour = Weighted(vocab.COLOURS)
         self._email_domain = Weighted(vocab.EMAIL_DOMAINS)
-        self._stage = Weighted(STAGE_WEIGHTS)
+        self.story = Storyteller(self.rnd, today=self.today, tz=self.tz)
+        self._referrers: list[tuple[int, dt.datetime]] = []  # recent paying customers: (index, first paid)
         self._owner = Weighted(OWNER_WEIGHTS)
         self._source = Weighted([(code, SOURCE_WEIGHTS.get(code, 2)) for code, _label in DEFAULT_SOURCES])
         self._vehicle_count = Weighted(VEHICLE_COUNT_WEIGHTS)
@@ -225,6 +213,10 @@ class DemoGenerator:
         shift = self.shift
         spec.created_at += shift
         spec.updated_at += shift
+        for event in spec.lifecycle:
+            event.at += shift
+            if isinstance(event, FollowUpSpec) and event.next_due is not None:
+                event.next_due += shift
         for v in spec.vehicles:
             v.created_at += shift
             v.purchase_date += shift
@@ -237,8 +229,15 @@ class DemoGenerator:
 
     def _customer(self, index: int, family_of: CustomerSpec | None) -> CustomerSpec:
         rnd = self.rnd
-        stage: str = family_of.stage if family_of else self._stage(rnd)
-        plan = STAGE_PLANS[Stage(stage)]
+        if family_of:
+            # Family members share the stage and the shop's staff member, and come later.
+            source, converted = "referral", family_of.first_paid_at is not None
+            stage, oldest = family_of.stage, (self.today - family_of.created_at.date()).days
+        else:
+            source = self._source(rnd)
+            converted = self.story.converts(source)
+            stage, oldest = self.story.stage(converted), CREATED_DAYS
+        stage, created_days, visit_days = self.story.timeline(stage, converted, source, oldest)
         owner: str = family_of.owner if family_of else self._owner(rnd)
         r = rnd.random()
         gender = (Gender.MALE if r < 0.70 else Gender.FEMALE if r < 0.97 else Gender.UNKNOWN).value
@@ -247,11 +246,9 @@ class DemoGenerator:
         name = surname + self._given_name(gender)
         age = round(rnd.triangular(22, 72, 38))
 
-        if family_of:
-            start = min(family_of.created_at.date() + dt.timedelta(days=rnd.randint(0, 90)), self._days_ago(1))
-            created_at = self._at(start)
-        else:
-            created_at = self._at(self._days_ago(rnd.randint(*plan.created_days)))
+        created_at = self._at(self._days_ago(created_days))
+        # The paid visits; a file created at the counter pays on that first visit.
+        visits = [created_at if days == created_days else self._at(self._days_ago(days)) for days in visit_days]
 
         phone = ""
         if rnd.random() < 0.98:
@@ -276,7 +273,8 @@ class DemoGenerator:
                 birth_year = this_year - age
         age_bracket = age_bracket_of(age) if rnd.random() < (0.5 if birth_year else 0.6) else ""
 
-        fill = min(plan.fill * DILIGENCE[owner], 0.95)
+        fill, consent = PROFILE[Stage(stage)]
+        fill = min(fill * DILIGENCE[owner], 0.95)
         soft = {
             "occupation": self._maybe(fill, vocab.OCCUPATIONS),
             "family": self._maybe(fill, vocab.FAMILIES),
@@ -296,7 +294,7 @@ class DemoGenerator:
 
         consents: list[str] = []
         consent_method = ConsentRecord.Method.VERBAL
-        if rnd.random() < plan.consent:
+        if rnd.random() < consent:
             for channel, share in ((Channel.WECHAT, 0.8), (Channel.SMS, 0.6), (Channel.PHONE, 0.4)):
                 if rnd.random() < share:
                     consents.append(channel.value)
@@ -314,11 +312,22 @@ class DemoGenerator:
             else:
                 consent_method = ConsentRecord.Method.PHONE
 
-        visits = self._visits(plan, created_at)
         vehicles = self._vehicles_for(created_at, visits, soft["occupation"])
+        lifecycle = self.story.story(stage=stage, source=source, owner=owner, created_at=created_at, visits=visits)
+        stage = stage_after(lifecycle)
         updated_at = max(
-            [created_at, *(v.created_at for v in vehicles), *(r.read_at for v in vehicles for r in v.readings)]
+            [
+                created_at,
+                *(v.created_at for v in vehicles),
+                *(r.read_at for v in vehicles for r in v.readings),
+                *(e.at for e in lifecycle if isinstance(e, StageEventSpec) or e.grade),
+            ]
         )
+        referrer = self._referrer(index, source, created_at, family_of)
+        if visits:
+            self._referrers.append((index, visits[0]))
+            if len(self._referrers) > 2 * REFERRERS_KEPT:
+                del self._referrers[:REFERRERS_KEPT]
 
         return CustomerSpec(
             index=index,
@@ -334,7 +343,7 @@ class DemoGenerator:
             birth_day=birth_day,
             birthday_calendar=birthday_calendar,
             age_bracket=age_bracket,
-            source="referral" if family_of else self._source(rnd),
+            source=source,
             stage=stage,
             owner=owner,
             tags=self._tags(stage, gender, soft, vehicles),
@@ -353,7 +362,22 @@ class DemoGenerator:
             values=soft["values"],
             preferred_time=soft["preferred_time"],
             notes=soft["notes"],
+            need=self.story.need(source),
+            referrer=referrer,
+            lifecycle=lifecycle,
         )
+
+    def _referrer(self, index: int, source: str, created_at: dt.datetime, family_of: CustomerSpec | None) -> int | None:
+        """Who referred a file from a referral: the family member, else a recent paying customer."""
+        if family_of is not None:
+            return family_of.index
+        if source != "referral" or not self._referrers or self.rnd.random() >= REFERRAL_SHARE:
+            return None
+        for _attempt in range(3):
+            candidate, paid_at = self.rnd.choice(self._referrers)
+            if paid_at < created_at and candidate != index:
+                return candidate
+        return None
 
     def _given_name(self, gender: str) -> str:
         rnd = self.rnd
@@ -430,28 +454,15 @@ class DemoGenerator:
         minutes = self.rnd.randint(0, 600)
         return dt.datetime.combine(day, dt.time(8, 30), tzinfo=self.tz) + dt.timedelta(minutes=minutes)
 
-    def _visits(self, plan: StagePlan, created_at: dt.datetime) -> list[dt.datetime]:
-        """Days the customer came in, the first on registration for paying customers."""
-        rnd = self.rnd
-        count = rnd.randint(*plan.visits)
-        if count == 0:
-            return []
-        first = created_at.date()
-        last = max(first, self._days_ago(rnd.randint(*plan.last_visit_days)))
-        if count == 1 or last == first:
-            return [created_at]
-        span = (last - first).days
-        middle = sorted(rnd.sample(range(1, span), min(count - 2, span - 1))) if span > 1 else []
-        days = [first + dt.timedelta(days=d) for d in middle] + [last]
-        return [created_at, *(self._at(d) for d in days)]
-
     # --- vehicles ----------------------------------------------------------------------------
 
     def _vehicles_for(self, created_at: dt.datetime, visits: list[dt.datetime], occupation: str) -> list[VehicleSpec]:
+        """The file's cars; the first is read at every paid visit, so a paying customer has one."""
         rnd = self.rnd
         vehicles = []
         yearly_km = 60_000 if occupation == "网约车司机" else rnd.randint(5_000, 20_000)
-        for n in range(self._vehicle_count(rnd)):
+        count = self._vehicle_count(rnd)
+        for n in range(max(count, 1) if visits else count):
             if n == 0:
                 since, seen = created_at, visits
             else:

@@ -1,27 +1,29 @@
 """Writing generated customers to the database.
 
 ``load_with_services`` goes through the real services, one customer at a
-time, so a small demo also has change history. ``BulkLoader`` writes the
-same rows directly, in chunks: PostgreSQL COPY, or ``executemany`` inserts
-on other databases. It computes the derived columns (pinyin keys, last four
-phone digits, file completeness) with the same library functions the
-services use, so both paths give identical files.
+time and on the demo clock, so a small demo also has change history and
+its lifecycle (stage changes, follow-ups, tasks) carries the story's
+dates. ``BulkLoader`` writes the same rows directly, in chunks: PostgreSQL
+COPY, or ``executemany`` inserts on other databases. It computes the derived
+columns (pinyin keys, last four phone digits, file completeness) with the
+same library functions the services use, and the lifecycle rows with
+``LifecycleRows``, so both paths give identical files.
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
+import operator
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from huitou.audit.models import ChangeEntry
 from huitou.customers.models import (
     ConsentRecord,
     Customer,
@@ -35,13 +37,28 @@ from huitou.customers.models import (
 )
 from huitou.customers.services import customer_create, household_link, mileage_record, vehicle_create
 from huitou.demo import vocab
-from huitou.demo.specs import CustomerSpec, VehicleSpec
+from huitou.demo.clock import DemoClock
+from huitou.demo.lifecycle_rows import LifecycleBatch, LifecycleRows
+from huitou.demo.lifecycle_services import lifecycle_apply
+from huitou.demo.specs import PAID, CustomerSpec, LifeEvent, StageEventSpec, VehicleSpec
 from huitou.lib import completeness as completeness_lib
 from huitou.lib.phones import last4
 from huitou.lib.pinyin import pinyin_keys
+from huitou.lifecycle.models import FollowUp, FollowUpTask, StageChange, StageReason
 from huitou.tenancy.models import Organization, User
 
-LOADED_MODELS = (Household, Customer, CustomerTag, ConsentRecord, Vehicle, VehicleOwnership, MileageReading)
+LOADED_MODELS = (
+    Household,
+    Customer,
+    CustomerTag,
+    ConsentRecord,
+    Vehicle,
+    VehicleOwnership,
+    MileageReading,
+    StageChange,
+    FollowUp,
+    FollowUpTask,
+)
 # Loads of at least this many customers into tables that hold no more than the
 # load rebuild indexes and foreign keys once at the end (PostgreSQL).
 REBUILD_MIN = 50_000
@@ -50,6 +67,8 @@ _MOBILE = re.compile(r"\+861\d{10}")
 # Who reads the odometer when a car comes in.
 READINGS_BY = "advisor"
 CHUNK_SIZE = 20_000
+# A referral names a customer at most this many files back (the generator's window, and more).
+REFERRER_IDS_KEPT = 10_000
 
 Progress = Callable[[int], None]
 
@@ -59,8 +78,11 @@ class LoadStats:
     customers: int = 0
     vehicles: int = 0
     readings: int = 0
+    followups: int = 0
     seconds: float = 0.0
     rebuild_seconds: float = 0.0  # of ``seconds``: building indexes and checking foreign keys
+    # Services path with the order history to come: each file's events from its first paid visit on.
+    after_first_visit: dict[int, list[LifeEvent]] = field(default_factory=dict)
 
 
 class DeferredIndexes:
@@ -132,20 +154,34 @@ def load_with_services(
     staff: Mapping[str, User],
     specs: Iterable[CustomerSpec],
     progress: Progress | None = None,
+    orders_follow: bool = False,
 ) -> LoadStats:
-    """Register each customer, vehicle and reading through the services, then
-    move the recorded times back to when they happened in the story."""
+    """Register each customer, vehicle and reading through the services, and apply the
+    file's lifecycle, each step at the time it happened in the story.
+
+    With ``orders_follow`` the order history comes next and converts the
+    files: each file's events from its first paid visit on are left in
+    ``LoadStats.after_first_visit`` for it (``huitou.demo.orders``).
+    """
     stats = LoadStats()
     started = time.monotonic()
     first_members: dict[int, Customer] = {}
-    for spec in specs:
-        with transaction.atomic():
-            customer = _create_with_services(organization, staff, spec, first_members, stats)
-        if spec.household is not None and spec.household == spec.index:
-            first_members[spec.index] = customer
-        stats.customers += 1
-        if progress and stats.customers % 100 == 0:
-            progress(stats.customers)
+    ids: dict[int, int] = {}
+    clock = DemoClock(timezone.now())
+    with clock.running():
+        for spec in specs:
+            with transaction.atomic():
+                customer = _create_with_services(organization, staff, spec, first_members, ids, clock, stats)
+                later = _lifecycle_with_services(customer, staff, spec, clock, orders_follow, stats)
+                if later:
+                    stats.after_first_visit[customer.pk] = later
+                Customer.objects.filter(pk=customer.pk).update(created_at=spec.created_at, updated_at=spec.updated_at)
+            ids[spec.index] = customer.pk
+            if spec.household is not None and spec.household == spec.index:
+                first_members[spec.index] = customer
+            stats.customers += 1
+            if progress and stats.customers % 100 == 0:
+                progress(stats.customers)
     stats.seconds = time.monotonic() - started
     return stats
 
@@ -155,44 +191,57 @@ def _create_with_services(
     staff: Mapping[str, User],
     spec: CustomerSpec,
     first_members: dict[int, Customer],
+    ids: Mapping[int, int],
+    clock: DemoClock,
     stats: LoadStats,
 ) -> Customer:
     by = staff[spec.owner]
+    clock.set(spec.created_at)
+    data: dict[str, Any] = {**spec.service_data(), "owner": by.pk}
+    if spec.referrer is not None:
+        data["referrer"] = ids[spec.referrer]
     customer = customer_create(
         organization=organization,
         by=by,
-        data={**spec.service_data(), "owner": by.pk},
+        data=data,
         consents=dict.fromkeys(spec.consents, True),
         consent_method=spec.consent_method,
         consent_purpose=vocab.CONSENT_PURPOSE if spec.consents else "",
     )
-    org_id = organization.pk
-    entries = ChangeEntry.objects.for_org(org_id)
-    entries.filter(subject_type="customer", subject_id=customer.pk).update(at=spec.created_at)
-    ConsentRecord.objects.for_org(org_id).filter(customer=customer).update(at=spec.created_at)
     for vspec in spec.vehicles:
+        clock.set(vspec.created_at)
         vehicle = vehicle_create(
             customer=customer, by=by, data=vspec.service_data(), vin_confirmed=vspec.vin_check_failed
         )
         for reading in vspec.readings:
+            clock.set(reading.read_at)
             mileage_record(vehicle=vehicle, km=reading.km, by=staff[READINGS_BY], read_at=reading.read_at)
-        Vehicle.objects.filter(pk=vehicle.pk).update(created_at=vspec.created_at, updated_at=vspec.created_at)
-        VehicleOwnership.objects.for_org(org_id).filter(vehicle=vehicle).update(since=vspec.created_at)
-        vehicle_entries = entries.filter(subject_type="vehicle", subject_id=vehicle.pk)
-        vehicle_entries.filter(action=ChangeEntry.Action.CREATED).update(at=vspec.created_at)
-        mileage_entries = vehicle_entries.filter(action=ChangeEntry.Action.MILEAGE).order_by("pk")
-        for entry_id, reading in zip(mileage_entries.values_list("pk", flat=True), vspec.readings, strict=True):
-            ChangeEntry.objects.filter(pk=entry_id).update(at=reading.read_at)
+        # The bulk path's vehicle: changed last when it was registered (the readings keep its mileage).
+        Vehicle.objects.filter(pk=vehicle.pk).update(updated_at=vspec.created_at)
         stats.vehicles += 1
         stats.readings += len(vspec.readings)
     if spec.household is not None and spec.household in first_members:
-        household = household_link(customer=customer, other=first_members.pop(spec.household), by=by)
-        Household.objects.filter(pk=household.pk).update(created_at=spec.created_at)
-        entries.filter(action=ChangeEntry.Action.LINKED, subject_id__in=household.members.values("pk")).update(
-            at=spec.created_at
-        )
-    Customer.objects.filter(pk=customer.pk).update(created_at=spec.created_at, updated_at=spec.updated_at)
+        clock.set(spec.created_at)
+        household_link(customer=customer, other=first_members.pop(spec.household), by=by)
     return customer
+
+
+def _lifecycle_with_services(
+    customer: Customer,
+    staff: Mapping[str, User],
+    spec: CustomerSpec,
+    clock: DemoClock,
+    orders_follow: bool,
+    stats: LoadStats,
+) -> list[LifeEvent]:
+    """Apply the file's story; with ``orders_follow``, only up to its first paid visit (returns the rest)."""
+    events = spec.lifecycle
+    for n, event in enumerate(events):
+        if orders_follow and isinstance(event, StageEventSpec) and event.kind == PAID:
+            return events[n:]
+        lifecycle_apply(event, customer=customer, staff=staff, clock=clock, visits_recorded=orders_follow)
+        stats.followups += not isinstance(event, StageEventSpec)
+    return []
 
 
 # --- in bulk -------------------------------------------------------------------------------
@@ -250,12 +299,25 @@ class TableWriter:
                 start = max(start, row[0] if row else 0)
         return list(range(start + 1, start + 1 + count))
 
+    def _values(self, rows: Sequence[Mapping[str, Any]]) -> list[Sequence[Any]]:
+        """Each row's values in column order. Rows of one call usually hold the same keys:
+        the columns the first lacks are filled from the defaults, all in C (``itemgetter``)."""
+        defaults = self.defaults()
+        columns = self.columns
+        fill = {c: defaults.get(c) for c in columns if c not in rows[0]}
+        getter = operator.itemgetter(*columns)
+        values: list[Sequence[Any]] = []
+        for row in rows:
+            try:
+                values.append(getter({**fill, **row} if fill else row))
+            except KeyError:
+                values.append([row.get(c, defaults.get(c)) for c in columns])
+        return values
+
     def write(self, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
             return
-        defaults = self.defaults()
-        columns = self.columns
-        tuples = [[row.get(c, defaults.get(c)) for c in columns] for row in rows]
+        tuples = self._values(rows)
         with connection.cursor() as cursor:
             if self.postgres:
                 with cursor.cursor.copy(self.copy_sql) as copy:
@@ -280,16 +342,34 @@ def _last4(phone: str) -> str:
 
 
 class BulkLoader:
-    """Writes generated customers in chunks, all in the caller's transaction."""
+    """Writes generated customers in chunks, all in the caller's transaction.
 
-    def __init__(self, *, organization: Organization, staff: Mapping[str, User], chunk_size: int = CHUNK_SIZE) -> None:
+    ``visits_recorded``: paid orders will follow (``huitou.demo.orders.bulk_orders``),
+    so the daily visit check's moves are recorded as its own; without them
+    they are imported, as the services path does.
+    """
+
+    def __init__(
+        self,
+        *,
+        organization: Organization,
+        staff: Mapping[str, User],
+        chunk_size: int = CHUNK_SIZE,
+        visits_recorded: bool = False,
+    ) -> None:
         self.org_id = organization.pk
         self.staff_ids = {key: user.pk for key, user in staff.items()}
         self.chunk_size = chunk_size
         self.sources = dict(Source.objects.for_org(self.org_id).values_list("code", "pk"))
         self.tags = self._ensure_tags()
         self.households: dict[int, int] = {}
+        self.ids: dict[int, int] = {}  # recent files' ids by index, for referrals
         self.writers = {m: TableWriter(m, with_ids=m in (Household, Customer, Vehicle)) for m in LOADED_MODELS}
+        self.lifecycle = LifecycleRows.for_organization(
+            organization_id=self.org_id,
+            staff_ids=self.staff_ids,
+            inactive_reason=(StageReason.NO_VISIT if visits_recorded else StageReason.IMPORTED).value,
+        )
         # One unsaved customer reused to compute the completeness score with the model's own rules.
         self._probe = Customer(organization_id=self.org_id)
 
@@ -350,7 +430,13 @@ class BulkLoader:
         new_keys = [s.household for s in chunk if s.household is not None and s.household not in self.households]
         for key, hid in zip(new_keys, w[Household].allocate_ids(len(new_keys)), strict=True):
             self.households[key] = hid
+        for cid, spec in zip(customer_ids, chunk, strict=True):
+            self.ids[spec.index] = cid
+        if len(self.ids) > REFERRER_IDS_KEPT + len(chunk):
+            oldest = chunk[-1].index - REFERRER_IDS_KEPT
+            self.ids = {index: cid for index, cid in self.ids.items() if index >= oldest}
         customers, links, consents = [], [], []
+        lifecycle = LifecycleBatch()
         for cid, spec in zip(customer_ids, chunk, strict=True):
             household_id = None
             if spec.household is not None:
@@ -358,7 +444,7 @@ class BulkLoader:
                 if spec.household != spec.index:  # the second member links the household
                     del self.households[spec.household]
                     households.append({"id": household_id, "organization_id": org_id, "created_at": spec.created_at})
-            customers.append(self._customer_row(cid, spec, household_id))
+            customers.append(self._customer_row(cid, spec, household_id, lifecycle))
             links += [{"organization_id": org_id, "customer_id": cid, "tag_id": self.tags[t]} for t in spec.tags]
             consents += [
                 {
@@ -401,12 +487,27 @@ class BulkLoader:
         w[Vehicle].write(vehicles)
         w[VehicleOwnership].write(ownerships)
         w[MileageReading].write(readings)
+        w[StageChange].write(lifecycle.stage_changes)
+        w[FollowUp].write(lifecycle.followups)
+        w[FollowUpTask].write(lifecycle.tasks)
+        stats.followups += len(lifecycle.followups)
         stats.customers += len(chunk)
         stats.vehicles += len(vehicles)
         stats.readings += len(readings)
 
-    def _customer_row(self, cid: int, spec: CustomerSpec, household_id: int | None) -> dict[str, Any]:
+    def _customer_row(
+        self, cid: int, spec: CustomerSpec, household_id: int | None, lifecycle: LifecycleBatch
+    ) -> dict[str, Any]:
         owner_id = self.staff_ids[spec.owner]
+        source_id = self.sources[spec.source]
+        state = self.lifecycle.add(
+            lifecycle,
+            customer_id=cid,
+            owner_id=owner_id,
+            source_id=source_id,
+            created_at=spec.created_at,
+            events=spec.lifecycle,
+        )
         name_pinyin, name_initials = _pinyin(spec.name)
         row: dict[str, Any] = {
             "id": cid,
@@ -423,10 +524,16 @@ class BulkLoader:
             "birth_day": spec.birth_day,
             "birthday_calendar": spec.birthday_calendar,
             "age_bracket": spec.age_bracket,
-            "source_id": self.sources[spec.source],
-            "stage": spec.stage,
+            "source_id": source_id,
+            "stage": state.stage,
             "owner_id": owner_id,
             "household_id": household_id,
+            "need": spec.need,
+            "referrer_id": self.ids[spec.referrer] if spec.referrer is not None else None,
+            "intent_grade": state.intent_grade,
+            "intent_at": state.intent_at,
+            "converted_at": state.converted_at,
+            "merged_into_id": None,
             "consent_sms": "sms" in spec.consents,
             "consent_wechat": "wechat" in spec.consents,
             "consent_phone": "phone" in spec.consents,

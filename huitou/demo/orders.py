@@ -22,24 +22,30 @@ one UPDATE from the paid orders. It writes no change history.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-from unittest import mock
 
 from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from huitou.audit.models import ChangeEntry
 from huitou.customers.models import Customer, MileageReading, Stage, Vehicle
+from huitou.demo.clock import DemoClock
 from huitou.demo.generator import DemoRandom, Weighted
+from huitou.demo.lifecycle import DAILY_CHECK, stage_after
+from huitou.demo.lifecycle_services import lifecycle_apply
 from huitou.demo.loaders import DeferredIndexes, TableWriter
+from huitou.demo.specs import PAID, FollowUpSpec, LifeEvent, StageEventSpec
 from huitou.lib.money import line_amount
+from huitou.lifecycle.models import StageChange
+from huitou.lifecycle.services.stages import stages_mark_inactive
 from huitou.service.models import (
     Appointment,
     OrderLine,
@@ -154,6 +160,7 @@ TODAY_NOTES = ("想做个小保养", "刹车有点软", "洗车+打蜡", "空调
 
 @dataclass
 class HistoryStats:
+    followups: int = 0  # recorded after first paid visits, with the orders
     orders: int = 0
     paid: int = 0
     lines: int = 0
@@ -175,27 +182,6 @@ def catalog_and_hours(*, organization: Organization) -> list[Shop]:
     return shops
 
 
-# --- the demo clock ---------------------------------------------------------------------------
-
-
-class DemoClock:
-    """Stands in for ``timezone.now`` while the story is written."""
-
-    def __init__(self, at: dt.datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> dt.datetime:
-        return self.at
-
-    def set(self, at: dt.datetime) -> None:
-        self.at = at
-
-    @contextlib.contextmanager
-    def running(self) -> Iterator[DemoClock]:
-        with mock.patch("django.utils.timezone.now", self):
-            yield self
-
-
 # --- through the services ---------------------------------------------------------------------
 
 
@@ -206,6 +192,10 @@ class _Visit:
     vehicle: Vehicle
     reading: MileageReading | None  # None: a detailing visit without an odometer reading
     detailing: bool = False
+
+
+# A lifecycle event of one file: (customer id, event).
+_Event = tuple[int, LifeEvent]
 
 
 @dataclass
@@ -231,8 +221,15 @@ def history_with_services(
     staff: Mapping[str, User],
     seed: int,
     now: dt.datetime | None = None,
+    lifecycle: Mapping[int, Sequence[LifeEvent]] | None = None,
 ) -> HistoryStats:
-    """Catalog, hours, two years of orders, today's work and the coming appointments."""
+    """Catalog, hours, two years of orders, today's work and the coming appointments.
+
+    ``lifecycle``: each file's story from its first paid visit on (customer
+    id: events), told in time order with the orders: the orders' payments
+    convert the files, the daily visit check runs every night of the two
+    years, and the follow-ups and memberships happen in between.
+    """
     started = time.monotonic()
     now = timezone.localtime(now or timezone.now())
     shops = catalog_and_hours(organization=organization)
@@ -248,10 +245,22 @@ def history_with_services(
         clock=DemoClock(now),
     )
     clock = ctx.clock
+    lifecycle = lifecycle or {}
     with clock.running():
-        for n, visit in enumerate(_visits(ctx)):
-            with transaction.atomic():
-                _past_order(ctx, clock, visit, void_first=n % VOID_EVERY == 7)
+        visits = 0
+        for step in _story(ctx, lifecycle):
+            if isinstance(step, _Visit):
+                with transaction.atomic():
+                    _past_order(ctx, clock, step, void_first=visits % VOID_EVERY == 7)
+                visits += 1
+            elif isinstance(step, dt.datetime):
+                clock.set(step)
+                stages_mark_inactive(organization=organization, today=step.date())
+            else:
+                customer_id, event = step
+                customer = Customer.objects.get(pk=customer_id, organization=organization)
+                lifecycle_apply(event, customer=customer, staff=staff, clock=clock, visits_recorded=True)
+                ctx.stats.followups += isinstance(event, FollowUpSpec)
         with transaction.atomic():
             _adjustments(ctx, clock)
         with transaction.atomic():
@@ -267,8 +276,47 @@ def _at(ctx: _Context, day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, OPENS)) + dt.timedelta(minutes=minutes)
 
 
-def _visits(ctx: _Context) -> list[_Visit]:
-    """Every visit of the last two years in time order: the odometer readings and detailing visits."""
+def _story(ctx: _Context, lifecycle: Mapping[int, Sequence[LifeEvent]]) -> list[_Visit | dt.datetime | _Event]:
+    """The visits, the lifecycle events and, when there are events, the nightly visit checks, in time order."""
+    visits = _visits(ctx, lifecycle)
+    steps: list[tuple[dt.datetime, int, int, _Visit | dt.datetime | _Event]] = [
+        (visit.at, 1, n, visit) for n, visit in enumerate(visits)
+    ]
+    for customer_id, events in lifecycle.items():
+        steps += [(event.at, 2, customer_id, (customer_id, event)) for event in events]
+    if lifecycle:
+        steps += [(check, 0, 0, check) for check in _check_nights(ctx, visits)]
+    steps.sort(key=lambda s: s[:3])
+    return [step for *_key, step in steps]
+
+
+def _check_nights(ctx: _Context, visits: Sequence[_Visit]) -> list[dt.datetime]:
+    """The nights the daily visit check moves someone: a threshold's day after a visit, unless the
+    customer came back before. (On the other nights it would find nobody: running it every night
+    gives the same stages, at several times the queries.)"""
+    days: dict[int, list[dt.date]] = defaultdict(list)
+    for visit in visits:
+        days[visit.customer.pk].append(timezone.localtime(visit.at).date())
+    org = ctx.organization
+    thresholds = [d + 1 for d in (org.dormant_after_days, org.lost_after_days) if d]
+    nights: set[dt.date] = set()
+    for dates in days.values():
+        dates = sorted(set(dates))
+        for day, following in zip(dates, [*dates[1:], None], strict=True):
+            for threshold in thresholds:
+                night = day + dt.timedelta(days=threshold)
+                if following is None or following >= night:
+                    nights.add(night)
+    checks = [timezone.make_aware(dt.datetime.combine(night, DAILY_CHECK)) for night in sorted(nights)]
+    return [check for check in checks if check < ctx.now]
+
+
+def _visits(ctx: _Context, lifecycle: Mapping[int, Sequence[LifeEvent]]) -> list[_Visit]:
+    """Every visit of the last two years in time order: the odometer readings and detailing visits.
+
+    Regular customers (customer or member at the end of their story) also
+    come in for detailing, after their first paid visit.
+    """
     rnd, now = ctx.rnd, ctx.now
     first_day = now - dt.timedelta(days=HISTORY_DAYS)
     yesterday = now.date() - dt.timedelta(days=1)
@@ -288,8 +336,11 @@ def _visits(ctx: _Context) -> list[_Visit]:
         customer = customers[vehicle.customer_id]
         for reading in readings[vehicle.pk]:
             visits.append(_Visit(reading.read_at, customer, vehicle, reading))
-        if customer.stage in (Stage.CUSTOMER, Stage.MEMBER) and rnd.random() < DETAILING_CUSTOMER_SHARE:
-            start = max(vehicle.created_at, first_day).date()
+        events = lifecycle.get(customer.pk, ())
+        stage = stage_after(events, customer.stage)
+        if stage in (Stage.CUSTOMER, Stage.MEMBER) and rnd.random() < DETAILING_CUSTOMER_SHARE:
+            first_paid = next((e.at for e in events if isinstance(e, StageEventSpec) and e.kind == PAID), None)
+            start = max(vehicle.created_at, first_day, first_paid or first_day).date()
             span = (yesterday - start).days
             for _n in range(rnd.randint(1, 3) if span > 0 else 0):
                 day = start + dt.timedelta(days=rnd.randint(1, span))
@@ -518,7 +569,8 @@ def _appointments_and_today(ctx: _Context, clock: DemoClock) -> None:
             if offset == 0 and starts <= now + dt.timedelta(minutes=30):
                 arrived.append(appointment)
     # Today: the customers who came, and two who walked in.
-    clock.set(now - dt.timedelta(minutes=90))
+    # (Not before midnight: a demo built just after it still has today's work today.)
+    clock.set(max(now - dt.timedelta(minutes=90), timezone.make_aware(dt.datetime.combine(now.date(), dt.time.min))))
     for appointment in arrived:
         appointment_transition(appointment=appointment, target=Appointment.State.ARRIVED, by=ctx.staff["advisor"])
         _tick(clock, 5)
@@ -597,6 +649,7 @@ BULK_BILLS: tuple[tuple[tuple[tuple[str, tuple[tuple[str, int], ...]], ...], int
     ((("R07", ()),), 2, False),
 )
 BULK_CHUNK = 20_000  # customers per chunk
+PAYING_STAGES = (Stage.CUSTOMER, Stage.MEMBER, Stage.DORMANT, Stage.LOST)
 MANY_ORDERS_EVERY = 100_000  # every so many customers, a fleet customer with ...
 MANY_ORDERS = 300  # ... this many orders (the customer file at its worst)
 
@@ -629,6 +682,15 @@ def bulk_orders(
 ) -> BulkStats:
     """About ``per_customer`` paid orders per customer with a vehicle, over the last two years.
 
+    Only files that paid get orders, as their lifecycle tells: the first is
+    paid at the file's ``converted_at`` (so the first paid order and the
+    conversion agree); a dormant or lost file's last is its last visit (its
+    vehicles' latest reading), when the daily check started counting; the
+    others fall between, or up to yesterday for the others. Files without a
+    conversion date but of a paying stage (loaded before there was a
+    lifecycle) get orders from their vehicles' registration on, and their
+    conversion and intent dates from their first paid order afterwards.
+
     Runs in the caller's transaction. Loads into service order tables no
     bigger than the load drop their secondary indexes and foreign keys first
     and rebuild them at the end (PostgreSQL).
@@ -649,7 +711,15 @@ def bulk_orders(
     writers = {m: TableWriter(m, with_ids=m is ServiceOrder) for m in (ServiceOrder, OrderLine, Payment)}
     tables = [m._meta.db_table for m in writers]
     customers = Customer.objects.for_org(org_id).filter(deleted_at=None)
-    with_vehicles = Vehicle.objects.for_org(org_id).filter(deleted_at=None).values("customer_id").distinct().count()
+    without_lifecycle = ~Exists(StageChange.objects.for_org(org_id).filter(customer_id=OuterRef("pk")))
+    buyers = customers.filter(Q(converted_at__isnull=False) | (Q(stage__in=PAYING_STAGES) & without_lifecycle))
+    with_vehicles = (
+        Vehicle.objects.for_org(org_id)
+        .filter(deleted_at=None, customer__in=buyers)
+        .values("customer_id")
+        .distinct()
+        .count()
+    )
     total_customers = customers.count()
     mean = per_customer * total_customers / max(with_vehicles, 1)
     expected = int(per_customer * total_customers)
@@ -678,22 +748,51 @@ def bulk_orders(
         by_customer: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
         for row in vehicles:
             by_customer[row[1]].append(row)
+        paying = dict(buyers.filter(pk__gte=chunk_low, pk__lt=chunk_low + BULK_CHUNK).values_list("pk", "converted_at"))
+        quiet = set(
+            customers.filter(
+                pk__gte=chunk_low, pk__lt=chunk_low + BULK_CHUNK, stage__in=(Stage.DORMANT, Stage.LOST)
+            ).values_list("pk", flat=True)
+        )
         orders, lines, payments = [], [], []
-        planned: list[tuple[int, tuple[Any, ...], dt.datetime, _Template]] = []
+        # (customer, car, opened, bill, paid): paid is given for the first order, opened for the others.
+        planned: list[tuple[int, tuple[Any, ...], dt.datetime | None, _Template, dt.datetime | None]] = []
         for customer_id, cars in by_customer.items():
+            if customer_id not in paying:
+                continue
             position += 1
             count = MANY_ORDERS if position % MANY_ORDERS_EVERY == 0 else int(rnd.expovariate(1 / mean) + 0.5)
+            converted = paying[customer_id]
+            end = last_day
+            latest = max((car[5] for car in cars if car[5] is not None), default=None)
+            if customer_id in quiet and latest is not None:
+                end = timezone.localtime(latest).date() - dt.timedelta(days=1)
+                if converted is None or latest > converted:
+                    planned.append((customer_id, rnd.choice(cars), latest, pick(rnd), None))
+                    count -= 1
+            if converted is not None:
+                planned.append((customer_id, rnd.choice(cars), None, pick(rnd), converted))
+                count -= 1
             for _n in range(count):
                 car = rnd.choice(cars)
                 start = max(first_day, car[3].date() if car[3] else first_day)
-                span = (last_day - start).days
+                if converted is not None:
+                    start = max(start, timezone.localtime(converted).date() + dt.timedelta(days=1))
+                span = (end - start).days
                 if span < 0:
                     continue
                 day = start + dt.timedelta(days=rnd.randint(0, span))
                 opened = dt.datetime.combine(day, OPENS, tzinfo=tz) + dt.timedelta(minutes=rnd.randint(0, 540))
-                planned.append((customer_id, car, opened, pick(rnd)))
+                planned.append((customer_id, car, opened, pick(rnd), None))
         ids = writers[ServiceOrder].allocate_ids(len(planned))
-        for order_id, (customer_id, car, opened, template) in zip(ids, planned, strict=True):
+        for order_id, (customer_id, car, arrived, template, paid_at) in zip(ids, planned, strict=True):
+            work = dt.timedelta(minutes=template.minutes + rnd.randint(0, 40))
+            wait = dt.timedelta(minutes=rnd.randint(3, 25))
+            if arrived is not None:
+                opened = arrived
+            else:
+                assert paid_at is not None
+                opened = paid_at - wait - work
             shop_index = 0 if customer_id % 3 else len(shops) - 1
             day_key = opened.strftime("%Y%m%d")
             numbers[day_key] += 1
@@ -723,8 +822,8 @@ def bulk_orders(
                     }
                 )
                 first = False
-            completed = opened + dt.timedelta(minutes=template.minutes + rnd.randint(0, 40))
-            paid = completed + dt.timedelta(minutes=rnd.randint(3, 25))
+            completed = opened + work
+            paid = completed + wait
             km = _estimated_km(car, opened) if template.mileage else None
             orders.append(
                 {
@@ -777,6 +876,7 @@ def bulk_orders(
         stats.rebuild_seconds = time.monotonic() - rebuilt
     visits = time.monotonic()
     customer_visits_refresh_all(organization_id=org_id)
+    customers_converted_from_visits(organization_id=org_id)
     stats.visits_seconds = time.monotonic() - visits
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -805,6 +905,19 @@ def _estimated_km(car: tuple[Any, ...], at: dt.datetime) -> int | None:
     if days <= 0:
         return None
     return max(round(km * (at.date() - purchase).days / days), 0)
+
+
+def customers_converted_from_visits(*, organization_id: int) -> int:
+    """Files that paid but have no conversion date (loaded without a lifecycle): their first paid
+    visit is their conversion, and they had reached intent by then at the latest."""
+    return (
+        Customer.objects.for_org(organization_id)
+        .filter(converted_at=None)
+        .exclude(first_visit_at=None)
+        .update(
+            converted_at=F("first_visit_at"), intent_at=Coalesce(Least("intent_at", "first_visit_at"), "first_visit_at")
+        )
+    )
 
 
 def customer_visits_refresh_all(*, organization_id: int) -> int:

@@ -84,9 +84,11 @@ def demo_build(
     If the demo organization for ``user_prefix`` exists it is left alone
     (``created`` is False) unless ``reset`` is given, which deletes it first.
     ``method`` is "services", "bulk" or "auto" (services for small demos).
-    Every demo gets the starter catalog and opening hours; a demo built through
-    the services also gets two years of orders, today's work and the coming
-    appointments (``huitou.demo.orders``). ``orders_per_customer`` writes that
+    Every file has its lifecycle: need, referrer, follow-ups, stage changes
+    and the follow-up tasks open today, overdue and upcoming. Every demo gets
+    the starter catalog and opening hours; a demo built through the services
+    also gets two years of orders, today's work and the coming appointments
+    (``huitou.demo.orders``), whose payments convert the files. ``orders_per_customer`` writes that
     many paid orders per customer in bulk instead (for large demos); with
     ``history`` False there are no orders or appointments.
     """
@@ -138,18 +140,23 @@ def demo_build(
         now = now or timezone.localtime()
         generator = DemoGenerator(seed=seed, now=now)
         specs = generator.customers(customers)
+        service_history = method == "services" and history and orders_per_customer is None
         if method == "services":
-            stats = load_with_services(organization=organization, staff=staff, specs=specs, progress=progress)
+            stats = load_with_services(
+                organization=organization, staff=staff, specs=specs, progress=progress, orders_follow=service_history
+            )
         else:
-            loader = BulkLoader(organization=organization, staff=staff)
+            loader = BulkLoader(organization=organization, staff=staff, visits_recorded=orders_per_customer is not None)
             stats = loader.load(specs, total=customers, progress=progress, log=log)
         orders: HistoryStats | BulkStats | None = None
         if orders_per_customer is not None:
             orders = bulk_orders(
                 organization=organization, staff=staff, per_customer=orders_per_customer, seed=seed, now=now, log=log
             )
-        elif method == "services" and history:
-            orders = history_with_services(organization=organization, staff=staff, seed=seed, now=now)
+        elif service_history:
+            orders = history_with_services(
+                organization=organization, staff=staff, seed=seed, now=now, lifecycle=stats.after_first_visit
+            )
         else:
             catalog_and_hours(organization=organization)
     return DemoResult(organization=organization, created=True, logins=logins, stats=stats, method=method, orders=orders)

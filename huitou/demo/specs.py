@@ -49,6 +49,39 @@ class VehicleSpec:
 
 
 @dataclass(slots=True)
+class FollowUpSpec:
+    """A follow-up that happened, as ``followup_record`` takes it."""
+
+    at: dt.datetime
+    staff: str  # staff key
+    channel: str
+    content: str
+    result: str = ""
+    grade: str = ""
+    next_step: str = ""
+    next_due: dt.date | None = None
+
+
+# What moves a file between stages in the story (besides a graded follow-up).
+PAID = "paid"  # the first paid visit
+MEMBERSHIP = "membership"  # joins membership
+INACTIVE = "inactive"  # the daily visit check: dormant, then lost
+GIVEN_UP = "given_up"  # a prospect set to lost by hand, with a reason
+
+
+@dataclass(slots=True)
+class StageEventSpec:
+    at: dt.datetime
+    kind: str  # PAID, MEMBERSHIP, INACTIVE or GIVEN_UP
+    stage: str = ""  # where INACTIVE moves to
+    staff: str = ""  # who, for MEMBERSHIP and GIVEN_UP
+    note: str = ""  # the reason of GIVEN_UP
+
+
+LifeEvent = FollowUpSpec | StageEventSpec
+
+
+@dataclass(slots=True)
 class CustomerSpec:
     index: int
     surname: str
@@ -83,9 +116,20 @@ class CustomerSpec:
     updated_at: dt.datetime
     vehicles: list[VehicleSpec]
     household: int | None = None  # index of the household's first member
+    need: str = ""
+    referrer: int | None = None  # index of the customer who referred them
+    # The lifecycle after the file is created, in time order: follow-ups and stage events.
+    lifecycle: list[LifeEvent] = field(default_factory=list)
+
+    @property
+    def first_paid_at(self) -> dt.datetime | None:
+        """The first paid visit: when the file converted (None: never)."""
+        return next((e.at for e in self.lifecycle if isinstance(e, StageEventSpec) and e.kind == PAID), None)
 
     def service_data(self) -> dict[str, Any]:
-        """The customer as ``customer_create`` takes it (without owner and consents)."""
+        """The customer as ``customer_create`` takes it (without owner, referrer and consents).
+
+        No stage: a file starts as a prospect and the lifecycle moves it."""
         return {
             "name": self.name,
             "gender": self.gender,
@@ -99,7 +143,7 @@ class CustomerSpec:
             "birthday_calendar": self.birthday_calendar,
             "age_bracket": self.age_bracket,
             "source": self.source,
-            "stage": self.stage,
+            "need": self.need,
             "tags": self.tags,
             "preferred_channel": self.preferred_channel,
             "preferred_time": self.preferred_time,

@@ -10,10 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from django.core.paginator import Paginator
 from django.db.models import Prefetch
 
 from huitou.customers.models import Customer, CustomerTag, Vehicle
-from huitou.customers.selectors import customer_list, search_keys, tag_names
+from huitou.customers.selectors import SearchKeys, customer_list, search_keys, tag_names
 from huitou.customers.services import customer_delete, customer_update, vehicle_delete, vehicle_transfer
 from huitou.tenancy.models import Organization, Shop, User
 from huitou.tenancy.roles import Role
@@ -260,6 +261,13 @@ def test_a_latin_query_is_pinyin_and_a_plate_part() -> None:
     assert (keys.pinyin, keys.plate_part) == ("zs", "ZS")
 
 
+def test_letters_that_no_plate_or_vin_holds_are_a_name_only() -> None:
+    # I and O are never on a plate; I, O and Q never in a VIN.
+    assert search_keys("zhangwei") == SearchKeys(pinyin="zhangwei")
+    assert (search_keys("ouyang").plate_part, search_keys("ouyang").vin_suffix) == ("", "")
+    assert (search_keys("zhq").plate_part, search_keys("zhqa").vin_suffix) == ("ZHQ", "")
+
+
 # --- query count ----------------------------------------------------------------------------
 
 
@@ -270,36 +278,111 @@ def crowd(org: Organization, advisor: User, make_customer: Callable[..., Custome
         make_customer(name=f"张{'一二三四五六七八九十'[n % 10]}{n}", tags=["A类", f"标签{n % 3}"])
 
 
-def _api_page(organization: Organization, q: str) -> tuple[int, list[tuple[str, str, str | None, list[str]]]]:
-    """Evaluate a search the way GET /api/v1/customers does: count, one page, tags."""
-    customers = customer_list(organization=organization, q=q)
-    count = customers.count()
+def _api_page(
+    organization: Organization, q: str, start: int = 0
+) -> tuple[int, list[tuple[str, str, str | None, list[str]]]]:
+    """Evaluate a search the way GET /api/v1/customers does: one page with its tags, then the count."""
     tags = Prefetch("tag_links", queryset=CustomerTag.objects.select_related("tag").order_by("tag__name"))
-    page = customers.prefetch_related(tags)[0:20]
+    customers = customer_list(organization=organization, q=q).prefetch_related(tags)
+    page = list(customers[start : start + 20])
     rows = [(c.name, c.owner.username, c.source.code if c.source_id else None, tag_names(c)) for c in page]
-    return count, rows
+    return customers.count(), rows
 
 
-def test_a_name_search_page_takes_three_queries(
+def _list_page(organization: Organization, q: str) -> tuple[int, list[str]]:
+    """Evaluate a search the way the customer list page does: Paginator counts first, then the page."""
+    page = Paginator(customer_list(organization=organization, q=q), 20).get_page(1)
+    return page.paginator.count, [c.name for c in page.object_list]
+
+
+@pytest.fixture
+def three_meanings(
+    org: Organization, make_customer: Callable[..., Customer], make_vehicle: Callable[..., Vehicle]
+) -> None:
+    """For "zh": 张红 by initials (zh), 张伟 by full pinyin (zhangwei), 李四 by a plate (粤ZH1234)."""
+    make_customer(name="张伟")
+    make_customer(name="张红")
+    make_vehicle(make_customer(name="李四"), plate="粤ZH1234")
+
+
+def test_a_name_search_page_and_its_count_take_two_queries(
     crowd: None, org: Organization, django_assert_max_num_queries: Callable[..., object]
 ) -> None:
-    # 1 count, 2 the page with owner and source joined, 3 the tags of the page
-    with django_assert_max_num_queries(3):
+    # 1 the page with owner and source joined and the number of matches, 2 the tags of the page
+    with django_assert_max_num_queries(2):
         count, rows = _api_page(org, "张")
     assert count == 25 and len(rows) == 20
     assert all("A类" in tags for *_rest, tags in rows)
 
 
-def test_a_letters_search_takes_a_bounded_number_of_queries(
+def test_a_letters_search_page_and_its_count_take_two_queries(
+    crowd: None, three_meanings: None, org: Organization, django_assert_max_num_queries: Callable[..., object]
+) -> None:
+    # 1 the page's customers with owner and source, their ids taken from every
+    # meaning (initials, full pinyin, vehicles) and the capped counts alongside,
+    # 2 their tags.
+    with django_assert_max_num_queries(2):
+        count, rows = _api_page(org, "zh")
+    assert count == 28 and len(rows) == 20
+    assert rows[0][0] == "张红"
+
+
+def test_a_phone_search_page_and_its_count_take_two_queries(
     crowd: None, org: Organization, django_assert_max_num_queries: Callable[..., object]
 ) -> None:
-    # 1 customer ids of vehicles whose plate or VIN matches, 2 the capped counts of
-    # every meaning (initials, full pinyin, vehicles) in one statement, 3-5 the page's
-    # ids from each meaning it reaches, 6 the page's customers with owner and source,
-    # 7 their tags.
-    with django_assert_max_num_queries(7):
-        count, rows = _api_page(org, "zh")
-    assert count == 25 and len(rows) == 20
+    # 1 the page and its count, the vehicles (the digits may be a plate part or
+    # VIN suffix) looked up in the same statement, 2 the tags
+    with django_assert_max_num_queries(2):
+        count, rows = _api_page(org, "13900000003")
+    assert count == 1 and rows[0][0] == "张四3"
+
+
+def test_a_plate_search_page_and_its_count_take_two_queries(
+    three_meanings: None, org: Organization, django_assert_max_num_queries: Callable[..., object]
+) -> None:
+    # 1 the page with the vehicles' customers and the count, 2 the tags
+    with django_assert_max_num_queries(2):
+        count, rows = _api_page(org, "ZH12")
+    assert count == 1 and rows[0][0] == "李四"
+
+
+@pytest.mark.parametrize("q", ["张", "zh", "13900000003"])
+def test_counting_before_the_page_takes_one_query_more(
+    crowd: None, three_meanings: None, org: Organization, q: str, django_assert_max_num_queries: Callable[..., object]
+) -> None:
+    # 1 the count, 2 the page with owner and source (the list page's Paginator counts first)
+    with django_assert_max_num_queries(2):
+        count, names = _list_page(org, q)
+    assert (count, names) == (_api_page(org, q)[0], [name for name, *_rest in _api_page(org, q)[1]])
+
+
+def test_a_letters_search_lists_initials_then_full_pinyin_then_vehicles(
+    three_meanings: None, org: Organization
+) -> None:
+    results = customer_list(organization=org, q="zh")
+    assert [c.name for c in results[0:10]] == ["张红", "张伟", "李四"]
+    assert [c.name for c in results[1:3]] == ["张伟", "李四"]
+    assert results.count() == 3
+
+
+@pytest.mark.parametrize("q", ["zh", "张", "ZH12", "13900000003"])
+def test_a_page_past_the_end_is_empty_and_the_count_still_right(
+    crowd: None, three_meanings: None, org: Organization, q: str
+) -> None:
+    count = customer_list(organization=org, q=q).count()
+    results = customer_list(organization=org, q=q)
+    assert list(results[40:60]) == []
+    assert results.count() == count > 0
+
+
+def test_each_meaning_of_letters_counts_and_lists_at_most_the_limit(
+    crowd: None, three_meanings: None, org: Organization, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("huitou.customers.selectors.SEARCH_COUNT_LIMIT", 2)
+    results = customer_list(organization=org, q="zh")
+    # initials: 张红; full pinyin: the first two of 26 (zhangba17, zhangba7); vehicles: 李四
+    assert [c.name for c in results[0:20]] == ["张红", "张八17", "张八7", "李四"]
+    assert results.count() == 4
 
 
 def test_letters_search_pages_follow_on_across_meanings(people: People, org: Organization) -> None:
@@ -307,12 +390,3 @@ def test_letters_search_pages_follow_on_across_meanings(people: People, org: Org
     everyone = [c.name for c in results[0:10]]
     assert [c.name for c in results[0:1]] + [c.name for c in results[1:10]] == everyone
     assert results.count() == len(everyone)
-
-
-def test_a_phone_search_page_takes_four_queries(
-    crowd: None, org: Organization, django_assert_max_num_queries: Callable[..., object]
-) -> None:
-    # 1 vehicle matches (the digits may be a plate part or VIN suffix), 2 count, 3 page, 4 tags
-    with django_assert_max_num_queries(4):
-        count, rows = _api_page(org, "13900000003")
-    assert count == 1 and rows[0][0] == "张四3"

@@ -35,6 +35,7 @@ from huitou.lib.phones import last4, normalize_phone
 from huitou.lib.pinyin import pinyin_keys
 from huitou.lib.plates import normalize_plate
 from huitou.lib.vin import check_digit_ok, normalize_vin
+from huitou.lifecycle.models import FollowUp, FollowUpTask, StageChange
 from huitou.tenancy.models import Organization, Shop, User
 from huitou.tenancy.roles import Role
 from huitou.tenancy.services import organization_create, staff_create
@@ -296,14 +297,50 @@ def test_values_are_plain_strings_not_enum_members(specs: list[Any]) -> None:
 # --- both ways of loading write the same files ------------------------------------------------
 
 
+def _lifecycle_view(c: Customer) -> dict[str, list[tuple[Any, ...]]]:
+    """The file's stage changes, follow-ups and tasks, without ids (staff by role, plan steps by day)."""
+    return {
+        "stage_changes": list(
+            StageChange.objects.filter(customer=c)
+            .order_by("at", "pk")
+            .values_list("from_stage", "to_stage", "reason", "note", "by__role", "at")
+        ),
+        "followups": list(
+            FollowUp.objects.filter(customer=c)
+            .order_by("at", "pk")
+            .values_list(
+                "staff__role", "channel", "content", "result", "grade", "next_step", "next_due", "task_id", "at"
+            )
+        ),
+        "tasks": sorted(
+            FollowUpTask.objects.filter(customer=c).values_list(
+                "created_at",
+                "due_on",
+                "assignee__role",
+                "channel",
+                "action",
+                "origin",
+                "plan_step__plan__stage",
+                "plan_step__day_offset",
+                "stage",
+                "closed_at",
+                "closed_as",
+            ),
+            key=repr,
+        ),
+    }
+
+
 def _customer_view(c: Customer) -> dict[str, Any]:
-    skip = {"id", "organization", "owner", "created_by", "deleted_by", "household", "source"}
+    skip = {"id", "organization", "owner", "created_by", "deleted_by", "household", "source", "referrer"}
     values = {f.attname: getattr(c, f.attname) for f in Customer._meta.concrete_fields if f.name not in skip}
     values.update(
         owner=c.owner.role,
         created_by=c.created_by.role if c.created_by else None,
         source=c.source.code if c.source else None,
+        referrer=c.referrer.name if c.referrer else None,
         household=bool(c.household_id),
+        lifecycle=_lifecycle_view(c),
         tags=sorted(CustomerTag.objects.filter(customer=c).values_list("tag__name", flat=True)),
         consents=list(
             ConsentRecord.objects.filter(customer=c)
@@ -331,7 +368,8 @@ def _customer_view(c: Customer) -> dict[str, Any]:
 
 
 def test_the_bulk_loader_writes_what_the_services_write(db: Any) -> None:
-    # Customers only: the services path's order history changes visit stats and readings' sources.
+    # Customers only: the services path's order history changes visit stats and readings' sources,
+    # and converts the files at their orders' payments instead of at their first visits.
     by_services = demo_build(customers=40, seed=8, now=NOW, method="services", history=False).organization
     in_bulk = demo_build(
         customers=40, seed=8, now=NOW, method="bulk", org_name="批量", user_prefix="bulk_"
@@ -343,6 +381,14 @@ def test_the_bulk_loader_writes_what_the_services_write(db: Any) -> None:
     for a, b in zip(services_files, bulk_files, strict=True):
         assert a == b
     assert Household.objects.for_org(by_services).count() == Household.objects.for_org(in_bulk).count() > 0
+    # The comparison covers every kind of lifecycle row.
+    stages = {c["stage"] for c in services_files}
+    assert {"prospect", "customer", "member"} <= stages and len(stages) >= 5
+    assert any(c["referrer"] for c in services_files)
+    reasons = {change[2] for c in services_files for change in c["lifecycle"]["stage_changes"]}
+    assert {"created", "followup_intent", "first_paid_order", "membership", "imported"} <= reasons
+    tasks = [t for c in services_files for t in c["lifecycle"]["tasks"]]
+    assert {(t[5], t[10]) for t in tasks} >= {("plan", "done"), ("plan", "cancelled"), ("next_step", ""), ("plan", "")}
 
 
 def test_derived_search_keys_and_scores_are_the_services_own(db: Any) -> None:

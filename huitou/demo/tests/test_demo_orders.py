@@ -169,7 +169,7 @@ def test_the_history_is_the_same_for_the_same_seed(db: Any) -> None:
         org = demo_build(customers=12, seed=9, now=now, user_prefix=prefix, org_name="同种子" + prefix).organization
         return list(
             orders_of(org)
-            .order_by("opened_at", "pk")
+            .order_by("opened_at", "pk", "lines__pk")
             .values_list("number", "state", "total", "opened_at", "vehicle__plate", "lines__name")
         )
 

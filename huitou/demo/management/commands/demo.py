@@ -6,16 +6,19 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from huitou.demo.orders import BulkStats, HistoryStats
 from huitou.demo.services import DEMO_ORG_NAME, LOGIN_URL, DemoError, DemoResult, demo_build
+from huitou.lifecycle.models import FollowUp, FollowUpTask, StageChange
 from huitou.tenancy.roles import Role
 
 
 class Command(BaseCommand):
     help = (
         "Create the demo organization 顺达汽修 (two shops, users owner/advisor/service/tech) with realistic "
-        "customers, vehicles and mileage histories. The same --seed gives the same people, cars and plates; "
+        "customers, vehicles, mileage histories and lifecycles (follow-ups, stage changes, follow-up tasks "
+        "due today). The same --seed gives the same people, cars and plates; "
         "the dates end yesterday. With --org and --user-prefix, add a further organization whose users are "
         "<prefix>owner, <prefix>advisor, ... Large bulk loads on PostgreSQL lock the customer tables until "
         "they finish: give them a database of their own."
@@ -85,6 +88,16 @@ class Command(BaseCommand):
                 f"payments in {orders.seconds:.1f} s"
             )
 
+    def _report_lifecycle(self, result: DemoResult) -> None:
+        org = result.organization
+        today = timezone.localdate()
+        tasks = FollowUpTask.objects.for_org(org).filter(closed_at=None)
+        self.stdout.write(
+            f"  lifecycle: {FollowUp.objects.for_org(org).count():,} follow-ups, "
+            f"{StageChange.objects.for_org(org).count():,} stage changes, {tasks.count():,} open follow-up tasks "
+            f"({tasks.filter(due_on=today).count():,} due today, {tasks.filter(due_on__lt=today).count():,} overdue)"
+        )
+
     def _report(self, result: DemoResult, seconds: float) -> None:
         org = result.organization
         if not result.created:
@@ -103,6 +116,7 @@ class Command(BaseCommand):
             if stats.rebuild_seconds:
                 self.stdout.write(f"  of which {stats.rebuild_seconds:.1f} s rebuilding indexes and foreign keys")
             self._report_orders(result)
+            self._report_lifecycle(result)
         self.stdout.write(f"\nLog in at {LOGIN_URL}")
         width = max(len(login.username) for login in result.logins)
         for login in result.logins:

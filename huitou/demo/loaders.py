@@ -433,7 +433,7 @@ class BulkLoader:
         for cid, spec in zip(customer_ids, chunk, strict=True):
             self.ids[spec.index] = cid
         if len(self.ids) > REFERRER_IDS_KEPT + len(chunk):
-            oldest = chunk[-1].index - REFERRER_IDS_KEPT
+            oldest = chunk[0].index - REFERRER_IDS_KEPT
             self.ids = {index: cid for index, cid in self.ids.items() if index >= oldest}
         customers, links, consents = [], [], []
         lifecycle = LifecycleBatch()

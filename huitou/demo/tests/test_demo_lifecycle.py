@@ -14,14 +14,16 @@ from django.utils import timezone
 
 from huitou.analytics.funnel import funnel
 from huitou.customers.models import Customer, IntentGrade
+from huitou.demo import generator, loaders
 from huitou.demo.generator import DemoGenerator
 from huitou.demo.lifecycle import AFTERCARE_BY
-from huitou.demo.services import demo_build, organization_purge
+from huitou.demo.services import STAFF, demo_build, organization_purge
 from huitou.demo.specs import INACTIVE, MEMBERSHIP, PAID, FollowUpSpec, StageEventSpec
 from huitou.lifecycle.models import FollowUp, FollowUpTask, StageChange
 from huitou.lifecycle.selectors import DUE_OVERDUE, DUE_TODAY, DUE_UPCOMING, tasks_due
 from huitou.service.models import OrderState, ServiceOrder
 from huitou.tenancy.models import Organization, User
+from huitou.tenancy.services import organization_create, staff_create
 
 NOW = dt.datetime(2026, 6, 15, 10, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
 BUYER_STAGES = {"customer", "member", "dormant", "lost"}
@@ -218,6 +220,23 @@ def test_bulk_orders_begin_with_each_files_conversion(db: Any) -> None:
             assert (NOW - c.last_visit_at).days > 180
     reasons = set(StageChange.objects.for_org(org).values_list("reason", flat=True))
     assert "no_visit" in reasons and "imported" not in reasons
+
+
+def test_referrals_find_their_referrer_in_an_earlier_chunk(db: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(generator, "REFERRERS_KEPT", 5)
+    monkeypatch.setattr(loaders, "REFERRER_IDS_KEPT", 30)
+    org = organization_create(name="分批", shop_names=["分批"])
+    staff = {
+        key: staff_create(organization=org, username=f"chunk_{key}", password="x", role=role, validate=False)
+        for key, role, _name, _shops in STAFF
+    }
+    specs = list(DemoGenerator(seed=6, now=NOW).customers(150))
+    loaders.BulkLoader(organization=org, staff=staff, chunk_size=9).load(specs, total=len(specs))
+
+    expected = [specs[s.referrer].name if s.referrer is not None else None for s in specs]
+    files = Customer.objects.for_org(org).select_related("referrer").order_by("pk")
+    assert [c.referrer.name if c.referrer else None for c in files] == expected
+    assert sum(name is not None for name in expected) > 10
 
 
 def test_the_same_seed_gives_the_same_follow_ups(db: Any) -> None:

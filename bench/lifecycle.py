@@ -271,18 +271,23 @@ def ensure_lifecycle(organization: Any, wanted: int, staff_count: int) -> str:
 class Measure:
     """Runs a callable many times: times, SQL query counts and the statements of the last run."""
 
-    def __init__(self) -> None:
+    def __init__(self, only: str = "") -> None:
+        self.only = only  # letters of the measurements to run ("" for all)
         self.results: list[tuple[str, list[float], list[int], str]] = []
         self.statements: dict[str, list[tuple[str, float]]] = {}
 
-    def run(self, label: str, call: Callable[[int], Any], runs: int, note: str = "") -> None:
+    def run(self, label: str, call: Callable[[int], Any], runs: int, note: str = "", warm_up: int = 20) -> None:
+        """Time ``call(n)`` for n in 0..runs-1, after ``warm_up`` untimed calls (the data a running
+        server keeps in memory)."""
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
+        if self.only and label[1] not in self.only:
+            return
         warm = time.perf_counter()
-        for n in range(min(20, runs)):  # warm up, as a running server is
+        for n in range(min(warm_up, runs)):
             call(n)
-        if (time.perf_counter() - warm) / min(20, runs) > SLOW_RUN_S:
+        if (time.perf_counter() - warm) / min(warm_up, runs) > SLOW_RUN_S:
             runs = min(runs, 50)  # seconds each: 50 samples tell p50 and p95 well enough
         times, queries = [], []
         last: list[dict[str, str]] = []
@@ -317,19 +322,11 @@ def work_list_page(organization: Any, assignee_id: int, due: str, today: dt.date
     """What ``lifecycle.views.work.followups_mine`` reads: the tab counts, the page count and one
     page of tasks with customer and assignee; the page shows each customer's need."""
     from django.core.paginator import Paginator
-    from django.db.models import Count, Q
 
-    from huitou.lifecycle.models import FollowUpTask
-    from huitou.lifecycle.selectors import tasks_due
+    from huitou.lifecycle.selectors import task_counts, tasks_due
 
     tasks = tasks_due(organization=organization, due=due, assignee_id=assignee_id, today=today)
-    FollowUpTask.objects.for_org(organization).filter(
-        closed_at=None, customer__deleted_at=None, assignee_id=assignee_id
-    ).aggregate(
-        today=Count("pk", filter=Q(due_on=today)),
-        overdue=Count("pk", filter=Q(due_on__lt=today)),
-        upcoming=Count("pk", filter=Q(due_on__gt=today)),
-    )
+    task_counts(organization=organization, assignee_id=assignee_id, today=today)
     page = Paginator(tasks, 20).get_page(1)
     return [f"{task.customer.name} {task.customer.need} {task.action} {task.assignee}" for task in page.object_list]
 
@@ -388,7 +385,7 @@ def explain(statements: dict[str, list[tuple[str, float]]]) -> None:
                     print(line)
 
 
-def measure(organization: Any, runs: int, seed: int) -> Measure:
+def measure(organization: Any, runs: int, seed: int, only: str = "") -> Measure:
     from django.db.models import Count
     from django.utils import timezone
 
@@ -400,7 +397,7 @@ def measure(organization: Any, runs: int, seed: int) -> Measure:
 
     rnd = random.Random(seed)
     today = timezone.localdate()
-    m = Measure()
+    m = Measure(only)
     busy = list(
         FollowUpTask.objects.for_org(organization)
         .filter(closed_at=None, due_on=today)
@@ -421,12 +418,14 @@ def measure(organization: Any, runs: int, seed: int) -> Measure:
         lambda n: work_list_page(organization, picks[n], DUE_TODAY, today),
         runs,
         f"random staff: {today_n[len(today_n) // 2]} due today (median), {today_n[-1]} at most",
+        warm_up=runs,
     )
     m.run(
         "(b) my overdue follow-ups, first page",
         lambda n: work_list_page(organization, picks[n], DUE_OVERDUE, today),
         runs,
         f"{over_n[len(over_n) // 2]} overdue (median), {over_n[-1]} at most",
+        warm_up=runs,
     )
     staff = User.objects.for_org(organization).count()
     due = FollowUpTask.objects.for_org(organization).filter(closed_at=None, due_on__lte=today).count()
@@ -442,7 +441,8 @@ def measure(organization: Any, runs: int, seed: int) -> Measure:
 
     for days in (30, 90, 365):
         start = today - dt.timedelta(days=days - 1)
-        cohort = funnel(organization=organization, date_from=start, date_to=today).total.prospects
+        wanted = not only or "d" in only
+        cohort = funnel(organization=organization, date_from=start, date_to=today).total.prospects if wanted else 0
         m.run(
             f"(d) funnel by source, {days} days",
             by_source(start),
@@ -511,6 +511,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=300, help="samples of each measurement (default 300)")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each measured statement once")
+    parser.add_argument("--only", default="", help="letters of the measurements to run, e.g. ab (default all)")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     if not args.database_url.startswith(("postgres://", "postgresql://")):
@@ -542,7 +543,7 @@ def main() -> None:
     )
     print(sizes)
     print(f"machine: {machine()}")
-    m = measure(org, args.runs, args.seed)
+    m = measure(org, args.runs, args.seed, args.only)
     if args.explain:
         explain(m.statements)
     print()

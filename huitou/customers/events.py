@@ -7,3 +7,5 @@ that made the change, so a receiver's writes commit or roll back with it.
 from django.dispatch import Signal
 
 customer_created = Signal()  # kwargs: customer, by (the staff member, or None)
+customer_deleted = Signal()  # kwargs: customer (deleted_at set), by
+customer_restored = Signal()  # kwargs: customer (deleted_at cleared), by

@@ -462,6 +462,7 @@ def customer_delete(*, customer: Customer, by: User | None) -> None:
             customer_id=customer.pk,
             changes={"vehicles": [[v.plate for v in vehicles], []]},
         )
+        events.customer_deleted.send(sender=Customer, customer=customer, by=by)
 
 
 def customer_restore(*, customer: Customer, by: User | None) -> Customer:
@@ -483,6 +484,7 @@ def customer_restore(*, customer: Customer, by: User | None) -> Customer:
             actor=by,
             customer_id=customer.pk,
         )
+        events.customer_restored.send(sender=Customer, customer=customer, by=by)
     return customer
 
 

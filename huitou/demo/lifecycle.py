@@ -28,6 +28,11 @@ from huitou.demo.specs import GIVEN_UP, INACTIVE, MEMBERSHIP, PAID, FollowUpSpec
 from huitou.lifecycle.models import FollowUpChannel
 from huitou.lifecycle.services.plans import DEFAULT_DORMANT_PLAN, DEFAULT_PROSPECT_PLAN
 
+# Plain strings for the hot paths (an enum member's ``.value`` is a property call).
+PROSPECT, INTENT, CUSTOMER, MEMBER, DORMANT, LOST = (s.value for s in Stage)
+PHONE, WECHAT, IN_STORE = FollowUpChannel.PHONE.value, FollowUpChannel.WECHAT.value, FollowUpChannel.IN_STORE.value
+GRADE_H, GRADE_A, GRADE_B, GRADE_C = (g.value for g in IntentGrade)
+
 # Share of the files of a source that ever pay for a visit.
 CONVERSION = {
     "referral": 0.95,
@@ -57,15 +62,15 @@ FIRST_VISIT_DAYS = {
 }
 DEFAULT_FIRST_VISIT_DAYS = (0.2, (1, 30, 5))
 # The stage of files that paid, and of those that never did.
-BUYER_STAGES = ((Stage.CUSTOMER.value, 38), (Stage.MEMBER.value, 22), (Stage.DORMANT.value, 12), (Stage.LOST.value, 6))
-OPEN_STAGES = ((Stage.PROSPECT.value, 12), (Stage.INTENT.value, 8), (Stage.LOST.value, 3))
+BUYER_STAGES = ((CUSTOMER, 38), (MEMBER, 22), (DORMANT, 12), (LOST, 6))
+OPEN_STAGES = ((PROSPECT, 12), (INTENT, 8), (LOST, 3))
 BUYERS = frozenset(v for v, _w in BUYER_STAGES)
 
 CREATED_DAYS = 725  # files go back two years, when the shop started using the system
 RECENT_DAYS = 60  # a prospect created since is still being worked on
 DORMANT_AFTER, LOST_AFTER = 180, 365  # the organization's defaults for the daily visit check
 # Days between paid visits (low, high, mode): regulars come back before the daily check notices.
-VISIT_GAPS = {Stage.MEMBER.value: (20, 120, 55)}
+VISIT_GAPS = {MEMBER: (20, 120, 55)}
 DEFAULT_VISIT_GAPS = (30, 170, 90)
 DAILY_CHECK = dt.time(3, 10)  # when the daily visit check runs (huitou.lifecycle.tasks)
 
@@ -91,21 +96,21 @@ def _triangular_days(rnd: Callable[[], float], low: int, high: int, mode: int) -
     return round(x)
 
 
-def stage_after(events: Iterable[LifeEvent], stage: str = Stage.PROSPECT.value) -> str:
+def stage_after(events: Iterable[LifeEvent], stage: str = PROSPECT) -> str:
     """The stage a new file reaches through ``events``, by the lifecycle's rules."""
     for event in events:
         if isinstance(event, FollowUpSpec):
-            if event.grade and stage == Stage.PROSPECT:
-                stage = Stage.INTENT.value
+            if event.grade and stage == PROSPECT:
+                stage = INTENT
         elif event.kind == PAID:
-            if stage in (Stage.PROSPECT, Stage.INTENT, Stage.DORMANT, Stage.LOST):
-                stage = Stage.CUSTOMER.value
+            if stage in (PROSPECT, INTENT, DORMANT, LOST):
+                stage = CUSTOMER
         elif event.kind == MEMBERSHIP:
-            stage = Stage.MEMBER.value
+            stage = MEMBER
         elif event.kind == INACTIVE:
             stage = event.stage
         elif event.kind == GIVEN_UP:
-            stage = Stage.LOST.value
+            stage = LOST
     return stage
 
 
@@ -169,19 +174,19 @@ class Storyteller:
         """
         oldest = max(oldest, 1)
         if not converted:
-            if stage == Stage.LOST:
+            if stage == LOST:
                 return stage, self._days_ago(min(20, oldest), oldest), []
             if oldest <= RECENT_DAYS or self.random() < 0.35:
                 return stage, self._days_ago(1, min(RECENT_DAYS, oldest)), []
             return stage, self._days_ago(RECENT_DAYS + 1, oldest), []
         last = 1
-        if stage == Stage.DORMANT and oldest > DORMANT_AFTER + 1:
+        if stage == DORMANT and oldest > DORMANT_AFTER + 1:
             last = self._days_ago(DORMANT_AFTER + 2, min(LOST_AFTER - 1, oldest))
-        elif stage == Stage.LOST and oldest > LOST_AFTER + 1:
+        elif stage == LOST and oldest > LOST_AFTER + 1:
             last = self._days_ago(LOST_AFTER + 2, min(CREATED_DAYS - 25, oldest))
-        elif stage in (Stage.DORMANT, Stage.LOST):
-            stage = Stage.CUSTOMER.value
-        created = self._days_ago(min(30, oldest) if stage == Stage.MEMBER else last, oldest)
+        elif stage in (DORMANT, LOST):
+            stage = CUSTOMER
+        created = self._days_ago(min(30, oldest) if stage == MEMBER else last, oldest)
         first = max(created - self.first_visit_days(source), last)
         low, high, mode = VISIT_GAPS.get(stage, DEFAULT_VISIT_GAPS)
         visits = [first]
@@ -190,7 +195,7 @@ class Storyteller:
             if visits[-1] - gap < last:
                 break
             visits.append(visits[-1] - gap)
-        if stage in (Stage.DORMANT, Stage.LOST) and visits[-1] != last:
+        if stage in (DORMANT, LOST) and visits[-1] != last:
             visits.append(last)
         return stage, created, visits
 
@@ -231,16 +236,16 @@ class Storyteller:
             events += self._prospecting(stage, owner, created_at, visits[0].date() - dt.timedelta(days=1), True)
             events.append(StageEventSpec(visits[0], PAID))
             events += self._aftercare(stage, visits)
-            if stage == Stage.MEMBER or (stage in (Stage.DORMANT, Stage.LOST) and self.random() < 0.2):
+            if stage == MEMBER or (stage in (DORMANT, LOST) and self.random() < 0.2):
                 joined = visits[1] + dt.timedelta(minutes=10) if len(visits) > 1 else None
                 if joined is None:
                     joined = dt.datetime.combine(visits[0].date(), dt.time(20), tzinfo=self.tz)
                 events.append(StageEventSpec(joined, MEMBERSHIP, staff=owner))
-            if stage in (Stage.DORMANT, Stage.LOST):
+            if stage in (DORMANT, LOST):
                 events += self._gone_quiet(stage, owner, visits[-1].date())
         else:
             recent = (self.today - created_at.date()).days <= RECENT_DAYS
-            active = stage != Stage.LOST and (recent or self.random() < 0.05)
+            active = stage != LOST and (recent or self.random() < 0.05)
             if active:
                 due = self._open_due(owner, created_at.date())
                 last = min(due - dt.timedelta(days=1 + int(self.random() * 7)), yesterday)
@@ -249,7 +254,7 @@ class Storyteller:
                 due = None
             followups = self._prospecting(stage, owner, created_at, max(last, created_at.date()), False, due)
             events += followups
-            if stage == Stage.LOST:
+            if stage == LOST:
                 after = followups[-1].at if followups else created_at
                 day = min(after.date() + dt.timedelta(days=int(self.random() * 4)), yesterday)
                 at = max(self._at(day), after + dt.timedelta(minutes=10))
@@ -305,7 +310,7 @@ class Storyteller:
             return []
         long_run = not converts and (last - created_at.date()).days > RECENT_DAYS
         days = self._schedule(created_at.date(), last, long_run)
-        graded = (converts and self.random() < 0.7) or stage == Stage.INTENT
+        graded = (converts and self.random() < 0.7) or stage == INTENT
         visit_day = last + dt.timedelta(days=1) if converts else None
         followups: list[FollowUpSpec] = []
         previous = created_at
@@ -331,7 +336,7 @@ class Storyteller:
                 next_step, next_due = self._pick(words.PROSPECT_NEXT_STEPS), visit_day
             elif open_due is not None:
                 next_step, next_due = self._pick(words.PROSPECT_NEXT_STEPS), max(open_due, day)
-            elif stage != Stage.LOST:
+            elif stage != LOST:
                 result = self._pick(words.COLD_RESULTS)
             followups.append(FollowUpSpec(at, owner, channel, content, result, grade, next_step, next_due))
         return followups
@@ -339,24 +344,24 @@ class Storyteller:
     def _prospect_contact(self, n: int) -> tuple[str, str]:
         r = self.random()
         if r < 0.1:
-            return FollowUpChannel.IN_STORE.value, self._pick(words.PROSPECT_IN_STORE)
+            return IN_STORE, self._pick(words.PROSPECT_IN_STORE)
         if (n % 2 == 1) != (r < 0.3):
-            return FollowUpChannel.WECHAT.value, self._pick(words.PROSPECT_WECHAT)
-        return FollowUpChannel.PHONE.value, self._pick(words.PROSPECT_CALLS)
+            return WECHAT, self._pick(words.PROSPECT_WECHAT)
+        return PHONE, self._pick(words.PROSPECT_CALLS)
 
     def _grade(self, visit_in: int | None) -> str:
         """How soon they will buy: for those who did, how soon they did."""
         if visit_in is None:
-            weights = ((IntentGrade.A, 0.2), (IntentGrade.B, 0.45), (IntentGrade.C, 0.35))
+            weights = ((GRADE_A, 0.2), (GRADE_B, 0.45), (GRADE_C, 0.35))
             r, total = self.random(), 0.0
             for grade, share in weights:
                 total += share
                 if r < total:
-                    return grade.value
-            return IntentGrade.C.value
+                    return grade
+            return GRADE_C
         if visit_in <= 7:
-            return IntentGrade.H.value
-        return (IntentGrade.A if visit_in <= 30 else IntentGrade.B).value
+            return GRADE_H
+        return GRADE_A if visit_in <= 30 else GRADE_B
 
     def _aftercare(self, stage: str, visits: Sequence[dt.datetime]) -> list[FollowUpSpec]:
         """Customer service calls back a few days after some visits; after the latest, a reminder."""
@@ -371,7 +376,7 @@ class Storyteller:
             channel, content = words.AFTERCARE[int(self.random() * len(words.AFTERCARE))]
             next_step, next_due = "", None
             latest = n == len(visits) - 1
-            if latest and stage in (Stage.CUSTOMER, Stage.MEMBER) and self.random() < REMINDER_SHARE:
+            if latest and stage in (CUSTOMER, MEMBER) and self.random() < REMINDER_SHARE:
                 next_step = self._pick(words.REMINDERS)
                 next_due = visit.date() + dt.timedelta(days=150 + int(self.random() * 51))
             result = self._pick(words.AFTERCARE_RESULTS)
@@ -387,22 +392,18 @@ class Storyteller:
         events: list[LifeEvent] = []
         if dormant > yesterday:
             return events
-        events.append(
-            StageEventSpec(dt.datetime.combine(dormant, DAILY_CHECK, tzinfo=self.tz), INACTIVE, Stage.DORMANT.value)
-        )
+        events.append(StageEventSpec(dt.datetime.combine(dormant, DAILY_CHECK, tzinfo=self.tz), INACTIVE, DORMANT))
         lost = last_visit + dt.timedelta(days=LOST_AFTER + 1)
         for n, offset in enumerate(WAKE_UP_DAYS):
             day = dormant + dt.timedelta(days=offset + int(self.random() * 3))
-            if self.random() >= WAKE_UP_SHARE or day > yesterday or (stage == Stage.LOST and day >= lost):
+            if self.random() >= WAKE_UP_SHARE or day > yesterday or (stage == LOST and day >= lost):
                 continue
             if n == 0:
                 content, result = self._pick(words.WAKE_UP_CALLS), self._pick(words.WAKE_UP_CALL_RESULTS)
-                events.append(FollowUpSpec(self._at(day), owner, FollowUpChannel.PHONE.value, content, result))
+                events.append(FollowUpSpec(self._at(day), owner, PHONE, content, result))
             else:
                 content, result = self._pick(words.WAKE_UP_MESSAGES), self._pick(words.WAKE_UP_MESSAGE_RESULTS)
-                events.append(FollowUpSpec(self._at(day), AFTERCARE_BY, FollowUpChannel.WECHAT.value, content, result))
-        if stage == Stage.LOST and lost <= yesterday:
-            events.append(
-                StageEventSpec(dt.datetime.combine(lost, DAILY_CHECK, tzinfo=self.tz), INACTIVE, Stage.LOST.value)
-            )
+                events.append(FollowUpSpec(self._at(day), AFTERCARE_BY, WECHAT, content, result))
+        if stage == LOST and lost <= yesterday:
+            events.append(StageEventSpec(dt.datetime.combine(lost, DAILY_CHECK, tzinfo=self.tz), INACTIVE, LOST))
         return events

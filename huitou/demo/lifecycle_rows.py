@@ -24,8 +24,15 @@ from huitou.demo.specs import GIVEN_UP, INACTIVE, MEMBERSHIP, PAID, FollowUpSpec
 from huitou.lifecycle.models import FollowUpPlan, FollowUpPlanStep, FollowUpTask, StageReason, TaskOrigin
 from huitou.lifecycle.services.stages import BEFORE_CONVERSION
 
-INTENT_REACHED = (Stage.INTENT, Stage.CUSTOMER, Stage.MEMBER)
+# Plain strings: enum members cost an attribute lookup each time, a million files over.
+PROSPECT, INTENT, CUSTOMER, MEMBER, DORMANT, LOST = (s.value for s in Stage)
+INTENT_REACHED = frozenset((INTENT, CUSTOMER, MEMBER))
+PROSPECT_STAGES = frozenset(s.value for s in BEFORE_CONVERSION)
 DONE, CANCELLED = FollowUpTask.Closed.DONE.value, FollowUpTask.Closed.CANCELLED.value
+CREATED, MANUAL = StageReason.CREATED.value, StageReason.MANUAL.value
+FOLLOWUP_INTENT, FIRST_PAID_ORDER = StageReason.FOLLOWUP_INTENT.value, StageReason.FIRST_PAID_ORDER.value
+RETURNED, JOINED = StageReason.RETURNED.value, StageReason.MEMBERSHIP.value
+PLAN, NEXT_STEP = TaskOrigin.PLAN.value, TaskOrigin.NEXT_STEP.value
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,7 @@ class PlanStep:
 class LifecycleState:
     """What the lifecycle keeps on the customer file."""
 
-    stage: str = Stage.PROSPECT.value
+    stage: str = PROSPECT
     intent_grade: str = ""
     intent_at: dt.datetime | None = None
     converted_at: dt.datetime | None = None
@@ -99,21 +106,21 @@ class LifecycleRows:
     ) -> LifecycleState:
         """Append the rows of one file's story to ``batch``; return the file's lifecycle fields."""
         file = _File(self, batch, customer_id, owner_id, source_id)
-        file.move(Stage.PROSPECT.value, StageReason.CREATED.value, owner_id, created_at)
+        file.move(PROSPECT, CREATED, owner_id, created_at)
         for event in events:
             if isinstance(event, FollowUpSpec):
                 file.follow_up(event)
             elif event.kind == PAID:
                 file.paid(event.at)
             elif event.kind == MEMBERSHIP:
-                if file.state.stage != Stage.MEMBER:
-                    file.move(Stage.MEMBER.value, StageReason.MEMBERSHIP.value, self.staff_ids[event.staff], event.at)
+                if file.state.stage != MEMBER:
+                    file.move(MEMBER, JOINED, self.staff_ids[event.staff], event.at)
             elif event.kind == INACTIVE:
                 if file.state.stage != event.stage:
                     file.move(event.stage, self.inactive_reason, None, event.at)
             elif event.kind == GIVEN_UP:
                 note = event.note.strip()[:200]
-                file.move(Stage.LOST.value, StageReason.MANUAL.value, self.staff_ids[event.staff], event.at, note)
+                file.move(LOST, MANUAL, self.staff_ids[event.staff], event.at, note)
         return file.state
 
 
@@ -163,8 +170,8 @@ class _File:
         state.stage = to_stage
         if to_stage in INTENT_REACHED and state.intent_at is None:
             state.intent_at = at
-        if to_stage not in BEFORE_CONVERSION:
-            self._close(at, CANCELLED, stages=BEFORE_CONVERSION)
+        if to_stage not in PROSPECT_STAGES:
+            self._close(at, CANCELLED, stages=PROSPECT_STAGES)
         plans = self.rows.plans
         steps = plans.get((to_stage, self.source_id)) if self.source_id is not None else None
         if steps is None:
@@ -175,7 +182,7 @@ class _File:
                 due_on=start + dt.timedelta(days=step.day_offset),
                 channel=step.channel,
                 action=step.action,
-                origin=TaskOrigin.PLAN.value,
+                origin=PLAN,
                 plan_step_id=step.pk,
                 stage=to_stage,
                 created_at=at,
@@ -200,14 +207,14 @@ class _File:
         self._close(f.at, DONE, due_by=self._day(f.at))
         if f.grade:
             self.state.intent_grade = f.grade
-            if self.state.stage == Stage.PROSPECT:
-                self.move(Stage.INTENT.value, StageReason.FOLLOWUP_INTENT.value, self.rows.staff_ids[f.staff], f.at)
+            if self.state.stage == PROSPECT:
+                self.move(INTENT, FOLLOWUP_INTENT, self.rows.staff_ids[f.staff], f.at)
         if f.next_due is not None:
             self._task(
                 due_on=f.next_due,
                 channel=f.channel,
                 action=f.next_step.strip()[:200],
-                origin=TaskOrigin.NEXT_STEP.value,
+                origin=NEXT_STEP,
                 plan_step_id=None,
                 stage=self.state.stage,
                 created_at=f.at,
@@ -220,7 +227,7 @@ class _File:
             state.converted_at = at
             if state.intent_at is None:
                 state.intent_at = at
-        if state.stage in BEFORE_CONVERSION:
-            self.move(Stage.CUSTOMER.value, StageReason.FIRST_PAID_ORDER.value, None, at)
-        elif state.stage in (Stage.DORMANT, Stage.LOST):
-            self.move(Stage.CUSTOMER.value, StageReason.RETURNED.value, None, at)
+        if state.stage in PROSPECT_STAGES:
+            self.move(CUSTOMER, FIRST_PAID_ORDER, None, at)
+        elif state.stage in (DORMANT, LOST):
+            self.move(CUSTOMER, RETURNED, None, at)

@@ -127,12 +127,15 @@ class FollowUpTask(TenantModel):
     """A follow-up due (待跟进): on a day, by a staff member, for a customer.
 
     Open while ``closed_at`` is empty. Recording a follow-up closes it as done;
-    a stage change that makes it pointless closes it as cancelled.
+    a stage change that makes it pointless closes it as cancelled. Deleting
+    the file puts its open tasks on hold (closed, so no work list and no
+    index holds them); restoring the file opens them again.
     """
 
     class Closed(models.TextChoices):
         DONE = "done", _("Done")
         CANCELLED = "cancelled", _("Cancelled")
+        ON_HOLD = "on_hold", _("On hold: the file is deleted")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="followup_tasks")
     assignee = models.ForeignKey(

@@ -37,8 +37,8 @@ def tasks_due(
     With the customer and the assignee joined: one query a page.
     """
     today = today or timezone.localdate()
-    # A deleted file's tasks wait, hidden, until it is restored.
-    tasks = FollowUpTask.objects.for_org(organization).filter(closed_at=None, customer__deleted_at=None)
+    # A deleted file's tasks are on hold (closed) until it is restored: no join to the files.
+    tasks = FollowUpTask.objects.for_org(organization).filter(closed_at=None)
     if assignee_id is not None:
         tasks = tasks.filter(assignee_id=assignee_id)
     if due == DUE_OVERDUE:
@@ -50,6 +50,22 @@ def tasks_due(
     return tasks.select_related("customer", "assignee").order_by("due_on", "pk")
 
 
+def task_counts(*, organization: Organization | int, assignee_id: int, today: dt.date | None = None) -> dict[str, int]:
+    """How many open tasks one staff member has due today, overdue and upcoming (the work list's tabs). One query."""
+    today = today or timezone.localdate()
+    return (
+        FollowUpTask.objects.for_org(organization)
+        .filter(closed_at=None, assignee_id=assignee_id)
+        .aggregate(
+            **{
+                DUE_TODAY: Count("pk", filter=Q(due_on=today)),
+                DUE_OVERDUE: Count("pk", filter=Q(due_on__lt=today)),
+                DUE_UPCOMING: Count("pk", filter=Q(due_on__gt=today)),
+            }
+        )
+    )
+
+
 @dataclass(frozen=True)
 class StaffBacklog:
     staff: User
@@ -59,11 +75,14 @@ class StaffBacklog:
 
 
 def backlog_by_staff(*, organization: Organization, today: dt.date | None = None) -> list[StaffBacklog]:
-    """The manager's view: per staff member, open tasks overdue and due today. Two queries."""
+    """The manager's view: per staff member, open tasks overdue and due today. Two queries.
+
+    The counts come from the open-task index alone (a deleted file's tasks are on hold, closed).
+    """
     today = today or timezone.localdate()
     rows = (
         FollowUpTask.objects.for_org(organization)
-        .filter(closed_at=None, due_on__lte=today, customer__deleted_at=None)
+        .filter(closed_at=None, due_on__lte=today)
         .values("assignee_id")
         .annotate(
             overdue=Count("pk", filter=Q(due_on__lt=today)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -17,7 +18,6 @@ from huitou.analytics.funnel import (
     BY_STAFF,
     DEFAULT_DAYS,
     MAX_DAYS,
-    _median_days,
     funnel,
     funnel_check,
     funnel_period,
@@ -110,9 +110,44 @@ def test_the_median_of_an_even_count_is_the_mean_of_the_middle_two(data: Dataset
 
     assert result.total.median_days_to_convert == 3.0
     assert next(r for r in result.rows if r.key == "wechat").median_days_to_convert == 2.8  # 1.5 and 4 → 2.75
-    assert _median_days([dt.timedelta(days=1), dt.timedelta(days=2)]) == 1.5
-    assert _median_days([dt.timedelta(hours=12)]) == 0.5
-    assert _median_days([]) is None
+
+
+@pytest.mark.parametrize(
+    ("advisors", "services"),
+    [
+        ([5.0], [1.0, 2.0]),
+        ([1.0, 9.0, 3.0], [2.0, 2.0, 7.0, 0.5]),
+        ([4.0, 4.0, 4.0, 1.0, 8.0, 0.25], [30.0, 1.0, 2.0, 3.0, 6.0]),
+        ([0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5], []),
+    ],
+)
+def test_the_median_of_each_row_and_of_the_total_is_the_middle_of_its_own_conversion_times(
+    org: Organization,
+    advisor: User,
+    service: User,
+    make_customer: Callable[..., Any],
+    advisors: list[float],
+    services: list[float],
+) -> None:
+    """Odd and even counts, ties, a group of one: each median is the middle of that group's days only."""
+    for staff, days in ((advisor, advisors), (service, services)):
+        for n, took in enumerate(days):
+            customer = make_customer(by=staff)
+            created = local(3, 1 + n, 9)
+            Customer.objects.filter(pk=customer.pk).update(
+                owner=staff, created_at=created, converted_at=created + dt.timedelta(days=took)
+            )
+    waiting = make_customer(by=service)  # not converted: a prospect of the row, no conversion time
+    Customer.objects.filter(pk=waiting.pk).update(owner=service, created_at=local(3, 20))
+
+    result = march(org, by=BY_STAFF)
+
+    medians = {r.key: r.median_days_to_convert for r in result.rows}
+    assert medians == {
+        advisor.username: round(statistics.median(advisors), 1),
+        service.username: round(statistics.median(services), 1) if services else None,
+    }
+    assert result.total.median_days_to_convert == round(statistics.median(advisors + services), 1)
 
 
 def test_the_revenue_follows_adjustments_and_later_orders(data: Dataset, org: Organization) -> None:

@@ -112,3 +112,24 @@ def followup_record(
             )
     customer.refresh_from_db()
     return followup
+
+
+def tasks_hold(*, customer: Customer) -> int:
+    """Put the open tasks of a file being deleted on hold, as of its deletion. Returns how many."""
+    return (
+        FollowUpTask.objects.for_org(customer.organization_id)
+        .filter(customer=customer, closed_at=None)
+        .update(closed_at=customer.deleted_at or timezone.now(), closed_as=FollowUpTask.Closed.ON_HOLD)
+    )
+
+
+def tasks_resume(*, customer: Customer) -> int:
+    """Open again the tasks put on hold when the file was deleted. Returns how many.
+
+    A task whose assignee has left since goes to the file's owner.
+    """
+    held = FollowUpTask.objects.for_org(customer.organization_id).filter(
+        customer=customer, closed_as=FollowUpTask.Closed.ON_HOLD
+    )
+    held.exclude(assignee__is_active=True).update(assignee_id=customer.owner_id)
+    return held.update(closed_at=None, closed_as="")

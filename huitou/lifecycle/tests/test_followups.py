@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from huitou.customers.models import Customer
+from huitou.customers.services import customer_delete, customer_restore
 from huitou.lifecycle import errors
 from huitou.lifecycle.models import FollowUp, FollowUpTask, TaskOrigin
 from huitou.lifecycle.selectors import (
@@ -20,6 +21,7 @@ from huitou.lifecycle.selectors import (
     tasks_due,
 )
 from huitou.lifecycle.services.followups import followup_record
+from huitou.lifecycle.services.ownership import staff_deactivate
 
 pytestmark = pytest.mark.django_db
 
@@ -154,6 +156,48 @@ def test_work_lists_never_show_another_organizations_tasks(make_customer, adviso
     make_customer(name="本店客户", by=advisor)
     assert {t.customer.name for t in tasks_due(organization=org, due=DUE_TODAY)} == {"本店客户"}
     assert [b.staff for b in backlog_by_staff(organization=org)] == [advisor]
+
+
+def test_deleting_a_file_puts_its_open_tasks_on_hold_and_restoring_it_opens_them_again(
+    make_customer, advisor, owner, org
+):
+    today = timezone.localdate()
+    gone = make_customer(name="张三", by=advisor)
+    kept = make_customer(name="李四", by=advisor)
+    followup_record(customer=gone, by=advisor, channel="phone", content="已联系")  # closes today's step as done
+    waiting = sorted(t.pk for t in open_tasks(gone))
+    assert len(waiting) == 2
+
+    customer_delete(customer=gone, by=owner)
+
+    assert open_tasks(gone) == []
+    held = FollowUpTask.objects.filter(customer=gone, closed_as=FollowUpTask.Closed.ON_HOLD)
+    assert sorted(t.pk for t in held) == waiting
+    assert {t.closed_at for t in held} == {Customer.objects.get(pk=gone.pk).deleted_at}
+    assert FollowUpTask.objects.filter(customer=gone, closed_as=FollowUpTask.Closed.DONE).count() == 1
+    upcoming = tasks_due(organization=org, due=DUE_UPCOMING, assignee_id=advisor.pk, today=today)
+    assert {t.customer for t in upcoming} == {kept}
+    assert [(b.today, b.overdue) for b in backlog_by_staff(organization=org, today=today)] == [(1, 0)]
+
+    customer_restore(customer=Customer.objects.get(pk=gone.pk), by=owner)
+
+    assert sorted(t.pk for t in open_tasks(gone)) == waiting
+    assert FollowUpTask.objects.filter(customer=gone, closed_as=FollowUpTask.Closed.DONE).count() == 1
+    upcoming = tasks_due(organization=org, due=DUE_UPCOMING, assignee_id=advisor.pk, today=today)
+    assert {t.customer for t in upcoming} == {kept, gone}
+
+
+def test_a_restored_files_tasks_go_to_its_owner_when_their_assignee_has_left(
+    make_customer, advisor, service, owner, org
+):
+    customer = make_customer(name="张三", by=advisor)
+    customer_delete(customer=customer, by=owner)
+    staff_deactivate(user=advisor, to_user_ids=[service.pk], by=owner)
+
+    customer_restore(customer=Customer.objects.get(pk=customer.pk), by=owner)
+
+    assert Customer.objects.get(pk=customer.pk).owner == service
+    assert [t.assignee for t in open_tasks(customer)] == [service, service, service]
 
 
 def test_the_work_list_runs_the_same_queries_for_few_and_many_tasks(

@@ -7,7 +7,6 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -53,15 +52,7 @@ def followups_mine(request: HttpRequest) -> HttpResponse:
     due = due if due in selectors.DUE_CHOICES else selectors.DUE_TODAY
     today = timezone.localdate()
     tasks = selectors.tasks_due(organization=org, due=due, assignee_id=assignee.pk, today=today)
-    counts = (
-        FollowUpTask.objects.for_org(org)
-        .filter(closed_at=None, customer__deleted_at=None, assignee=assignee)
-        .aggregate(
-            today=Count("pk", filter=Q(due_on=today)),
-            overdue=Count("pk", filter=Q(due_on__lt=today)),
-            upcoming=Count("pk", filter=Q(due_on__gt=today)),
-        )
-    )
+    counts = selectors.task_counts(organization=org, assignee_id=assignee.pk, today=today)
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [
         (task, visible_phone(task.customer, request.user), (today - task.due_on).days)  # type: ignore[arg-type]

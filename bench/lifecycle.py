@@ -4,7 +4,9 @@
 
 Uses the bench organization of ``bench/search.py`` (default database
 ``huitou_bench``, 1,000,000 customers; build it first with
-``bench/search.py``). If it holds fewer follow-ups than ``--followups``,
+``bench/search.py``, whose demo build writes the lifecycle too: its
+customers and open tasks are then spread over ``--staff`` front-desk
+staff once). If it holds fewer follow-ups than ``--followups``,
 gives its existing customers a lifecycle once, with the demo's own story
 and rules (``huitou.demo.lifecycle`` and ``huitou.demo.lifecycle_rows``):
 the customers are spread over ``--staff`` front-desk staff (a chain's
@@ -248,12 +250,43 @@ def add_lifecycle(organization: Any, staff: list[Any]) -> str:
     )
 
 
+def spread_over_staff(organization: Any, staff: list[Any]) -> str:
+    """Hand the customers, and their open tasks, to ``staff`` in turn (by customer id), as a chain's
+    front desk shares them; then VACUUM ANALYZE. For a lifecycle written with the demo's few staff."""
+    from django.db import connection, transaction
+
+    started = time.monotonic()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE bench_staff (n int PRIMARY KEY, id bigint) ON COMMIT DROP")
+        with cursor.cursor.copy("COPY bench_staff FROM STDIN") as copy:
+            for n, user in enumerate(staff):
+                copy.write_row((n, user.pk))
+        cursor.execute(
+            "UPDATE customers_customer c SET owner_id = s.id FROM bench_staff s "
+            "WHERE c.organization_id = %s AND s.n = c.id %% %s",
+            [organization.pk, len(staff)],
+        )
+        cursor.execute(
+            "UPDATE lifecycle_followuptask t SET assignee_id = c.owner_id FROM customers_customer c "
+            "WHERE t.organization_id = %s AND t.closed_at IS NULL AND c.id = t.customer_id",
+            [organization.pk],
+        )
+    with connection.cursor() as cursor:
+        for table in ("customers_customer", "lifecycle_followuptask", "tenancy_user"):
+            cursor.execute(f"VACUUM (ANALYZE) {table}")
+    return f"customers and open tasks spread over {len(staff):,} front-desk staff in {time.monotonic() - started:.0f} s"
+
+
 def ensure_lifecycle(organization: Any, wanted: int, staff_count: int) -> str:
     from huitou.lifecycle.models import FollowUp
+    from huitou.tenancy.models import User
 
     have = FollowUp.objects.for_org(organization).count()
     if have >= wanted * 0.9:
         line = f"reusing {have:,} follow-ups written earlier"
+        front = User.objects.for_org(organization).filter(username__startswith=f"{BENCH_PREFIX}{FRONT_DESK}")
+        if front.count() < staff_count:
+            line += "; " + spread_over_staff(organization, ensure_staff(organization, staff_count))
         print(line)
         return line
     if have:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Self
@@ -38,6 +38,9 @@ SEARCH_COUNT_LIMIT = 10_000
 # No plate holds more digits in a row (粤B12345, 粤BD12345, 粤B12345D): a longer
 # number is a phone or a VIN suffix, never part of a plate.
 PLATE_MAX_DIGITS = 5
+MOBILE_DIGITS = 11
+# A VIN is named by its last six characters (车架号后六位); fewer match too many cars to mean one.
+VIN_SUFFIX_MIN = 6
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -338,7 +341,9 @@ def search_keys(q: str) -> SearchKeys:
             keys["last4"] = compact
         if 3 <= len(compact) <= PLATE_MAX_DIGITS:
             keys["plate_part"] = compact
-        if len(compact) >= 3:
+        # A whole mobile number (11 digits from 1) is that phone, not the end of a VIN.
+        mobile = len(compact) == MOBILE_DIGITS and compact.startswith("1") and "phone" in keys
+        if len(compact) >= VIN_SUFFIX_MIN and not mobile:
             keys["vin_suffix"] = compact
         return SearchKeys(**keys)
     if _HAN.search(text):
@@ -358,7 +363,7 @@ def search_keys(q: str) -> SearchKeys:
         upper = compact.upper()
         if not set(upper) & set("IO"):
             keys["plate_part"] = upper
-        if len(compact) >= 4 and not set(upper) & set("IOQ"):
+        if len(compact) >= VIN_SUFFIX_MIN and not set(upper) & set("IOQ"):
             keys["vin_suffix"] = upper
     return SearchKeys(**keys)
 
@@ -497,8 +502,41 @@ def tags_for(organization: Organization | int) -> QuerySet[Tag]:
 
 
 def tag_names(customer: Customer) -> list[str]:
-    """Tag names of a customer loaded through ``customer_for_file`` or a prefetch."""
+    """Tag names of a customer loaded through ``with_tag_names``, ``customer_for_file`` or a prefetch."""
+    loaded: list[str] | None = getattr(customer, "tag_name_list", None)
+    if loaded is not None:
+        return loaded
     return [link.tag.name for link in customer.tag_links.all()]
+
+
+def with_tag_names(customers: Iterable[Customer]) -> list[Customer]:
+    """The customers, each with ``tag_name_list`` (by name): one query of names, for lists.
+
+    Lighter than a prefetch, which builds a link and a tag object and a
+    queryset for every customer.
+    """
+    rows = list(customers)
+    names: dict[int, list[str]] = {c.pk: [] for c in rows}
+    if rows:
+        links = CustomerTag.objects.for_org(rows[0].organization_id).filter(customer_id__in=list(names))
+        for customer_id, name in links.order_by("tag__name", "pk").values_list("customer_id", "tag__name"):
+            names[customer_id].append(name)
+    for customer in rows:
+        customer.tag_name_list = names[customer.pk]  # type: ignore[attr-defined]
+    return rows
+
+
+def with_plates(customers: Iterable[Customer]) -> list[Customer]:
+    """The customers, each with ``plate_list``: the plates of their active vehicles, oldest first. One query."""
+    rows = list(customers)
+    plates: dict[int, list[str]] = {c.pk: [] for c in rows}
+    if rows:
+        vehicles = Vehicle.objects.for_org(rows[0].organization_id).active().filter(customer_id__in=list(plates))
+        for customer_id, plate in vehicles.order_by("pk").values_list("customer_id", "plate"):
+            plates[customer_id].append(plate)
+    for customer in rows:
+        customer.plate_list = plates[customer.pk]  # type: ignore[attr-defined]
+    return rows
 
 
 def customer_facts(customer: Customer) -> dict[str, Any]:

@@ -7,7 +7,6 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -24,7 +23,7 @@ from huitou.customers.forms import (
     VehicleCreateForm,
     VehicleForm,
 )
-from huitou.customers.models import ConsentRecord, Customer, CustomerTag, Stage, Vehicle
+from huitou.customers.models import ConsentRecord, Customer, Stage, Vehicle
 from huitou.customers.presentation import history_for_viewer, visible_phone
 from huitou.lifecycle.views.customer_panel import lifecycle_panel
 from huitou.service import selectors as service_selectors
@@ -68,11 +67,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "owner_id": _int_or_none(params.get("owner")),
         "shop_id": _int_or_none(params.get("shop")),
     }
-    customers = selectors.customer_list(organization=org, **filters).prefetch_related(
-        Prefetch("tag_links", queryset=CustomerTag.objects.select_related("tag").order_by("tag__name")),
-        Prefetch("vehicles", queryset=Vehicle.objects.active().order_by("pk"), to_attr="active_vehicles"),
-    )
+    customers = selectors.customer_list(organization=org, **filters)
     page = Paginator(customers, 20).get_page(params.get("page"))
+    page.object_list = selectors.with_plates(selectors.with_tag_names(page.object_list))
     rows = [(c, visible_phone(c, request.user)) for c in page.object_list]  # type: ignore[arg-type]
     query = params.copy()
     query.pop("page", None)

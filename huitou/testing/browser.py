@@ -110,3 +110,11 @@ def shot() -> Callable[[Any, str], Path]:
         return path
 
     return take
+
+
+def no_horizontal_scroll(page: Any) -> None:
+    """Assert that ``page`` fits its window: nothing sticks out sideways to scroll to."""
+    width = page.viewport_size["width"]
+    scroll_width, inner_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert inner_width == width
+    assert scroll_width <= width, f"{page.url} scrolls sideways: {scroll_width}px wide in a {width}px window"

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from django.utils import timezone
 
 from huitou.customers.models import Customer
@@ -174,6 +175,32 @@ def build(
     # Merging keeps the earliest creation (January): neither file is in March's cohort.
     made["KEEP"] = customer_merge(keep=Customer.objects.get(pk=keep.pk), other=made["M1"], by=owner)
     return Dataset(customers=made)
+
+
+@pytest.fixture
+def funnel_data(
+    org: Organization,
+    owner: User,
+    advisor: User,
+    service: User,
+    other_org: Organization,
+    outsider: User,
+    make_customer: Callable[..., Any],
+    make_vehicle: Callable[..., Any],
+    make_order: Callable[..., Any],
+    make_service_item: Callable[..., Any],
+) -> Dataset:
+    """The data set above, built for a test (a plugin in the root ``conftest.py``: every test can ask for it)."""
+    return build(
+        org=org,
+        staff={"owner": owner, "advisor": advisor, "service": service},
+        other_org=other_org,
+        outsider=outsider,
+        make_customer=make_customer,
+        make_vehicle=make_vehicle,
+        make_order=make_order,
+        make_service_item=make_service_item,
+    )
 
 
 def check(rows: list[Any], expected: list[Expected], *, label: Callable[[Any], str] = lambda r: r.label) -> None:

@@ -25,19 +25,13 @@ from huitou.customers.models import Customer
 from huitou.lifecycle.services.followups import followup_record
 from huitou.service.tests.support import paid
 from huitou.tenancy.models import User
+from huitou.testing.browser import no_horizontal_scroll
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 URL = "/analytics/funnel/"
 # The first drawing waits for plotly.js (1.4 MB compressed) to arrive and start: generous on a busy machine.
 PLOTLY_LOADS = 30_000
-
-
-def no_horizontal_scroll(page: Any) -> None:
-    width = page.viewport_size["width"]
-    sizes = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert sizes[1] == width
-    assert sizes[0] <= width, f"{page.url} scrolls sideways: {sizes[0]}px wide in a {width}px window"
 
 
 def cell(page: Any, key: str, column: str) -> Any:

@@ -30,61 +30,36 @@ from huitou.tenancy.models import Organization, User
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def data(
-    org: Organization,
-    owner: User,
-    advisor: User,
-    service: User,
-    other_org: Organization,
-    outsider: User,
-    make_customer: Callable[..., Any],
-    make_vehicle: Callable[..., Any],
-    make_order: Callable[..., Any],
-    make_service_item: Callable[..., Any],
-) -> Dataset:
-    return dataset.build(
-        org=org,
-        staff={"owner": owner, "advisor": advisor, "service": service},
-        other_org=other_org,
-        outsider=outsider,
-        make_customer=make_customer,
-        make_vehicle=make_vehicle,
-        make_order=make_order,
-        make_service_item=make_service_item,
-    )
-
-
 def march(org: Organization, by: str = BY_SOURCE, **dates: dt.date) -> Any:
     return funnel(
         organization=org, date_from=dates.get("date_from", DATE_FROM), date_to=dates.get("date_to", DATE_TO), by=by
     )
 
 
-def test_the_data_set_was_made_by_the_services(data: Dataset) -> None:
+def test_the_data_set_was_made_by_the_services(funnel_data: Dataset) -> None:
     """The services set what the funnel reads; the data set only moves it to known times."""
-    r2, w1, k1 = (Customer.objects.get(pk=data.customers[n].pk) for n in ("R2", "W1", "K1"))
+    r2, w1, k1 = (Customer.objects.get(pk=funnel_data.customers[n].pk) for n in ("R2", "W1", "K1"))
     assert (r2.stage, r2.visit_count, r2.lifetime_spend) == ("customer", 2, Decimal("700.00"))
     assert (w1.stage, w1.lifetime_spend) == ("customer", Decimal("100.00"))  # 120.00 adjusted by −20.00
     assert (k1.stage, k1.intent_grade) == ("intent", "A")
-    assert Customer.objects.get(pk=data.customers["M1"].pk).merged_into_id == data.customers["KEEP"].pk
+    assert Customer.objects.get(pk=funnel_data.customers["M1"].pk).merged_into_id == funnel_data.customers["KEEP"].pk
 
 
-def test_by_source_every_number_of_every_row(data: Dataset, org: Organization) -> None:
+def test_by_source_every_number_of_every_row(funnel_data: Dataset, org: Organization) -> None:
     result = march(org)
 
     dataset.check(result.rows, dataset.BY_SOURCE)
     assert (result.date_from, result.date_to, result.by) == (DATE_FROM, DATE_TO, BY_SOURCE)
 
 
-def test_files_without_a_source_make_one_row_said_not_given(data: Dataset, org: Organization) -> None:
+def test_files_without_a_source_make_one_row_said_not_given(funnel_data: Dataset, org: Organization) -> None:
     with translation.override("zh-hans"):
         row = next(r for r in march(org).rows if r.key == "")
         assert row.label == translation.gettext("Not given")
     assert (row.prospects, row.intent, row.converted) == (1, 0, 0)
 
 
-def test_by_staff_every_number_of_every_row(data: Dataset, org: Organization) -> None:
+def test_by_staff_every_number_of_every_row(funnel_data: Dataset, org: Organization) -> None:
     result = march(org, by=BY_STAFF)
 
     dataset.check(result.rows, dataset.BY_STAFF)
@@ -93,7 +68,7 @@ def test_by_staff_every_number_of_every_row(data: Dataset, org: Organization) ->
 
 @pytest.mark.parametrize("by", [BY_SOURCE, BY_STAFF])
 def test_the_total_adds_up_the_rows_and_takes_the_median_over_everyone(
-    data: Dataset, org: Organization, by: str
+    funnel_data: Dataset, org: Organization, by: str
 ) -> None:
     result = march(org, by=by)
 
@@ -102,9 +77,9 @@ def test_the_total_adds_up_the_rows_and_takes_the_median_over_everyone(
     assert result.total.revenue == sum(r.revenue for r in result.rows)
 
 
-def test_the_median_of_an_even_count_is_the_mean_of_the_middle_two(data: Dataset, org: Organization) -> None:
+def test_the_median_of_an_even_count_is_the_mean_of_the_middle_two(funnel_data: Dataset, org: Organization) -> None:
     # Without W3 (10 days), everyone: 2, 5, 1.5 and 4 days.
-    Customer.objects.filter(pk=data.customers["W3"].pk).update(created_at=local(2, 1))
+    Customer.objects.filter(pk=funnel_data.customers["W3"].pk).update(created_at=local(2, 1))
 
     result = march(org)
 
@@ -150,7 +125,7 @@ def test_the_median_of_each_row_and_of_the_total_is_the_middle_of_its_own_conver
     assert result.total.median_days_to_convert == round(statistics.median(advisors + services), 1)
 
 
-def test_the_revenue_follows_adjustments_and_later_orders(data: Dataset, org: Organization) -> None:
+def test_the_revenue_follows_adjustments_and_later_orders(funnel_data: Dataset, org: Organization) -> None:
     wechat = next(r for r in march(org).rows if r.key == "wechat")
     # 100.00 (W1, after the adjustment) + 88.88 + 1000.00
     assert wechat.revenue == Decimal("1188.88")
@@ -159,7 +134,7 @@ def test_the_revenue_follows_adjustments_and_later_orders(data: Dataset, org: Or
     assert referral.revenue == Decimal("1000.00")
 
 
-def test_the_first_and_last_days_count_in_local_time(data: Dataset, org: Organization) -> None:
+def test_the_first_and_last_days_count_in_local_time(funnel_data: Dataset, org: Organization) -> None:
     """00:00 on the first day and 23:30 on the last count; 23:59 the day before and 00:10 the day after don't."""
     referral = next(r for r in march(org).rows if r.key == "referral")
     assert referral.prospects == 4  # R1 at 03-01 00:00 and R4 at 03-31 23:30, not X2 nor X1
@@ -171,12 +146,12 @@ def test_the_first_and_last_days_count_in_local_time(data: Dataset, org: Organiz
     day_before = march(org, date_from=dt.date(2025, 2, 28), date_to=dt.date(2025, 2, 28))
     assert [(r.key, r.prospects, r.intent) for r in day_before.rows] == [("referral", 1, 1)]  # X2
     # 03-31 23:30 in Shanghai is 15:30 UTC: a UTC date range would have the same answer only by luck.
-    assert Customer.objects.get(pk=data.customers["R4"].pk).created_at == dt.datetime(
+    assert Customer.objects.get(pk=funnel_data.customers["R4"].pk).created_at == dt.datetime(
         2025, 3, 31, 15, 30, tzinfo=dt.UTC
     )
 
 
-def test_deleted_and_merged_away_files_do_not_count(data: Dataset, org: Organization) -> None:
+def test_deleted_and_merged_away_files_do_not_count(funnel_data: Dataset, org: Organization) -> None:
     everyone = march(org, date_from=dt.date(2025, 1, 1), date_to=dt.date(2025, 4, 30))
 
     # X3 (deleted) and M1 (merged away) would add a wechat and a walk-in file, converted.
@@ -187,7 +162,9 @@ def test_deleted_and_merged_away_files_do_not_count(data: Dataset, org: Organiza
     assert everyone.total.prospects == 10 + 3  # X1, X2 and the kept file
 
 
-def test_another_organizations_files_never_count(data: Dataset, org: Organization, other_org: Organization) -> None:
+def test_another_organizations_files_never_count(
+    funnel_data: Dataset, org: Organization, other_org: Organization
+) -> None:
     mine = march(org)
     theirs = march(other_org)
 
@@ -199,7 +176,7 @@ def test_another_organizations_files_never_count(data: Dataset, org: Organizatio
     assert [r.label for r in march(other_org, by=BY_STAFF).rows] == ["隔壁老板"]
 
 
-def test_an_empty_range_has_no_rows_and_a_zero_total(data: Dataset, org: Organization) -> None:
+def test_an_empty_range_has_no_rows_and_a_zero_total(funnel_data: Dataset, org: Organization) -> None:
     result = march(org, date_from=dt.date(2024, 1, 1), date_to=dt.date(2024, 12, 31))
 
     assert result.rows == []
@@ -209,7 +186,7 @@ def test_an_empty_range_has_no_rows_and_a_zero_total(data: Dataset, org: Organiz
 
 @pytest.mark.parametrize("by", [BY_SOURCE, BY_STAFF])
 def test_it_takes_three_queries_however_many_rows(
-    data: Dataset, org: Organization, by: str, django_assert_num_queries: Callable[..., Any]
+    funnel_data: Dataset, org: Organization, by: str, django_assert_num_queries: Callable[..., Any]
 ) -> None:
     # 1 counts and sums per group, 2 the converted's creation and conversion times, 3 the labels.
     with django_assert_num_queries(3):

@@ -16,7 +16,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from huitou.analytics import errors
 from huitou.analytics.forms import quick_ranges
@@ -25,19 +25,13 @@ from huitou.analytics.tests import dataset
 from huitou.analytics.tests.dataset import Dataset
 from huitou.analytics.views import plotly_js_path, plotly_version
 from huitou.tenancy.models import Organization, User
+from huitou.testing.text import zh
 
 pytestmark = pytest.mark.django_db
 
 URL = reverse("analytics:funnel")
 MARCH = {"from": "2025-03-01", "to": "2025-03-31"}
 COLUMNS = ("prospects", "intent", "converted", "intent-rate", "conversion-rate", "median-days", "revenue")
-
-
-def zh(message: Any, **params: Any) -> str:
-    """A message as the pages render it (Chinese is the default), whatever the catalogue holds today."""
-    with translation.override("zh-hans"):
-        text = translation.gettext(message) if isinstance(message, str) else str(message)
-        return text % params if params else text
 
 
 class _Table(HTMLParser):
@@ -103,31 +97,6 @@ def chart_data(response: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def data(
-    org: Organization,
-    owner: User,
-    advisor: User,
-    service: User,
-    other_org: Organization,
-    outsider: User,
-    make_customer: Callable[..., Any],
-    make_vehicle: Callable[..., Any],
-    make_order: Callable[..., Any],
-    make_service_item: Callable[..., Any],
-) -> Dataset:
-    return dataset.build(
-        org=org,
-        staff={"owner": owner, "advisor": advisor, "service": service},
-        other_org=other_org,
-        outsider=outsider,
-        make_customer=make_customer,
-        make_vehicle=make_vehicle,
-        make_order=make_order,
-        make_service_item=make_service_item,
-    )
-
-
-@pytest.fixture
 def as_owner(owner: User, client_for: Callable[[User], Client]) -> Client:
     return client_for(owner)
 
@@ -135,7 +104,7 @@ def as_owner(owner: User, client_for: Callable[[User], Client]) -> Client:
 # --- the table and the chart ---------------------------------------------------------------------
 
 
-def test_by_source_the_table_shows_every_number_with_the_chinese_labels(data: Dataset, as_owner: Client) -> None:
+def test_by_source_the_table_shows_every_number_with_the_chinese_labels(funnel_data: Dataset, as_owner: Client) -> None:
     response = as_owner.get(URL, MARCH)
 
     assert response.status_code == 200
@@ -150,7 +119,7 @@ def test_by_source_the_table_shows_every_number_with_the_chinese_labels(data: Da
     assert rows.total["revenue"] == "¥2188.88"
 
 
-def test_by_staff_the_rows_are_the_staff_by_display_name(data: Dataset, as_owner: Client) -> None:
+def test_by_staff_the_rows_are_the_staff_by_display_name(funnel_data: Dataset, as_owner: Client) -> None:
     response = as_owner.get(URL, {**MARCH, "by": "staff"})
 
     rows = table(response)
@@ -162,7 +131,7 @@ def test_by_staff_the_rows_are_the_staff_by_display_name(data: Dataset, as_owner
     assert 'data-by="staff"' in response.content.decode()
 
 
-def test_the_chart_is_drawn_in_the_page_from_the_same_numbers(data: Dataset, as_owner: Client) -> None:
+def test_the_chart_is_drawn_in_the_page_from_the_same_numbers(funnel_data: Dataset, as_owner: Client) -> None:
     response = as_owner.get(URL, MARCH)
     page = response.content.decode()
 
@@ -180,7 +149,7 @@ def test_the_chart_is_drawn_in_the_page_from_the_same_numbers(data: Dataset, as_
     assert "cdn." not in page and "https://" not in page
 
 
-def test_a_label_is_drawn_as_text_never_as_markup(data: Dataset, org: Organization, as_owner: Client) -> None:
+def test_a_label_is_drawn_as_text_never_as_markup(funnel_data: Dataset, org: Organization, as_owner: Client) -> None:
     from huitou.customers.models import Source
 
     Source.objects.for_org(org).filter(code="wechat").update(label='<a href="x">微信</a>')
@@ -207,7 +176,7 @@ def test_without_parameters_it_shows_the_last_90_days_by_source(
     assert re.search(r'class="chip active"[^>]*>' + re.escape(zh("Last 90 days")), page)
 
 
-def test_an_empty_range_says_so_kindly(data: Dataset, as_owner: Client) -> None:
+def test_an_empty_range_says_so_kindly(funnel_data: Dataset, as_owner: Client) -> None:
     response = as_owner.get(URL, {"from": "2024-01-01", "to": "2024-01-31"})
 
     page = response.content.decode()
@@ -217,7 +186,7 @@ def test_an_empty_range_says_so_kindly(data: Dataset, as_owner: Client) -> None:
     assert "funnel-chart-data" not in page and "funnel-table" not in page
 
 
-def test_htmx_gets_the_results_alone(data: Dataset, as_owner: Client) -> None:
+def test_htmx_gets_the_results_alone(funnel_data: Dataset, as_owner: Client) -> None:
     response = as_owner.get(URL, {**MARCH, "by": "staff"}, headers={"HX-Request": "true"})
 
     page = response.content.decode()
@@ -233,7 +202,7 @@ def field_errors(response: Any) -> dict[str, list[str]]:
     return {field: list(messages) for field, messages in form.errors.items()}
 
 
-def test_a_malformed_date_is_refused_on_its_field_in_chinese(data: Dataset, as_owner: Client) -> None:
+def test_a_malformed_date_is_refused_on_its_field_in_chinese(funnel_data: Dataset, as_owner: Client) -> None:
     response = as_owner.get(URL, {"from": "2025-02-30", "to": "2025-03-31"})
 
     assert response.status_code == 200
@@ -243,7 +212,7 @@ def test_a_malformed_date_is_refused_on_its_field_in_chinese(data: Dataset, as_o
     assert 'value="2025-02-30"' in page  # what was typed stays in the box
 
 
-def test_an_end_before_the_start_is_refused_on_the_end(data: Dataset, as_owner: Client) -> None:
+def test_an_end_before_the_start_is_refused_on_the_end(funnel_data: Dataset, as_owner: Client) -> None:
     response = as_owner.get(URL, {"from": "2025-03-31", "to": "2025-03-01"})
 
     assert field_errors(response) == {"date_to": [zh(errors.RANGE_REVERSED)]}
@@ -251,7 +220,7 @@ def test_an_end_before_the_start_is_refused_on_the_end(data: Dataset, as_owner: 
     assert "funnel-table" not in response.content.decode()
 
 
-def test_a_range_longer_than_the_funnel_allows_is_refused_on_the_start(data: Dataset, as_owner: Client) -> None:
+def test_a_range_longer_than_the_funnel_allows_is_refused_on_the_start(funnel_data: Dataset, as_owner: Client) -> None:
     start = dt.date(2020, 1, 1)
     response = as_owner.get(URL, {"from": start.isoformat(), "to": (start + dt.timedelta(days=MAX_DAYS)).isoformat()})
 
@@ -260,7 +229,7 @@ def test_a_range_longer_than_the_funnel_allows_is_refused_on_the_start(data: Dat
     assert field_errors(ok) == {}
 
 
-def test_an_unknown_grouping_is_refused(data: Dataset, as_owner: Client) -> None:
+def test_an_unknown_grouping_is_refused(funnel_data: Dataset, as_owner: Client) -> None:
     response = as_owner.get(URL, {**MARCH, "by": "shop"})
 
     assert set(field_errors(response)) == {"by"}
@@ -296,7 +265,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(db: object) -> None:
 
 
 def test_the_page_counts_only_the_organizations_own_files(
-    data: Dataset, outsider: User, client_for: Callable[[User], Client]
+    funnel_data: Dataset, outsider: User, client_for: Callable[[User], Client]
 ) -> None:
     rows = table(client_for(outsider).get(URL, MARCH))
 
@@ -318,7 +287,7 @@ def _queries(client: Client, params: dict[str, str]) -> int:
 
 @pytest.mark.parametrize("by", ["source", "staff"])
 def test_the_page_runs_the_same_queries_for_one_row_or_many(
-    data: Dataset, as_owner: Client, by: str, django_assert_num_queries: Callable[..., Any]
+    funnel_data: Dataset, as_owner: Client, by: str, django_assert_num_queries: Callable[..., Any]
 ) -> None:
     # 1 session, 2 user with organization, 3 the funnel's counts per group, 4 the conversion
     # times, 5 the labels (sources or staff), 6 the user's shops (the menu's shop switcher).
@@ -351,7 +320,7 @@ def test_the_quick_ranges_are_calendar_months_and_the_last_days_up_to_today() ->
     )
 
 
-def test_the_quick_ranges_keep_the_grouping(data: Dataset, as_owner: Client) -> None:
+def test_the_quick_ranges_keep_the_grouping(funnel_data: Dataset, as_owner: Client) -> None:
     page = as_owner.get(URL, {**MARCH, "by": "staff"}).content.decode()
 
     links = re.findall(r'<a class="chip[^"]*" href="([^"]+)"', page)

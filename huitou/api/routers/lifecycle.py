@@ -40,9 +40,10 @@ from huitou.api.lifecycle_schemas import (
     TaskPage,
 )
 from huitou.api.permissions import require
-from huitou.api.routers.customers import _get_customer, _get_customer_row, _tags_prefetch, customer_out
+from huitou.api.routers.customers import _get_customer, _get_customer_row, customer_out
 from huitou.api.schemas import CustomerOut, CustomerPage
 from huitou.customers import errors as customer_errors
+from huitou.customers import selectors as customer_selectors
 from huitou.customers.models import Customer
 from huitou.lifecycle import errors, selectors
 from huitou.lifecycle.models import FollowUp, FollowUpTask
@@ -120,7 +121,8 @@ def list_prospects(request: HttpRequest, filters: Query[ProspectFilters]) -> dic
         owner_id=filters.owner,
         grade=filters.grade,
     )
-    count, page = _page(prospects.prefetch_related(_tags_prefetch()), filters.page, filters.page_size)
+    count, page = _page(prospects, filters.page, filters.page_size)
+    page = customer_selectors.with_tag_names(page)
     return {
         "items": [customer_out(c, request.user) for c in page],  # type: ignore[arg-type]
         "count": count,

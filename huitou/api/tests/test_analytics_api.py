@@ -10,14 +10,15 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from huitou.analytics import errors
 from huitou.analytics.funnel import MAX_DAYS
 from huitou.analytics.tests import dataset
 from huitou.analytics.tests.dataset import Dataset
 from huitou.api.tests.conftest import ApiClient
-from huitou.tenancy.models import Organization, User
+from huitou.tenancy.models import User
+from huitou.testing.text import zh
 
 pytestmark = pytest.mark.django_db
 
@@ -36,42 +37,10 @@ FIELDS = {
 }
 
 
-def zh(message: Any, **params: Any) -> str:
-    """A message as the API answers it (Chinese is the default), whatever the catalogue holds today."""
-    with translation.override("zh-hans"):
-        text = translation.gettext(message) if isinstance(message, str) else str(message)
-        return text % params if params else text
-
-
 @pytest.fixture
 def api(owner: User, api_for: Callable[[User], ApiClient]) -> ApiClient:
     """The store manager: the only role that sees the funnel."""
     return api_for(owner)
-
-
-@pytest.fixture
-def data(
-    org: Organization,
-    owner: User,
-    advisor: User,
-    service: User,
-    other_org: Organization,
-    outsider: User,
-    make_customer: Callable[..., Any],
-    make_vehicle: Callable[..., Any],
-    make_order: Callable[..., Any],
-    make_service_item: Callable[..., Any],
-) -> Dataset:
-    return dataset.build(
-        org=org,
-        staff={"owner": owner, "advisor": advisor, "service": service},
-        other_org=other_org,
-        outsider=outsider,
-        make_customer=make_customer,
-        make_vehicle=make_vehicle,
-        make_order=make_order,
-        make_service_item=make_service_item,
-    )
 
 
 def as_json(e: dataset.Expected, label: str | None = None) -> dict[str, Any]:
@@ -88,7 +57,7 @@ def as_json(e: dataset.Expected, label: str | None = None) -> dict[str, Any]:
     }
 
 
-def test_by_source_it_answers_every_number_of_every_row(data: Dataset, api: ApiClient) -> None:
+def test_by_source_it_answers_every_number_of_every_row(funnel_data: Dataset, api: ApiClient) -> None:
     r = api.get(URL, MARCH)
 
     assert r.status_code == 200
@@ -99,7 +68,7 @@ def test_by_source_it_answers_every_number_of_every_row(data: Dataset, api: ApiC
     assert all(set(row) == FIELDS for row in [*doc["rows"], doc["total"]])
 
 
-def test_by_staff_the_key_is_the_username_and_the_label_the_name(data: Dataset, api: ApiClient) -> None:
+def test_by_staff_the_key_is_the_username_and_the_label_the_name(funnel_data: Dataset, api: ApiClient) -> None:
     doc = api.get(URL, {**MARCH, "by": "staff"}).json()
 
     assert doc["by"] == "staff"
@@ -107,7 +76,7 @@ def test_by_staff_the_key_is_the_username_and_the_label_the_name(data: Dataset, 
     assert doc["total"] == as_json(dataset.TOTAL, label=zh("Total"))
 
 
-def test_revenue_is_a_decimal_string(data: Dataset, api: ApiClient) -> None:
+def test_revenue_is_a_decimal_string(funnel_data: Dataset, api: ApiClient) -> None:
     doc = api.get(URL, MARCH).json()
 
     assert [row["revenue"] for row in doc["rows"]] == ["1000.00", "1188.88", "0.00", "0.00"]
@@ -129,7 +98,7 @@ def test_without_parameters_it_is_the_last_90_days_by_source(api: ApiClient) -> 
 
 
 def test_another_organizations_files_never_count(
-    data: Dataset, outsider: User, api_for: Callable[[User], ApiClient]
+    funnel_data: Dataset, outsider: User, api_for: Callable[[User], ApiClient]
 ) -> None:
     doc = api_for(outsider).get(URL, MARCH).json()
 
@@ -206,7 +175,7 @@ def _queries(api: ApiClient, params: dict[str, str]) -> int:
 
 @pytest.mark.parametrize("by", ["source", "staff"])
 def test_it_runs_the_same_queries_for_one_row_or_many(
-    data: Dataset, api: ApiClient, by: str, django_assert_num_queries: Callable[..., Any]
+    funnel_data: Dataset, api: ApiClient, by: str, django_assert_num_queries: Callable[..., Any]
 ) -> None:
     # 1 the token with its user and organization, 2 the token's last use, 3 the funnel's counts
     # per group, 4 the conversion times, 5 the labels (sources or staff).

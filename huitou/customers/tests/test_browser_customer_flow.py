@@ -12,12 +12,12 @@ import re
 from typing import Any
 
 import pytest
-from django.utils import translation
 from playwright.sync_api import expect
 
 from huitou.customers import errors
 from huitou.customers.models import Customer, Stage, Vehicle
 from huitou.testing.fixtures import PASSWORD
+from huitou.testing.text import zh
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,23 +26,9 @@ BAD_CHECK_VIN = "1M8GDM9A1KP042788"  # 9th character changed: the check digit fa
 FILE_URL = re.compile(r"/customers/(\d+)/(#.*)?$")
 
 
-def zh(message: Any, **params: Any) -> str:
-    """A message as the Chinese console shows it (whatever the catalogue holds today)."""
-    with translation.override("zh-hans"):
-        text = str(translation.gettext(message) if isinstance(message, str) else message)
-        return text % params if params else text
-
-
 def field(page: Any, name: str) -> Any:
     """The form field wrapper (label, input, help, errors) of the input called ``name``."""
     return page.locator(f".field:has([name={name}])")
-
-
-def no_horizontal_scroll(page: Any) -> None:
-    width = page.viewport_size["width"]
-    sizes = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert sizes[1] == width
-    assert sizes[0] <= width, f"{page.url} scrolls sideways: {sizes[0]}px wide in a {width}px window"
 
 
 def test_advisor_registers_customer_with_vehicle_and_mileage(page: Any, advisor: Any, shot: Any) -> None:

@@ -243,11 +243,26 @@ def test_a_digit_query_is_a_phone_a_last4_a_plate_part_and_a_vin_suffix() -> Non
     assert (keys.last4, keys.plate_part, keys.vin_suffix, keys.pinyin, keys.name_prefix) == (
         "5678",
         "5678",
-        "5678",
+        "",
         "",
         "",
     )
+    assert search_keys("45678") == SearchKeys(plate_part="45678")
+    assert search_keys("345678") == SearchKeys(vin_suffix="345678")
+
+
+def test_a_vin_suffix_takes_the_last_six_characters_or_more() -> None:
+    assert search_keys("c2184847").vin_suffix == "C2184847"
+    assert search_keys("184847").vin_suffix == "184847"
+    assert search_keys("84847").vin_suffix == ""
+    assert search_keys("4847").vin_suffix == ""
     assert search_keys("138 1234 5678").phone == "+8613812345678"
+
+
+def test_a_whole_mobile_number_is_that_phone_only_and_other_long_numbers_may_end_a_vin() -> None:
+    assert search_keys("13812345678") == SearchKeys(phone="+8613812345678")
+    assert search_keys("23812345678").vin_suffix == "23812345678"  # no mobile number starts with 2
+    assert search_keys("2345678").vin_suffix == "2345678"
 
 
 def test_a_chinese_query_is_a_name_and_maybe_a_plate() -> None:

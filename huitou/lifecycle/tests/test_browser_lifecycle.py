@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from huitou.customers.models import Customer, Stage, Vehicle
@@ -21,25 +21,13 @@ from huitou.lifecycle import errors
 from huitou.lifecycle.models import FollowUp, FollowUpTask
 from huitou.service.models import OrderState, ServiceOrder
 from huitou.service.services.catalog import service_item_save
-from huitou.testing.browser import artifacts_dir
+from huitou.testing.browser import artifacts_dir, no_horizontal_scroll
+from huitou.testing.text import zh
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 FILE_URL = re.compile(r"/customers/(\d+)/(#.*)?$")
 ORDER_URL = re.compile(r"/service/orders/(\d+)/(#[a-z]+)?$")
-
-
-def zh(message: Any, **params: Any) -> str:
-    """A message as the Chinese console shows it (whatever the catalogue holds today)."""
-    with translation.override("zh-hans"):
-        text = str(translation.gettext(message) if isinstance(message, str) else message)
-        return text % params if params else text
-
-
-def no_horizontal_scroll(page: Any) -> None:
-    width = page.viewport_size["width"]
-    scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll_width <= width, f"{page.url} scrolls sideways: {scroll_width}px wide in a {width}px window"
 
 
 def test_a_prospect_captured_at_the_counter_is_followed_up_pays_and_shows_in_the_funnel(

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.html import escape
 
 from huitou.customers.models import Customer, Stage
@@ -20,17 +20,11 @@ from huitou.lifecycle.models import FollowUp, FollowUpTask, StageChange, StageRe
 from huitou.lifecycle.services.followups import followup_record
 from huitou.lifecycle.services.stages import stage_change
 from huitou.service.tests.support import paid
+from huitou.testing.text import zh
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HX-Request": "true"}
-
-
-def zh(message: Any, **params: Any) -> str:
-    """A message as the pages render it (Chinese is the default), escaped as in the HTML."""
-    with translation.override("zh-hans"):
-        text = translation.gettext(message) if isinstance(message, str) else str(message)
-        return escape(text % params if params else text)
 
 
 def followup_url(customer: Customer) -> str:
@@ -67,7 +61,7 @@ def test_the_file_shows_the_stage_with_its_grade_history_open_tasks_and_follow_u
     assert "全车镀晶，预算三千" in panel
     history = panel[panel.index('class="timeline stage-history"') :]
     assert history.count("<li") == 2
-    assert zh(StageReason.FOLLOWUP_INTENT.label) in history and advisor.display_name in history
+    assert escape(zh(StageReason.FOLLOWUP_INTENT.label)) in history and advisor.display_name in history
     assert "发了案例照片" in panel
     tasks = panel[panel.index('class="tasks"') :]
     assert tasks.count('class="task overdue"') == 2  # the plan's day 2 and 7 calls, now late
@@ -83,7 +77,7 @@ def test_a_system_move_is_shown_as_made_by_the_system(
     panel = panel_of(client_for(advisor).get(customer.get_absolute_url()).content.decode())
     assert 'data-stage="customer"' in panel
     last = panel[panel.rindex('<li data-to="customer"') :]
-    assert zh(StageReason.FIRST_PAID_ORDER.label) in last and zh("the system") in last
+    assert escape(zh(StageReason.FIRST_PAID_ORDER.label)) in last and escape(zh("the system")) in last
 
 
 # --- recording a follow-up -------------------------------------------------------------------
@@ -123,19 +117,19 @@ def test_the_follow_up_form_explains_each_problem_in_chinese(client_for, advisor
 
     response = client.post(followup_url(customer), {"channel": "phone", "content": "  "})
     assert response.status_code == 200
-    assert zh(errors.CONTENT_REQUIRED) in response.content.decode()
+    assert escape(zh(errors.CONTENT_REQUIRED)) in response.content.decode()
 
     response = client.post(followup_url(customer), {"channel": "fax", "content": "你好"})
-    assert zh(errors.CHANNEL_INVALID) in response.content.decode()
+    assert escape(zh(errors.CHANNEL_INVALID)) in response.content.decode()
 
     response = client.post(followup_url(customer), {"channel": "phone", "content": "你好", "next_due": "明天"})
-    assert zh(errors.NEXT_DUE_INVALID) in response.content.decode()
+    assert escape(zh(errors.NEXT_DUE_INVALID)) in response.content.decode()
 
     response = client.post(
         followup_url(customer), {"channel": "phone", "content": "你好", "next_due": yesterday.isoformat()}
     )
     body = response.content.decode()
-    assert zh(errors.NEXT_DUE_PAST) in body
+    assert escape(zh(errors.NEXT_DUE_PAST)) in body
     assert "你好" in body  # what was written stays
     assert not FollowUp.objects.filter(customer=customer).exists()
 
@@ -167,7 +161,7 @@ def test_a_task_of_another_customer_is_refused(client_for, advisor, make_custome
         followup_url(customer), {"channel": "phone", "content": "你好", "task_id": other_task.pk}
     )
     assert response.status_code == 200
-    assert zh(errors.TASK_INVALID) in response.content.decode()
+    assert escape(zh(errors.TASK_INVALID)) in response.content.decode()
     assert not FollowUp.objects.exists()
 
 
@@ -178,7 +172,7 @@ def test_with_htmx_the_answer_is_the_panel_and_the_heads_badge_out_of_band(clien
     refused = client.post(followup_url(customer), {"channel": "phone", "content": ""}, headers=HTMX)
     body = refused.content.decode()
     assert refused.status_code == 200 and "<html" not in body
-    assert 'id="lifecycle"' in body and zh(errors.CONTENT_REQUIRED) in body
+    assert 'id="lifecycle"' in body and escape(zh(errors.CONTENT_REQUIRED)) in body
     assert '<details class="inline-form followup-form" id="followup-form" open>' in body
 
     saved = client.post(followup_url(customer), {"channel": "visit", "content": "到店看车", "grade": "H"}, headers=HTMX)
@@ -199,13 +193,13 @@ def test_the_stage_changes_by_hand_with_a_reason(client_for, advisor, make_custo
 
     response = client.post(stage_url(customer), {"stage": "intent", "reason": ""})
     assert response.status_code == 200
-    assert zh(errors.STAGE_REASON_REQUIRED) in response.content.decode()
+    assert escape(zh(errors.STAGE_REASON_REQUIRED)) in response.content.decode()
 
     response = client.post(stage_url(customer), {"stage": "member", "reason": "办了卡"})
-    assert zh(errors.STAGE_NOT_BY_HAND) in response.content.decode()
+    assert escape(zh(errors.STAGE_NOT_BY_HAND)) in response.content.decode()
 
     response = client.post(stage_url(customer), {"stage": "customer", "reason": "说是老客户"})
-    assert zh(errors.STAGE_NOT_CONVERTED) in response.content.decode()
+    assert escape(zh(errors.STAGE_NOT_CONVERTED)) in response.content.decode()
     assert fresh(customer).stage == Stage.PROSPECT
 
     response = client.post(stage_url(customer), {"stage": "intent", "reason": "到店看过报价"})

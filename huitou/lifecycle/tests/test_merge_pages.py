@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.urls import reverse
-from django.utils import translation
 
 from huitou.customers.models import Customer, Vehicle
 from huitou.customers.services import customer_delete
 from huitou.lifecycle import errors
+from huitou.testing.text import zh
 
 pytestmark = pytest.mark.django_db
 
 PICK = reverse("followups:merge")
 CONFIRM = reverse("followups:merge_confirm")
-
-
-def zh(message: Any) -> str:
-    with translation.override("zh-hans"):
-        return str(message)
 
 
 def messages_of(response) -> list[str]:

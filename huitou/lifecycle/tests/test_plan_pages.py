@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 
 from huitou.customers.models import Source, Stage
 from huitou.lifecycle import errors
 from huitou.lifecycle.models import FollowUpPlan
 from huitou.lifecycle.services.plans import plan_save
+from huitou.testing.text import zh
 
 pytestmark = pytest.mark.django_db
 
 PLANS = reverse("followups:plans")
 NEW = reverse("followups:plan_new")
-
-
-def zh(message: Any) -> str:
-    """A message as the pages render it (Chinese is the default), whatever the catalogue holds today."""
-    with translation.override("zh-hans"):
-        return str(message)
 
 
 def post_data(name: str = "转介绍客户跟进", stage: str = "prospect", source: str = "", active: bool = True, rows=()):

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.urls import reverse
-from django.utils import translation
 
 from huitou.customers.models import Customer
 from huitou.lifecycle import errors
@@ -14,16 +11,12 @@ from huitou.lifecycle.models import FollowUpTask
 from huitou.lifecycle.selectors import rotation_members
 from huitou.lifecycle.services.ownership import rotation_set
 from huitou.tenancy.models import User
+from huitou.testing.text import zh
 
 pytestmark = pytest.mark.django_db
 
 ROTATION = reverse("followups:rotation")
 STAFF = reverse("tenancy:staff_list")
-
-
-def zh(message: Any) -> str:
-    with translation.override("zh-hans"):
-        return str(message)
 
 
 def deactivate_url(user: User) -> str:

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.dates import WEEKDAYS
 
 from huitou.service import errors
@@ -18,6 +18,7 @@ from huitou.service.services.appointments import appointment_book, appointment_t
 from huitou.service.tests.support import next_monday
 from huitou.tenancy.models import Shop
 from huitou.testing.fixtures import first_shop
+from huitou.testing.text import zh
 
 pytestmark = pytest.mark.django_db
 
@@ -25,12 +26,6 @@ State = Appointment.State
 DAY_URL = reverse("service:appointment_day")
 WEEK_URL = reverse("service:appointment_week")
 NEW_URL = reverse("service:appointment_new")
-
-
-def zh(message: Any) -> str:
-    """A message as the pages render it (Chinese is the default), whatever the catalogue holds today."""
-    with translation.override("zh-hans"):
-        return translation.gettext(message) if isinstance(message, str) else str(message)
 
 
 def _messages(response: Any) -> list[str]:

@@ -11,28 +11,18 @@ import re
 from typing import Any
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from huitou.service import errors
 from huitou.service.models import Appointment, OpeningHours, ServiceOrder
+from huitou.testing.browser import no_horizontal_scroll
 from huitou.testing.fixtures import first_shop
+from huitou.testing.text import zh
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 State = Appointment.State
-
-
-def zh(message: Any) -> str:
-    with translation.override("zh-hans"):
-        return translation.gettext(message) if isinstance(message, str) else str(message)
-
-
-def no_horizontal_scroll(page: Any) -> None:
-    width = page.viewport_size["width"]
-    scroll_width, inner_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert inner_width == width
-    assert scroll_width <= inner_width, f"{page.url} scrolls sideways: {scroll_width}px in a {inner_width}px window"
 
 
 def test_book_confirm_receive_and_a_full_slot_refused(

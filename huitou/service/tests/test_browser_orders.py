@@ -12,29 +12,16 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.utils import translation
 from playwright.sync_api import expect
 
 from huitou.customers.models import Customer
 from huitou.service.models import OrderState, Recommendation, ServiceOrder
 from huitou.service.services.catalog import part_save, service_item_save
-from huitou.testing.browser import artifacts_dir
+from huitou.testing.browser import artifacts_dir, no_horizontal_scroll
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ORDER_URL = re.compile(r"/service/orders/(\d+)/(#[a-z]+)?$")
-
-
-def zh(message: Any, **params: Any) -> str:
-    with translation.override("zh-hans"):
-        text = str(translation.gettext(message) if isinstance(message, str) else message)
-        return text % params if params else text
-
-
-def no_horizontal_scroll(page: Any) -> None:
-    width = page.viewport_size["width"]
-    scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll_width <= width, f"{page.url} scrolls sideways: {scroll_width}px wide in a {width}px window"
 
 
 def pdf_page_width_mm(page: Any) -> float:

@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from huitou.customers.models import Customer, MileageReading
 from huitou.service import errors
@@ -30,18 +30,12 @@ from huitou.service.services.orders import (
     recommendation_decide,
 )
 from huitou.tenancy.models import Shop
+from huitou.testing.text import zh
 
 pytestmark = pytest.mark.django_db
 
 LIST_URL = reverse("service:order_list")
 NEW_URL = reverse("service:order_new")
-
-
-def zh(message: Any, **params: Any) -> str:
-    """A message as the pages render it (Chinese is the default), whatever the catalogue holds today."""
-    with translation.override("zh-hans"):
-        text = translation.gettext(message) if isinstance(message, str) else str(message)
-        return text % params if params else text
 
 
 def _messages(response: Any) -> list[str]:

@@ -10,27 +10,16 @@ import re
 from typing import Any
 
 import pytest
-from django.utils import translation
 from playwright.sync_api import expect
 
 from huitou.customers.models import Stage
+from huitou.testing.browser import no_horizontal_scroll
+from huitou.testing.text import zh
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 MENU = "details.menu"
 NAV = "nav.nav"
-
-
-def zh(message: str) -> str:
-    with translation.override("zh-hans"):
-        return translation.gettext(message)
-
-
-def assert_no_horizontal_scroll(page: Any) -> None:
-    width = page.viewport_size["width"]
-    scroll_width, inner_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert inner_width == width
-    assert scroll_width <= inner_width, f"{page.url} scrolls sideways: {scroll_width}px in a {inner_width}px window"
 
 
 @pytest.fixture
@@ -80,13 +69,13 @@ def test_main_pages_fit_the_screen(
 ) -> None:
     view = request.getfixturevalue("phone_page" if width == 390 else "page")
     view.goto("/login/")
-    assert_no_horizontal_scroll(view)
+    no_horizontal_scroll(view)
     shot(view, f"console-login-{width}")
     login(view, owner)
     for name, url in pages_for(shop_data):
         view.goto(url)
         expect(view.locator("main h1").first).to_be_visible()
-        assert_no_horizontal_scroll(view)
+        no_horizontal_scroll(view)
         shot(view, f"console-{name}-{width}")
     # The consent checkboxes sit in a row of readable labels, not squeezed beside the field label.
     view.goto("/customers/new/")
@@ -106,7 +95,7 @@ def test_main_pages_fit_the_screen(
     view.fill("input[name=phone]", "12345")
     view.click("form.form button[type=submit]")
     expect(view.locator(".field.has-error").first).to_be_visible()
-    assert_no_horizontal_scroll(view)
+    no_horizontal_scroll(view)
     shot(view, f"console-customer-form-errors-{width}")
 
 
@@ -119,7 +108,7 @@ def test_phone_menu_opens_from_the_hamburger(
     menu, nav = page.locator(MENU), page.locator(NAV)
     expect(menu.locator("summary")).to_be_visible()
     expect(nav).to_be_hidden()
-    assert_no_horizontal_scroll(page)
+    no_horizontal_scroll(page)
 
     menu.locator("summary").click()
     expect(menu).to_have_attribute("open", "")
@@ -130,7 +119,7 @@ def test_phone_menu_opens_from_the_hamburger(
     expect(nav.locator('a[href="/staff/"]')).to_have_count(0)
     box = nav.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
-    assert_no_horizontal_scroll(page)
+    no_horizontal_scroll(page)
     shot(page, "phone-menu-open")
 
     # Closing it again, then going to the file from the menu's workbench link.
@@ -157,7 +146,7 @@ def test_phone_menu_opens_from_the_hamburger(
     for card in page.locator(".card").all():
         card_box = card.bounding_box()
         assert card_box is not None and card_box["x"] >= 0 and card_box["x"] + card_box["width"] <= 390
-    assert_no_horizontal_scroll(page)
+    no_horizontal_scroll(page)
     shot(page, "phone-file")
 
 

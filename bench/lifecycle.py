@@ -367,21 +367,19 @@ def work_list_page(organization: Any, assignee_id: int, due: str, today: dt.date
 def prospect_page(organization: Any) -> list[str]:
     """What ``lifecycle.views.prospects.prospect_list`` reads for a manager: everyone's prospects and
     intent customers, newest first, the count and a page of 20 with each one's next task day."""
-    from django.core.paginator import Paginator
-
     from huitou.lifecycle import selectors
+    from huitou.web.paging import CappedPaginator
 
     prospects = selectors.with_next_due(selectors.prospects_list(organization=organization), organization=organization)
-    page = Paginator(prospects, 20).get_page(1)
+    page = CappedPaginator(prospects, 20).get_page(1)
     return [f"{c.name} {c.need} {c.owner} {c.source} {getattr(c, 'next_due', None)}" for c in page.object_list]
 
 
 def customer_list_page(organization: Any) -> list[str]:
-    from django.core.paginator import Paginator
-
     from huitou.customers.selectors import customer_list
+    from huitou.web.paging import CappedPaginator
 
-    page = Paginator(customer_list(organization=organization, stage="prospect"), 20).get_page(1)
+    page = CappedPaginator(customer_list(organization=organization, stage="prospect"), 20).get_page(1)
     return [f"{c.name} {c.owner} {c.source}" for c in page.object_list]
 
 

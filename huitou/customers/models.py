@@ -220,7 +220,12 @@ class Customer(TenantModel):
                 condition=Q(deleted_at__isnull=True),
                 name="customer_org_initials_idx",
             ),
-            models.Index(fields=["organization", "stage", "-id"], name="customer_org_stage_idx"),
+            # Lists by stage (the prospect list, the stage filter) and their counts, read from the index alone.
+            models.Index(
+                fields=["organization", "stage", "-id"],
+                condition=Q(deleted_at__isnull=True),
+                name="customer_org_active_stage_idx",
+            ),
             models.Index(fields=["organization", "owner", "-id"], name="customer_org_owner_idx"),
             models.Index(fields=["organization", "-id"], name="customer_org_recent_idx"),
             models.Index(fields=["organization", "last_visit_at"], name="customer_org_last_visit_idx"),

@@ -33,6 +33,7 @@ from huitou.tenancy.roles import Perm
 from huitou.tenancy.scoping import get_scoped_or_404
 from huitou.tenancy.selectors import staff_for_org
 from huitou.web.forms import apply_errors
+from huitou.web.paging import CappedPaginator
 
 
 def _customer(request: HttpRequest, customer_id: int) -> Customer:
@@ -68,7 +69,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "shop_id": _int_or_none(params.get("shop")),
     }
     customers = selectors.customer_list(organization=org, **filters)
-    page = Paginator(customers, 20).get_page(params.get("page"))
+    page = CappedPaginator(customers, 20).get_page(params.get("page"))
     page.object_list = selectors.with_plates(selectors.with_tag_names(page.object_list))
     rows = [(c, visible_phone(c, request.user)) for c in page.object_list]  # type: ignore[arg-type]
     query = params.copy()

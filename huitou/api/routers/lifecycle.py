@@ -55,6 +55,7 @@ from huitou.lifecycle.services.stages import stage_change
 from huitou.tenancy.models import Organization, User
 from huitou.tenancy.roles import Perm
 from huitou.tenancy.scoping import get_scoped_or_404
+from huitou.web.paging import count_capped
 
 router = Router()
 
@@ -112,7 +113,10 @@ def capture_prospect(request: HttpRequest, payload: ProspectIn) -> Status:
 
 @router.get("/prospects", response=CustomerPage, tags=["prospects"], summary="List prospects and intent customers")
 def list_prospects(request: HttpRequest, filters: Query[ProspectFilters]) -> dict[str, Any]:
-    """Newest first. Queries: 1 count, 1 page of customers with owner and source, 1 tags."""
+    """Newest first. ``count`` is exact up to 10,000; 10,001 means more than that.
+
+    Queries: 1 count, 1 page of customers with owner and source, 1 tags.
+    """
     organization = require(request, Perm.VIEW_CUSTOMERS)
     prospects = selectors.prospects_list(
         organization=organization,
@@ -121,8 +125,9 @@ def list_prospects(request: HttpRequest, filters: Query[ProspectFilters]) -> dic
         owner_id=filters.owner,
         grade=filters.grade,
     )
-    count, page = _page(prospects, filters.page, filters.page_size)
-    page = customer_selectors.with_tag_names(page)
+    start = (filters.page - 1) * filters.page_size
+    count = count_capped(prospects)
+    page = customer_selectors.with_tag_names(prospects[start : start + filters.page_size])
     return {
         "items": [customer_out(c, request.user) for c in page],  # type: ignore[arg-type]
         "count": count,

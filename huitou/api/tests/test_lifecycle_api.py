@@ -25,6 +25,7 @@ from huitou.lifecycle.services.ownership import rotation_set
 from huitou.service.models import PaymentMethod
 from huitou.service.services.orders import order_add_line, order_complete, order_pay
 from huitou.tenancy.models import Organization, User
+from huitou.web import paging
 
 Make = Callable[..., Any]
 ApiFor = Callable[[User], ApiClient]
@@ -220,6 +221,16 @@ def test_the_prospect_list_holds_prospects_and_intent_customers_newest_first(
 
     assert [c["id"] for c in doc["items"]] == [second.pk, first.pk]
     assert (doc["count"], doc["page"], doc["page_size"]) == (2, 1, 20)
+
+
+def test_the_prospect_count_stops_one_past_the_cap(api: ApiClient, make_customer: Make, monkeypatch: Any) -> None:
+    monkeypatch.setattr(paging, "COUNT_CAP", 2)
+    for i in range(4):
+        make_customer(name=f"潜客{i}")
+
+    doc = api.get("/api/v1/prospects").json()
+
+    assert (doc["count"], len(doc["items"])) == (3, 4)
 
 
 def test_the_prospect_list_filters_by_stage_source_owner_and_grade(

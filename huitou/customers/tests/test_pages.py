@@ -10,6 +10,8 @@ from django.urls import reverse
 from huitou.customers import errors
 from huitou.customers.models import Customer, Vehicle
 from huitou.customers.services import household_link, mileage_record
+from huitou.testing.text import zh
+from huitou.web import paging
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +70,22 @@ def test_the_list_runs_a_bounded_number_of_queries_and_paginates(
     assert "王44" in body and "王0<" not in body
     second = client.get(reverse("customers:list") + "?page=3")
     assert len(second.context["rows"]) == 5
+
+
+def test_a_list_longer_than_the_count_cap_says_more_than_and_still_pages(
+    client_for, advisor, make_customer, make_vehicle, monkeypatch
+):
+    monkeypatch.setattr(paging, "COUNT_CAP", 25)
+    for i in range(45):
+        make_vehicle(make_customer(name=f"王{i}", tags=["VIP"]), plate=f"粤B{i:05d}")
+    client = client_for(advisor)
+
+    body = client.get(reverse("customers:list")).content.decode()
+
+    assert zh("More than %(n)s customers", n="25") in body
+    assert "王44" in body and "粤B00044" in body and "VIP" in body
+    second = [c.name for c, _phone in client.get(reverse("customers:list") + "?page=2").context["rows"]]
+    assert second == [f"王{i}" for i in range(24, 4, -1)]  # whole pages past the cap, as far as it counted
 
 
 def test_the_search_box_finds_by_initials_and_the_htmx_request_gets_only_the_results(

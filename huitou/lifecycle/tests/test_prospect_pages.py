@@ -22,6 +22,7 @@ from huitou.lifecycle.services.followups import followup_record
 from huitou.lifecycle.services.ownership import rotation_set
 from huitou.lifecycle.services.prospects import ROUND_ROBIN
 from huitou.testing.text import zh
+from huitou.web import paging
 
 pytestmark = pytest.mark.django_db
 
@@ -265,6 +266,19 @@ def test_the_list_filters_by_stage_source_and_grade(client_for, owner, advisor, 
     assert names(grade="A") == ["传单甲"]
     assert names(source="flyer", stage="intent") == ["传单甲"]
     assert names(stage="customer") == ["传单丙", "传单甲", "微信乙"]  # not a prospect stage: ignored
+
+
+def test_past_the_count_cap_the_list_says_more_than(client_for, owner, make_customer, monkeypatch):
+    monkeypatch.setattr(paging, "COUNT_CAP", 3)
+    for i in range(5):
+        make_customer(name=f"潜客{i}")
+    body = client_for(owner).get(LIST_URL).content.decode()
+    assert zh("More than %(n)s prospects", n="3") in body
+    assert all(f"潜客{i}" in body for i in range(5))
+
+    monkeypatch.setattr(paging, "COUNT_CAP", 5)
+    body = client_for(owner).get(LIST_URL).content.decode()
+    assert "More than" not in body and zh("More than %(n)s prospects", n="5") not in body
 
 
 def test_the_htmx_request_gets_only_the_results(client_for, owner, make_customer):

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,6 +24,7 @@ from huitou.tenancy.models import User
 from huitou.tenancy.roles import Perm
 from huitou.tenancy.selectors import staff_for_org
 from huitou.web.forms import apply_errors
+from huitou.web.paging import CappedPaginator
 
 PROSPECTS_PER_PAGE = 20
 REFERRER_MATCHES = 8
@@ -66,7 +66,7 @@ def prospect_list(request: HttpRequest) -> HttpResponse:
         "grade": params.get("grade", "") if params.get("grade") in IntentGrade.values else "",
     }
     prospects = selectors.with_next_due(selectors.prospects_list(organization=org, **filters), organization=org)
-    page = Paginator(prospects, PROSPECTS_PER_PAGE).get_page(params.get("page"))
+    page = CappedPaginator(prospects, PROSPECTS_PER_PAGE).get_page(params.get("page"))
     rows = [(c, visible_phone(c, user)) for c in page.object_list]
     query = params.copy()
     query.pop("page", None)

@@ -1,0 +1,46 @@
+"""Pages of long lists whose exact length costs more than the page itself."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+
+# A list counts its rows up to this many; above it, the count shows as "more than".
+COUNT_CAP = 10_000
+
+
+def count_capped(rows: QuerySet[Any], cap: int | None = None) -> int:
+    """How many rows, counting no further than ``cap + 1``: exact up to ``cap``, ``cap + 1`` meaning more.
+
+    The database stops after ``cap + 1`` index entries instead of counting
+    hundreds of thousands of them. ``cap`` defaults to ``COUNT_CAP``.
+    """
+    cap = COUNT_CAP if cap is None else cap
+    return rows.order_by().values("pk")[: cap + 1].count()
+
+
+class CappedPaginator(Paginator):
+    """A paginator whose count stops past ``cap`` (``capped`` then tells the page to say "more than")."""
+
+    def __init__(self, object_list: QuerySet[Any], per_page: int, cap: int | None = None, **kwargs: Any) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = COUNT_CAP if cap is None else cap
+
+    @cached_property
+    def count(self) -> int:
+        if not isinstance(self.object_list, QuerySet):
+            return super().count  # a search result counts itself, capped its own way
+        return count_capped(self.object_list, self.cap)
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+    def page(self, number: Any) -> Any:
+        """A whole page, even where the capped count would end it early."""
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        return self._get_page(self.object_list[bottom : bottom + self.per_page], number, self)

@@ -15,13 +15,16 @@ refuses a reversed or too long range and an unknown grouping.
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db import connections
+from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -70,50 +73,39 @@ class Funnel:
     total: FunnelRow
 
 
-def _days(durations: list[dt.timedelta]) -> float:
-    """The mean of one or two middle durations, in days to one decimal; a negative one counts as 0."""
-    seconds = [max(d, dt.timedelta(0)).total_seconds() for d in durations]
-    return round(sum(seconds) / len(seconds) / 86400, 1)
+def _days(seconds: float) -> float:
+    return round(seconds / 86400, 1)
 
 
-def _median_days_to_convert(cohort: QuerySet[Customer], group: str) -> tuple[dict[int | None, float], float | None]:
-    """The median days from file to first paid order of the cohort's converted, per group and overall.
-
-    One query: the database ranks the converted by conversion time within
-    their group and overall, and returns only the middle one or two of
-    each, so the cost does not grow with what is sent back.
-    """
+def _took() -> Greatest:
+    """How long a file took from creation to its first paid order (never less than nothing)."""
     took = ExpressionWrapper(F("converted_at") - F("created_at"), output_field=DurationField())
-    in_order = [took.asc(), F("pk").asc()]
-    rows = (
-        cohort.filter(converted_at__isnull=False)
-        .annotate(
-            took=took,
-            group_rank=Window(RowNumber(), partition_by=[F(group)], order_by=in_order),
-            group_size=Window(Count("pk"), partition_by=[F(group)]),
-            rank=Window(RowNumber(), order_by=in_order),
-            size=Window(Count("pk")),
-        )
-        .filter(_middle("group_rank", "group_size") | _middle("rank", "size"))
-        .values_list(group, "took", "group_rank", "group_size", "rank", "size")
-    )
-    per_group: dict[int | None, list[dt.timedelta]] = {}
-    overall: list[dt.timedelta] = []
-    for key, took_, group_rank, group_size, rank, size in rows:
-        if _is_middle(group_rank, group_size):
-            per_group.setdefault(key, []).append(took_)
-        if _is_middle(rank, size):
-            overall.append(took_)
-    return {key: _days(ds) for key, ds in per_group.items()}, (_days(overall) if overall else None)
+    return Greatest(took, Value(dt.timedelta(0)), output_field=DurationField())
 
 
-def _middle(rank: str, size: str) -> Q:
-    """The row is one of the middle one (odd size) or two (even size) of its ranking: n <= 2 * rank <= n + 2."""
-    return Q(**{f"{rank}__gte": F(size) / 2.0, f"{rank}__lte": F(size) / 2.0 + 1})
+class _Median(Aggregate):
+    """PostgreSQL's continuous median of durations: the middle one, or the mean of the middle two."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expression: Any, **extra: Any) -> None:
+        super().__init__(expression, output_field=DurationField(), **extra)
 
 
-def _is_middle(rank: int, size: int) -> bool:
-    return size <= 2 * rank <= size + 2
+def _medians_in_python(cohort: QuerySet[Customer], group: str) -> tuple[dict[int | None, float], float | None]:
+    """The median days to convert per group and overall from every converted file's times (one query).
+
+    For databases without an ordered-set median (SQLite: a single shop's few thousand files).
+    """
+    per_group: dict[int | None, list[float]] = {}
+    for key, created, converted in cohort.filter(converted_at__isnull=False).values_list(
+        group, "created_at", "converted_at"
+    ):
+        per_group.setdefault(key, []).append(max(converted - created, dt.timedelta(0)).total_seconds())
+    every = [d for ds in per_group.values() for d in ds]
+    medians = {key: _days(statistics.median(ds)) for key, ds in per_group.items()}
+    return medians, (_days(statistics.median(every)) if every else None)
 
 
 def _bounds(date_from: dt.date, date_to: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -157,24 +149,33 @@ def funnel(*, organization: Organization, date_from: dt.date, date_to: dt.date, 
 
     Raises ValidationError (``date_from``, ``date_to``, ``by``) for what
     ``funnel_check`` refuses. Files without a source make one row labelled
-    "Not given" (key ""). Three queries: the counts and sums per group, the
-    middle conversion times (the medians), and the labels (none when no
+    "Not given" (key ""). Three queries: the counts, sums and (PostgreSQL)
+    median conversion times per group; the median over everyone (elsewhere:
+    the conversion times, the medians taken here); the labels (none when no
     group has a label to look up).
     """
     funnel_check(date_from=date_from, date_to=date_to, by=by)
     group = "source_id" if by == BY_SOURCE else "owner_id"
     start, end = _bounds(date_from, date_to)
     cohort = Customer.objects.for_org(organization).filter(created_at__gte=start, created_at__lt=end, deleted_at=None)
-    counts = {
-        r[group]: r
-        for r in cohort.values(group).annotate(
-            prospects=Count("pk"),
-            intent=Count("pk", filter=Q(intent_at__isnull=False)),
-            converted=Count("pk", filter=Q(converted_at__isnull=False)),
-            revenue=Sum("lifetime_spend", filter=Q(converted_at__isnull=False)),
-        )
+    in_database = connections[cohort.db].vendor == "postgresql"
+    converted = Q(converted_at__isnull=False)
+    # Counts of columns the index holds (never of the id, which it does not): read from the index alone.
+    sums: dict[str, Any] = {
+        "prospects": Count("created_at"),
+        "intent": Count("intent_at"),
+        "converted": Count("converted_at"),
+        "revenue": Sum("lifetime_spend", filter=converted),
     }
-    medians, median_all = _median_days_to_convert(cohort, group)
+    if in_database:
+        sums["took"] = _Median(_took(), filter=converted)
+    counts = {r[group]: r for r in cohort.values(group).annotate(**sums)}
+    if in_database:
+        medians = {k: _days(r["took"].total_seconds()) for k, r in counts.items() if r["took"] is not None}
+        took_all = cohort.filter(converted).aggregate(took=_Median(_took()))["took"]
+        median_all = _days(took_all.total_seconds()) if took_all is not None else None
+    else:
+        medians, median_all = _medians_in_python(cohort, group)
 
     if by == BY_SOURCE:
         names = {

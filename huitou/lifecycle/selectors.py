@@ -58,9 +58,9 @@ def task_counts(*, organization: Organization | int, assignee_id: int, today: dt
         .filter(closed_at=None, assignee_id=assignee_id)
         .aggregate(
             **{
-                DUE_TODAY: Count("pk", filter=Q(due_on=today)),
-                DUE_OVERDUE: Count("pk", filter=Q(due_on__lt=today)),
-                DUE_UPCOMING: Count("pk", filter=Q(due_on__gt=today)),
+                DUE_TODAY: Count("due_on", filter=Q(due_on=today)),
+                DUE_OVERDUE: Count("due_on", filter=Q(due_on__lt=today)),
+                DUE_UPCOMING: Count("due_on", filter=Q(due_on__gt=today)),
             }
         )
     )
@@ -85,8 +85,9 @@ def backlog_by_staff(*, organization: Organization, today: dt.date | None = None
         .filter(closed_at=None, due_on__lte=today)
         .values("assignee_id")
         .annotate(
-            overdue=Count("pk", filter=Q(due_on__lt=today)),
-            today=Count("pk", filter=Q(due_on=today)),
+            # Counts of due_on, which the open-task index holds (the id it does not).
+            overdue=Count("due_on", filter=Q(due_on__lt=today)),
+            today=Count("due_on", filter=Q(due_on=today)),
             oldest=Min("due_on"),
         )
     )

@@ -6,7 +6,7 @@ Builds (once) an organization of N customers with the demo generator's bulk
 path in a PostgreSQL database of its own (default ``huitou_bench``, created if
 missing), then times the product's search for each search key the way
 GET /api/v1/customers?q= does its server-side work: ``customer_list(q=...)``,
-the first page of 20 with the tags prefetched, then ``count()``. Then it runs
+the first page of 20 with the page's tag names, then ``count()``. Then it runs
 the limit (``../shared/perf/limit_search.py``: hand-written SQL on a bare
 table of as many customers) on the same server and prints both, with ratios.
 """

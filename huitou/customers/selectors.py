@@ -181,17 +181,24 @@ class KeySearch(CustomerSearch):
         return self.matches.count()
 
     def _page(self, start: int, stop: int, *, counting: bool) -> list[Customer]:
-        rows = self.matches
-        if counting and (self.keys.plate_part or self.keys.vin_suffix):
-            rows = rows.annotate(search_total=Window(Count("pk")))
-        elif counting:
+        if self.keys.plate_part or self.keys.vin_suffix:
+            rows = self.matches
+            if counting:
+                rows = rows.annotate(search_total=Window(Count("pk")))
+            return list(rows[start:stop])
+        # Keys on the customer row alone (a phone, a name): the page's ids are
+        # picked from the matches' index entries (the name index holds the
+        # pinyin), then only those rows are read and joined.
+        page_ids = self.matches.values("pk")[start:stop]
+        rows = self.base.filter(pk__in=page_ids).order_by("name_pinyin", "pk")
+        if counting:
             try:
                 sql, params = self.matches.order_by().values("pk").query.get_compiler(using=self.base.db).as_sql()
             except EmptyResultSet:  # the query means nothing searchable
                 return []
             total = RawSQL(f"SELECT COUNT(*) FROM ({sql}) AS matched", params, output_field=IntegerField())  # noqa: S608, S611
             rows = rows.annotate(search_total=total)
-        return list(rows[start:stop])
+        return list(rows)
 
     def __iter__(self) -> Iterator[Customer]:
         return iter(self.matches)

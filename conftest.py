@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-pytest_plugins = ["huitou.testing.fixtures", "huitou.testing.browser"]
+pytest_plugins = ["huitou.testing.fixtures", "huitou.testing.browser", "huitou.analytics.tests.dataset"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

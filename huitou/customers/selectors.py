@@ -366,9 +366,11 @@ def search_keys(q: str) -> SearchKeys:
         keys["pinyin"] = compact.lower()
     if compact.isascii() and compact.isalnum() and len(compact) >= 2:
         # Plates never hold I or O, VINs never I, O or Q (huitou.lib.plates and
-        # .vin): a query holding one of them is no part of one.
+        # .vin): a query holding one of them is no part of one. Two letters
+        # alone are initials (刘东 by ld), not the start of a plate after the
+        # province: that needs a digit (B1) or a third character.
         upper = compact.upper()
-        if not set(upper) & set("IO"):
+        if not set(upper) & set("IO") and (len(compact) >= 3 or not compact.isalpha()):
             keys["plate_part"] = upper
         if len(compact) >= VIN_SUFFIX_MIN and not set(upper) & set("IOQ"):
             keys["vin_suffix"] = upper

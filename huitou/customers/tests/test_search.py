@@ -272,8 +272,10 @@ def test_a_chinese_query_is_a_name_and_maybe_a_plate() -> None:
 
 
 def test_a_latin_query_is_pinyin_and_a_plate_part() -> None:
-    keys = search_keys("ZS")
-    assert (keys.pinyin, keys.plate_part) == ("zs", "ZS")
+    assert search_keys("ZS") == SearchKeys(pinyin="zs")  # two letters: initials only
+    keys = search_keys("ZSF")
+    assert (keys.pinyin, keys.plate_part) == ("zsf", "ZSF")
+    assert search_keys("B1") == SearchKeys(plate_part="B1")  # with a digit: the plate after the province
 
 
 def test_letters_that_no_plate_or_vin_holds_are_a_name_only() -> None:
@@ -314,10 +316,10 @@ def _list_page(organization: Organization, q: str) -> tuple[int, list[str]]:
 def three_meanings(
     org: Organization, make_customer: Callable[..., Customer], make_vehicle: Callable[..., Vehicle]
 ) -> None:
-    """For "zh": 张红 by initials (zh), 张伟 by full pinyin (zhangwei), 李四 by a plate (粤ZH1234)."""
+    """For "zha": 张红安 by initials (zha), 张伟 by full pinyin (zhangwei), 李四 by a plate (粤ZHA123)."""
     make_customer(name="张伟")
-    make_customer(name="张红")
-    make_vehicle(make_customer(name="李四"), plate="粤ZH1234")
+    make_customer(name="张红安")
+    make_vehicle(make_customer(name="李四"), plate="粤ZHA123")
 
 
 def test_a_name_search_page_and_its_count_take_two_queries(
@@ -337,9 +339,9 @@ def test_a_letters_search_page_and_its_count_take_two_queries(
     # meaning (initials, full pinyin, vehicles) and the capped counts alongside,
     # 2 their tags.
     with django_assert_max_num_queries(2):
-        count, rows = _api_page(org, "zh")
+        count, rows = _api_page(org, "zha")
     assert count == 28 and len(rows) == 20
-    assert rows[0][0] == "张红"
+    assert rows[0][0] == "张红安"
 
 
 def test_a_phone_search_page_and_its_count_take_two_queries(
@@ -357,11 +359,11 @@ def test_a_plate_search_page_and_its_count_take_two_queries(
 ) -> None:
     # 1 the page with the vehicles' customers and the count, 2 the tags
     with django_assert_max_num_queries(2):
-        count, rows = _api_page(org, "ZH12")
+        count, rows = _api_page(org, "ZHA12")
     assert count == 1 and rows[0][0] == "李四"
 
 
-@pytest.mark.parametrize("q", ["张", "zh", "13900000003"])
+@pytest.mark.parametrize("q", ["张", "zha", "13900000003"])
 def test_counting_before_the_page_takes_one_query_more(
     crowd: None, three_meanings: None, org: Organization, q: str, django_assert_max_num_queries: Callable[..., object]
 ) -> None:
@@ -374,13 +376,13 @@ def test_counting_before_the_page_takes_one_query_more(
 def test_a_letters_search_lists_initials_then_full_pinyin_then_vehicles(
     three_meanings: None, org: Organization
 ) -> None:
-    results = customer_list(organization=org, q="zh")
-    assert [c.name for c in results[0:10]] == ["张红", "张伟", "李四"]
+    results = customer_list(organization=org, q="zha")
+    assert [c.name for c in results[0:10]] == ["张红安", "张伟", "李四"]
     assert [c.name for c in results[1:3]] == ["张伟", "李四"]
     assert results.count() == 3
 
 
-@pytest.mark.parametrize("q", ["zh", "张", "ZH12", "13900000003"])
+@pytest.mark.parametrize("q", ["zha", "张", "ZHA12", "13900000003"])
 def test_a_page_past_the_end_is_empty_and_the_count_still_right(
     crowd: None, three_meanings: None, org: Organization, q: str
 ) -> None:
@@ -394,9 +396,9 @@ def test_each_meaning_of_letters_counts_and_lists_at_most_the_limit(
     crowd: None, three_meanings: None, org: Organization, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("huitou.customers.selectors.SEARCH_COUNT_LIMIT", 2)
-    results = customer_list(organization=org, q="zh")
-    # initials: 张红; full pinyin: the first two of 26 (zhangba17, zhangba7); vehicles: 李四
-    assert [c.name for c in results[0:20]] == ["张红", "张八17", "张八7", "李四"]
+    results = customer_list(organization=org, q="zha")
+    # initials: 张红安; full pinyin: the first two of 26 (zhangba17, zhangba7); vehicles: 李四
+    assert [c.name for c in results[0:20]] == ["张红安", "张八17", "张八7", "李四"]
     assert results.count() == 4
 
 

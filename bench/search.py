@@ -172,7 +172,7 @@ def api_search(organization: Any, q: str) -> tuple[float, int]:
     from huitou.customers.selectors import customer_list, tag_names, with_tag_names
 
     started = time.perf_counter()
-    customers = customer_list(organization=organization, q=q)
+    customers = customer_list(organization=organization, q=q, with_tags=True)
     page = with_tag_names(customers[:20])
     count = customers.count()
     for customer in page:

@@ -11,7 +11,7 @@ from typing import Any, Self
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Count, F, IntegerField, Prefetch, Q, QuerySet, Window
+from django.db.models import Count, F, Func, IntegerField, JSONField, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr
 
@@ -44,6 +44,28 @@ VIN_SUFFIX_MIN = 6
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
+class TagNames(Func):
+    """A customer's tag names, by name, as a list in the customer's own row (no query of its own).
+
+    Annotate it as ``tag_name_list`` (what ``tag_names`` reads). On a page
+    of 20 the database looks up 20 customers' tags through their index.
+    """
+
+    output_field = JSONField()
+    template = "(SELECT json_group_array(tag_name) FROM %(expressions)s AS tag_names)"
+
+    def __init__(self) -> None:
+        names = (
+            CustomerTag.objects.filter(customer_id=OuterRef("pk"))
+            .order_by("tag__name", "pk")
+            .values(tag_name=F("tag__name"))
+        )
+        super().__init__(Subquery(names))
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        return self.as_sql(compiler, connection, template="to_jsonb(ARRAY%(expressions)s)", **extra_context)
+
+
 def customer_list(
     *,
     organization: Organization | int,
@@ -52,15 +74,19 @@ def customer_list(
     tag: str = "",
     owner_id: int | None = None,
     shop_id: int | None = None,
+    with_tags: bool = False,
 ) -> QuerySet[Customer]:
     """Active customers matching the search box and the filters.
 
     Ordered by pinyin when searching, newest first otherwise. The caller
     paginates. ``shop_id`` keeps customers whose owner works at that shop.
-    A search returns a ``CustomerSearch``: take the page first and count
-    after, and the count comes with the page.
+    ``with_tags`` brings each one's tag names in the same statement (see
+    ``TagNames``). A search returns a ``CustomerSearch``: take the page
+    first and count after, and the count comes with the page.
     """
     customers = Customer.objects.for_org(organization).active()
+    if with_tags:
+        customers = customers.annotate(tag_name_list=TagNames())
     if stage:
         customers = customers.filter(stage=stage)
     if owner_id:
@@ -521,17 +547,20 @@ def tag_names(customer: Customer) -> list[str]:
 def with_tag_names(customers: Iterable[Customer]) -> list[Customer]:
     """The customers, each with ``tag_name_list`` (by name): one query of names, for lists.
 
+    Customers that came with their names (``customer_list(with_tags=True)``) need no query.
+
     Lighter than a prefetch, which builds a link and a tag object and a
     queryset for every customer.
     """
     rows = list(customers)
-    names: dict[int, list[str]] = {c.pk: [] for c in rows}
-    if rows:
+    names: dict[int, list[str]] = {c.pk: [] for c in rows if getattr(c, "tag_name_list", None) is None}
+    if names:
         links = CustomerTag.objects.for_org(rows[0].organization_id).filter(customer_id__in=list(names))
         for customer_id, name in links.order_by("tag__name", "pk").values_list("customer_id", "tag__name"):
             names[customer_id].append(name)
     for customer in rows:
-        customer.tag_name_list = names[customer.pk]  # type: ignore[attr-defined]
+        if customer.pk in names:
+            customer.tag_name_list = names[customer.pk]  # type: ignore[attr-defined]
     return rows
 
 

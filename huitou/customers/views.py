@@ -55,8 +55,8 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     """The customer list with the search box and filters.
 
     Queries: session, user (+organization), count, one page of customers
-    with owner and source (a search looks up matching vehicles within
-    these), tags and vehicles of the page; the filter choices (tags, staff,
+    with owner, source and tag names (a search looks up matching vehicles
+    within these), the page's plates; the filter choices (tags, staff,
     shops).
     """
     org = request.organization  # type: ignore[attr-defined]
@@ -68,7 +68,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "owner_id": _int_or_none(params.get("owner")),
         "shop_id": _int_or_none(params.get("shop")),
     }
-    customers = selectors.customer_list(organization=org, **filters)
+    customers = selectors.customer_list(organization=org, with_tags=True, **filters)
     page = CappedPaginator(customers, 20).get_page(params.get("page"))
     page.object_list = selectors.with_plates(selectors.with_tag_names(page.object_list))
     rows = [(c, visible_phone(c, request.user)) for c in page.object_list]  # type: ignore[arg-type]

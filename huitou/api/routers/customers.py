@@ -90,13 +90,18 @@ class CustomerFilters(Schema):
 def list_customers(request: HttpRequest, filters: Query[CustomerFilters]) -> dict[str, Any]:
     """Search by name, pinyin or initials, phone (full or last 4), plate part or VIN suffix.
 
-    Queries: 1 the page of customers with owner and source, 2 tags of the
-    page, 3 the count. With a search box query the count comes with the
-    page (no third query) unless the page is past the end.
+    Queries: 1 the page of customers with owner, source and tag names, 2
+    the count. With a search box query the count comes with the page (no
+    second query) unless the page is past the end.
     """
     organization = require(request, Perm.VIEW_CUSTOMERS)
     customers = selectors.customer_list(
-        organization=organization, q=filters.q, stage=filters.stage, tag=filters.tag, owner_id=filters.owner
+        organization=organization,
+        q=filters.q,
+        stage=filters.stage,
+        tag=filters.tag,
+        owner_id=filters.owner,
+        with_tags=True,
     )
     if filters.grade:
         customers = customers.filter(intent_grade=filters.grade)

@@ -344,6 +344,18 @@ def test_a_letters_search_page_and_its_count_take_two_queries(
     assert rows[0][0] == "张红安"
 
 
+@pytest.mark.parametrize("q", ["张", "zha", "ZHA12", ""])
+def test_with_tags_the_page_brings_each_customers_tag_names_sorted_in_its_own_statement(
+    crowd: None, three_meanings: None, org: Organization, q: str, django_assert_num_queries: Callable[..., object]
+) -> None:
+    customers = customer_list(organization=org, q=q, with_tags=True)
+    with django_assert_num_queries(1):
+        page = list(customers[0:20])
+    tagged = {c.name: tag_names(c) for c in page}
+    assert tagged == {c.name: sorted(t.tag.name for t in c.tag_links.all()) for c in page}
+    assert any(tagged.values()) if q != "ZHA12" else tagged == {"李四": []}
+
+
 def test_a_phone_search_page_and_its_count_take_two_queries(
     crowd: None, org: Organization, django_assert_max_num_queries: Callable[..., object]
 ) -> None:

@@ -14,7 +14,8 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 
 from huitou.customers.models import Customer, CustomerTag, Vehicle
-from huitou.customers.selectors import SearchKeys, customer_list, search_keys, tag_names
+from huitou.customers.search import SearchKeys, search_keys
+from huitou.customers.selectors import customer_list, tag_names
 from huitou.customers.services import customer_delete, customer_update, vehicle_delete, vehicle_transfer
 from huitou.tenancy.models import Organization, Shop, User
 from huitou.tenancy.roles import Role
@@ -407,7 +408,7 @@ def test_a_page_past_the_end_is_empty_and_the_count_still_right(
 def test_each_meaning_of_letters_counts_and_lists_at_most_the_limit(
     crowd: None, three_meanings: None, org: Organization, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("huitou.customers.selectors.SEARCH_COUNT_LIMIT", 2)
+    monkeypatch.setattr("huitou.customers.search.SEARCH_COUNT_LIMIT", 2)
     results = customer_list(organization=org, q="zha")
     # initials: 张红安; full pinyin: the first two of 26 (zhangba17, zhangba7); vehicles: 李四
     assert [c.name for c in results[0:20]] == ["张红安", "张八17", "张八7", "李四"]

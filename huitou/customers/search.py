@@ -1,0 +1,400 @@
+"""The search box: what a query can mean, and the statement that finds it.
+
+``customer_search`` classifies a query (digits, Latin letters, Chinese)
+and returns a ``CustomerSearch``, which behaves like the queryset callers
+slice and count: the page, its count and (with ``customer_list(...,
+with_tags=True)``) the tag names come in one statement. See
+docs/decisions.md ("Search: ...") and bench/README.md for why each part
+is shaped as it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Self
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Window
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Substr
+
+from huitou.customers.models import Customer, Vehicle
+from huitou.lib.phones import PhoneError, normalize_phone
+from huitou.lib.plates import PROVINCES, normalize_plate_text
+from huitou.tenancy.models import Organization
+
+# How many customers a vehicle key (plate part, VIN suffix) may bring in.
+VEHICLE_MATCH_LIMIT = 1000
+# Above this many matches of one meaning of a query, the count is a lower bound.
+SEARCH_COUNT_LIMIT = 10_000
+# No plate holds more digits in a row (粤B12345, 粤BD12345, 粤B12345D): a longer
+# number is a phone or a VIN suffix, never part of a plate.
+PLATE_MAX_DIGITS = 5
+MOBILE_DIGITS = 11
+# A VIN is named by its last six characters (车架号后六位); fewer match too many cars to mean one.
+VIN_SUFFIX_MIN = 6
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def customer_search(customers: QuerySet[Customer], organization: Organization | int, q: str) -> CustomerSearch:
+    """The customers matching the search box query ``q`` (already stripped, not empty), ordered for the page."""
+    letters = re.sub(r"[\s\-]", "", q).lower()
+    if re.fullmatch(r"[a-z]+", letters):
+        return LetterSearch(customers, organization, letters)
+    return KeySearch(customers, organization, q)
+
+
+class CustomerSearch:
+    """Results of a search box query: the page and the number of matches in one statement.
+
+    Behaves like the queryset callers slice, count, filter and prefetch. A
+    slice is one statement for its customers (owner and source joined) that
+    also counts the matches, so taking the page first and counting after
+    costs one round trip plus the prefetches; a count asked for first is a
+    statement of its own, and the page after it leaves the count out.
+    """
+
+    def __init__(self, base: QuerySet[Customer], organization: Organization | int, text: str) -> None:
+        self.base = base
+        self.organization = organization
+        self.text = text
+        self._total: int | None = None
+
+    def _clone(self, base: QuerySet[Customer], *, same_matches: bool = False) -> Self:
+        clone = type(self)(base, self.organization, self.text)
+        if same_matches:
+            clone._total = self._total
+        return clone
+
+    def filter(self, *args: Any, **kwargs: Any) -> Self:
+        return self._clone(self.base.filter(*args, **kwargs))
+
+    def exclude(self, *args: Any, **kwargs: Any) -> Self:
+        return self._clone(self.base.exclude(*args, **kwargs))
+
+    def prefetch_related(self, *lookups: Any) -> Self:
+        return self._clone(self.base.prefetch_related(*lookups), same_matches=True)
+
+    def select_related(self, *fields: str) -> Self:
+        return self._clone(self.base.select_related(*fields), same_matches=True)
+
+    def count(self) -> int:
+        if self._total is None:
+            self._total = self._count()
+        return self._total
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def exists(self) -> bool:
+        return self.count() > 0
+
+    def __iter__(self) -> Iterator[Customer]:
+        return iter(self[0 : self.count()])
+
+    def values_list(self, *fields: str, flat: bool = False) -> list[Any]:
+        rows = self[0 : self.count()]
+        if flat:
+            return [getattr(c, "pk" if fields[0] == "pk" else fields[0]) for c in rows]
+        return [tuple(getattr(c, f) for f in fields) for c in rows]
+
+    def __getitem__(self, key: slice) -> list[Customer]:
+        if not isinstance(key, slice):
+            raise TypeError("CustomerSearch supports slices only")
+        start, stop = key.start or 0, key.stop if key.stop is not None else self.count()
+        if stop <= start:
+            return []
+        counting = self._total is None
+        rows = self._page(start, stop, counting=counting)
+        if counting and rows:
+            self._total = rows[0].search_total  # type: ignore[attr-defined]
+        elif counting and start == 0:
+            self._total = 0  # an empty first page: nothing matches
+        return rows
+
+    def _count(self) -> int:
+        raise NotImplementedError
+
+    def _page(self, start: int, stop: int, *, counting: bool) -> list[Customer]:
+        """The customers of positions ``start`` to ``stop``, each with ``search_total`` when ``counting``."""
+        raise NotImplementedError
+
+
+class KeySearch(CustomerSearch):
+    """A query of a name, phone, plate or VIN: one condition, ordered by pinyin.
+
+    Keys on the customer row and customers of matching vehicles come as one
+    list of ids in the same statement (``search_condition``). With vehicles,
+    the matches are few (the vehicles' at most ``VEHICLE_MATCH_LIMIT``, and a
+    phone's) and finding them costs the most, so the page counts them with a
+    window as it sorts them. Keys on the customer row alone are counted from
+    their index in a subquery instead, without keeping every row to count it.
+    """
+
+    @cached_property
+    def keys(self) -> SearchKeys:
+        return search_keys(self.text)
+
+    @cached_property
+    def matches(self) -> QuerySet[Customer]:
+        condition = search_condition(self.organization, self.keys, vendor=connections[self.base.db].vendor)
+        return self.base.filter(condition).order_by("name_pinyin", "pk")
+
+    def _count(self) -> int:
+        return self.matches.count()
+
+    def _page(self, start: int, stop: int, *, counting: bool) -> list[Customer]:
+        if self.keys.plate_part or self.keys.vin_suffix:
+            rows = self.matches
+            if counting:
+                rows = rows.annotate(search_total=Window(Count("pk")))
+            return list(rows[start:stop])
+        # Keys on the customer row alone (a phone, a name): the page's ids are
+        # picked from the matches' index entries (the name index holds the
+        # pinyin), then only those rows are read and joined.
+        page_ids = self.matches.values("pk")[start:stop]
+        rows = self.base.filter(pk__in=page_ids).order_by("name_pinyin", "pk")
+        if counting:
+            try:
+                sql, params = self.matches.order_by().values("pk").query.get_compiler(using=self.base.db).as_sql()
+            except EmptyResultSet:  # the query means nothing searchable
+                return []
+            total = RawSQL(f"SELECT COUNT(*) FROM ({sql}) AS matched", params, output_field=IntegerField())  # noqa: S608, S611
+            rows = rows.annotate(search_total=total)
+        return list(rows)
+
+    def __iter__(self) -> Iterator[Customer]:
+        return iter(self.matches)
+
+    def exists(self) -> bool:
+        return self._total > 0 if self._total is not None else self.matches.exists()
+
+    def values_list(self, *fields: str, flat: bool = False) -> list[Any]:
+        return list(self.matches.values_list(*fields, flat=flat))
+
+
+@dataclass(frozen=True)
+class _Branch:
+    """One meaning of a letter search as SQL selecting ``search_id`` (and ``search_key``), unordered."""
+
+    sql: str
+    params: list[Any]
+    # Ordered by search_key then id. Otherwise by id alone and bounded (the
+    # vehicles' customers, at most VEHICLE_MATCH_LIMIT), so read whole.
+    keyed: bool
+
+
+class LetterSearch(CustomerSearch):
+    """A query of Latin letters, fast at a million customers.
+
+    The letters can be pinyin initials (``zs`` for 张三), the start of the
+    full pinyin (``zhang``) or part of a plate or VIN. A single query OR-ing
+    these must fetch and sort every match before the first page (tens of
+    thousands for two letters), so each meaning is its own branch, read in
+    its index's order with only ids until the page is known:
+
+    1. pinyin initials starting with the letters, by initials then id;
+    2. full pinyin starting with them (and not already in 1), by pinyin then id;
+    3. customers of vehicles whose plate or VIN matches (not in 1 or 2), by id.
+
+    The results are 1 then 2 then 3. Each branch counts at most
+    ``SEARCH_COUNT_LIMIT`` rows, so ``count()`` is exact below that and a
+    lower bound above it. The page of positions ``start`` to ``stop`` lies
+    within the first ``stop`` rows of each branch: the statement takes those
+    from the indexes, orders them and keeps the page's ids, so only the
+    count walks a whole index range. Keys compare byte by byte, in the
+    indexes' order (``text_pattern_ops``) and Python's, which for lower-case
+    pinyin is the database's order too.
+    """
+
+    @property
+    def letters(self) -> str:
+        return self.text
+
+    @cached_property
+    def branches(self) -> list[_Branch]:
+        ids = self.base.order_by()
+        initials = Q(name_initials__startswith=self.letters)
+        pinyin = Q(name_pinyin__startswith=self.letters)
+        branches: list[tuple[QuerySet[Customer, Any], bool]] = [
+            (ids.filter(initials).values(search_id=F("pk"), search_key=F("name_initials")), True),
+            (ids.filter(pinyin & ~initials).values(search_id=F("pk"), search_key=F("name_pinyin")), True),
+        ]
+        vehicles = vehicle_customer_ids(self.organization, search_keys(self.letters.upper()))
+        if vehicles is not None:
+            branches.append((ids.filter(Q(pk__in=vehicles) & ~(initials | pinyin)).values(search_id=F("pk")), False))
+        compiled = []
+        for queryset, keyed in branches:
+            sql, params = queryset.query.get_compiler(using=self.base.db).as_sql()
+            compiled.append(_Branch(sql, list(params), keyed))
+        return compiled
+
+    def _count_sql(self) -> tuple[str, list[Any]]:
+        """The sum of every branch's count, each capped (no ORDER BY: each walks its index range only)."""
+        parts: list[str] = []
+        params: list[Any] = []
+        for n, branch in enumerate(self.branches):
+            rows = f"SELECT 1 FROM ({branch.sql}) AS b LIMIT {SEARCH_COUNT_LIMIT}" if branch.keyed else branch.sql  # noqa: S608
+            parts.append(f"(SELECT COUNT(*) FROM ({rows}) AS counted{n})")  # noqa: S608
+            params += branch.params
+        return " + ".join(parts), params
+
+    def _count(self) -> int:
+        sql, params = self._count_sql()
+        with connections[self.base.db].cursor() as cursor:
+            cursor.execute(f"SELECT {sql}", params)  # noqa: S608
+            return int(cursor.fetchone()[0])
+
+    def _page_ids_sql(self, start: int, stop: int) -> tuple[str, list[Any]]:
+        # PostgreSQL orders by the indexes' operator (text_pattern_ops) so a branch
+        # is read in index order and stops after ``stop`` rows; SQLite's is bytewise.
+        bytewise = " USING ~<~" if connections[self.base.db].vendor == "postgresql" else ""
+        take = min(stop, SEARCH_COUNT_LIMIT)
+        parts: list[str] = []
+        params: list[Any] = []
+        for n, branch in enumerate(self.branches, start=1):
+            if branch.keyed:
+                parts.append(
+                    f"SELECT * FROM (SELECT b.search_id, {n} AS part, b.search_key FROM ({branch.sql}) AS b "  # noqa: S608
+                    f"ORDER BY b.search_key{bytewise}, b.search_id LIMIT {take}) AS branch{n}"
+                )
+            else:
+                # No ORDER BY ... LIMIT here: it would tempt the planner to walk the
+                # primary key in order until it meets the vehicles' customers.
+                parts.append(f"SELECT b.search_id, {n} AS part, '' AS search_key FROM ({branch.sql}) AS b")  # noqa: S608
+            params += branch.params
+        hits = " UNION ALL ".join(parts)
+        sql = (
+            f"SELECT hits.search_id FROM ({hits}) AS hits "  # noqa: S608
+            f"ORDER BY hits.part, hits.search_key{bytewise}, hits.search_id LIMIT {stop - start} OFFSET {start}"
+        )
+        return sql, params
+
+    def _position(self, customer: Customer) -> tuple[int, str, int]:
+        if customer.name_initials.startswith(self.letters):
+            return (1, customer.name_initials, customer.pk)
+        if customer.name_pinyin.startswith(self.letters):
+            return (2, customer.name_pinyin, customer.pk)
+        return (3, "", customer.pk)
+
+    def _page(self, start: int, stop: int, *, counting: bool) -> list[Customer]:
+        # Both statements are the ORM's own SQL for the branches, with their parameters.
+        rows = self.base.filter(pk__in=RawSQL(*self._page_ids_sql(start, stop))).order_by()  # noqa: S611
+        if counting:
+            total = RawSQL(*self._count_sql(), output_field=IntegerField())  # noqa: S611
+            rows = rows.annotate(search_total=total)
+        return sorted(rows, key=self._position)
+
+
+@dataclass(frozen=True)
+class SearchKeys:
+    """What a search box query can mean, decided from its characters."""
+
+    phone: str = ""
+    last4: str = ""
+    pinyin: str = ""
+    name_prefix: str = ""
+    name_part: str = ""
+    plate_part: str = ""
+    vin_suffix: str = ""
+
+
+def search_keys(q: str) -> SearchKeys:
+    text = q.strip()
+    compact = re.sub(r"[\s\-]", "", text)
+    keys: dict[str, str] = {}
+    if re.fullmatch(r"\+?\d+", compact):
+        if len(compact) >= 7:
+            with contextlib.suppress(PhoneError):
+                keys["phone"] = normalize_phone(compact)
+        if len(compact) == 4:
+            keys["last4"] = compact
+        if 3 <= len(compact) <= PLATE_MAX_DIGITS:
+            keys["plate_part"] = compact
+        # A whole mobile number (11 digits from 1) is that phone, not the end of a VIN.
+        mobile = len(compact) == MOBILE_DIGITS and compact.startswith("1") and "phone" in keys
+        if len(compact) >= VIN_SUFFIX_MIN and not mobile:
+            keys["vin_suffix"] = compact
+        return SearchKeys(**keys)
+    if _HAN.search(text):
+        name = text.replace(" ", "")
+        keys["name_prefix"] = name
+        if len(name) >= 3:
+            keys["name_part"] = name
+        plate = normalize_plate_text(text)
+        if plate[0] in PROVINCES and len(plate) >= 2 and plate[1:].isalnum() and plate[1:].isascii():
+            keys["plate_part"] = plate
+        return SearchKeys(**keys)
+    if re.fullmatch(r"[A-Za-z]+", compact):
+        keys["pinyin"] = compact.lower()
+    if compact.isascii() and compact.isalnum() and len(compact) >= 2:
+        # Plates never hold I or O, VINs never I, O or Q (huitou.lib.plates and
+        # .vin): a query holding one of them is no part of one. Two letters
+        # alone are initials (刘东 by ld), not the start of a plate after the
+        # province: that needs a digit (B1) or a third character.
+        upper = compact.upper()
+        if not set(upper) & set("IO") and (len(compact) >= 3 or not compact.isalpha()):
+            keys["plate_part"] = upper
+        if len(compact) >= VIN_SUFFIX_MIN and not set(upper) & set("IOQ"):
+            keys["vin_suffix"] = upper
+    return SearchKeys(**keys)
+
+
+def search_condition(organization: Organization | int, keys: SearchKeys, *, vendor: str = "") -> Q:
+    """One condition over the customer table for what a search box query can mean.
+
+    Keys on the customer row are combined with OR so the database can merge
+    their index scans. Customers of vehicles whose plate or VIN matches (a
+    bounded list) join them in the same statement: on PostgreSQL as one list
+    of ids, the customer keys' and the vehicles' (an OR with a subquery would
+    be checked row by row over the whole organization), elsewhere as an OR.
+    """
+    cond = Q(pk__in=[])
+    if keys.phone:
+        cond |= Q(phone=keys.phone)
+    if keys.last4:
+        cond |= Q(phone_last4=keys.last4)
+    if keys.pinyin:
+        cond |= Q(name_pinyin__startswith=keys.pinyin) | Q(name_initials__startswith=keys.pinyin)
+    if keys.name_prefix:
+        cond |= Q(name__startswith=keys.name_prefix)
+    if keys.name_part:
+        cond |= Q(name__contains=keys.name_part)
+    vehicles = vehicle_customer_ids(organization, keys)
+    if vehicles is None:
+        return cond
+    if vendor != "postgresql":
+        return cond | Q(pk__in=vehicles)
+    customers = Customer.objects.for_org(organization).active().filter(cond).values("pk")
+    return Q(pk__in=customers.union(vehicles, all=True))
+
+
+def vehicle_customer_ids(
+    organization: Organization | int, keys: SearchKeys
+) -> QuerySet[Vehicle, dict[str, Any]] | None:
+    """Customer ids of the active vehicles whose plate or VIN matches (at most
+    ``VEHICLE_MATCH_LIMIT``), as a subquery; None when the keys hold no plate or VIN."""
+    plate = keys.plate_part
+    if not plate and not keys.vin_suffix:
+        return None
+    vehicles = Vehicle.objects.for_org(organization).active()
+    cond = Q(pk__in=[])
+    if plate and plate[0] in PROVINCES:
+        # The province only ever comes first: a prefix (btree, stops at the limit).
+        cond |= Q(plate__startswith=plate)
+    elif len(plate) >= 3:
+        # Any part of the plate (trigram index: needs three characters).
+        cond |= Q(plate__contains=plate)
+    elif plate:
+        # Two characters would be in a plate anywhere in one of twenty; they
+        # are taken as the start of the plate after the province (粤B1 from B1).
+        vehicles = vehicles.alias(plate_tail=Substr("plate", 2))
+        cond |= Q(plate_tail__startswith=plate)
+    if keys.vin_suffix:
+        cond |= Q(vin__endswith=keys.vin_suffix)
+    return vehicles.filter(cond).values("customer_id")[:VEHICLE_MATCH_LIMIT]

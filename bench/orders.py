@@ -24,35 +24,18 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import secrets
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from common import percentile, setup_django
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/huitou_bench"
 BENCH_PREFIX = "bench_"
 SEED = 2026
-
-
-def percentile(times: list[float], share: float) -> float:
-    ordered = sorted(times)
-    return ordered[min(int(len(ordered) * share), len(ordered) - 1)]
-
-
-def setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "huitou.settings"
-    # Production mode: no query log in memory, as on a real server.
-    os.environ["DEBUG"] = "0"
-    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
-    os.environ["ALLOWED_HOSTS"] = "127.0.0.1,testserver"
-    os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
-    import django
-
-    django.setup()
 
 
 class Bench:

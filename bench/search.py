@@ -17,7 +17,6 @@ import argparse
 import os
 import platform
 import re
-import secrets
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+from common import percentile, setup_django
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/huitou_bench"
@@ -56,11 +57,6 @@ KEYS = [
 ]
 
 
-def percentile(times: list[float], share: float) -> float:
-    ordered = sorted(times)
-    return ordered[min(int(len(ordered) * share), len(ordered) - 1)]
-
-
 def server_url(url: str, database: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{database}"))
@@ -80,18 +76,6 @@ def ensure_database(url: str, rebuild: bool) -> None:
         if not exists:
             print(f"creating database {name}")
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "huitou.settings"
-    # Production mode: no query log in memory, as on a real server.
-    os.environ["DEBUG"] = "0"
-    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
-    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
-    import django
-
-    django.setup()
 
 
 def build(customers: int, seed: int) -> tuple[Any, str]:

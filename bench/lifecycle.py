@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
 import random
 import sys
 import time
@@ -47,7 +46,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from common import percentile, setup_django
+from common import machine, percentile, setup_django
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -494,25 +493,6 @@ def measure(organization: Any, runs: int, seed: int, only: str = "") -> Measure:
         "",
     )
     return m
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = ""
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        memory = f", {kb / 1024 / 1024:.0f} GB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return f"{os.cpu_count()} × {cpu}{memory}, Python {platform.python_version()}, load average {load}"
 
 
 def main() -> None:

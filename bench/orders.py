@@ -22,14 +22,12 @@ it times, with the product's own code and without HTTP:
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from common import percentile, setup_django
+from common import machine, percentile, setup_django
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -189,24 +187,6 @@ class Bench:
                 [self.organization.pk, shop.pk, count],
             )
             return cursor.fetchall()
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = ""
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        memory = f", {kb / 1024 / 1024:.0f} GB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
-    return f"{os.cpu_count()} × {cpu}{memory}, Python {platform.python_version()}"
 
 
 def postgres_version() -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import re
 import statistics
 import subprocess
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from common import percentile, setup_django
+from common import machine, percentile, setup_django
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/huitou_bench"
@@ -227,27 +226,13 @@ def run_limit(script: Path, url: str, customers: int) -> dict[str, tuple[float, 
     return found
 
 
-def machine() -> str:
+def server() -> str:
     from django.db import connection
 
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        models = re.findall(r"model name\s*:\s*(.+)", cpuinfo.read_text())
-        cpu = f"{models[0]} x {len(models)}" if models else cpu
-    memory = ""
-    meminfo = Path("/proc/meminfo")
-    if meminfo.exists():
-        kb = int(re.search(r"MemTotal:\s+(\d+)", meminfo.read_text()).group(1))
-        memory = f", {kb / 1024 / 1024:.0f} GB RAM"
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('server_version'), current_setting('shared_buffers')")
         version, buffers = cursor.fetchone()
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return (
-        f"{cpu}{memory}; PostgreSQL {version} (shared_buffers {buffers}); Python {platform.python_version()}; "
-        f"load average {load}"
-    )
+    return f"PostgreSQL {version} (shared_buffers {buffers})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -280,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_django(args.database_url)
     organization, built = build(args.customers, args.seed)
     vacuum()
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; {server()}")
     rows = samples(organization, args.samples)
     print(f"product: customer_list, first page of 20 with tags, count(); {len(rows)} searches per key")
     wanted = [w.strip() for w in args.keys.split(",") if w.strip()]
@@ -291,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"limit: {args.limit_script}")
         limit = run_limit(args.limit_script, args.database_url, args.customers)
 
-    print(f"\n{built}\nmachine: {machine()}")
+    print(f"\n{built}\nmachine: {machine()}; {server()}")
     print(f"\n{args.customers:,} customers, p50 / p95 in ms, ratio = product / limit\n")
     print("| search key | product p50 | product p95 | limit key | limit p50 | limit p95 | ratio p50 | ratio p95 |")
     print("|---|---|---|---|---|---|---|---|")

@@ -162,31 +162,11 @@ def tags_for(organization: Organization | int) -> QuerySet[Tag]:
 
 
 def tag_names(customer: Customer) -> list[str]:
-    """Tag names of a customer loaded through ``with_tag_names``, ``customer_for_file`` or a prefetch."""
+    """Tag names of a customer annotated with ``TagNames`` (``tag_name_list``) or from ``customer_for_file``."""
     loaded: list[str] | None = getattr(customer, "tag_name_list", None)
     if loaded is not None:
         return loaded
     return [link.tag.name for link in customer.tag_links.all()]
-
-
-def with_tag_names(customers: Iterable[Customer]) -> list[Customer]:
-    """The customers, each with ``tag_name_list`` (by name): one query of names, for lists.
-
-    Customers that came with their names (``customer_list(with_tags=True)``) need no query.
-
-    Lighter than a prefetch, which builds a link and a tag object and a
-    queryset for every customer.
-    """
-    rows = list(customers)
-    names: dict[int, list[str]] = {c.pk: [] for c in rows if getattr(c, "tag_name_list", None) is None}
-    if names:
-        links = CustomerTag.objects.for_org(rows[0].organization_id).filter(customer_id__in=list(names))
-        for customer_id, name in links.order_by("tag__name", "pk").values_list("customer_id", "tag__name"):
-            names[customer_id].append(name)
-    for customer in rows:
-        if customer.pk in names:
-            customer.tag_name_list = names[customer.pk]  # type: ignore[attr-defined]
-    return rows
 
 
 def with_plates(customers: Iterable[Customer]) -> list[Customer]:

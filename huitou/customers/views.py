@@ -70,7 +70,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     }
     customers = selectors.customer_list(organization=org, with_tags=True, **filters)
     page = CappedPaginator(customers, 20).get_page(params.get("page"))
-    page.object_list = selectors.with_plates(selectors.with_tag_names(page.object_list))
+    page.object_list = selectors.with_plates(page.object_list)
     rows = [(c, visible_phone(c, request.user)) for c in page.object_list]  # type: ignore[arg-type]
     query = params.copy()
     query.pop("page", None)

@@ -115,7 +115,7 @@ def capture_prospect(request: HttpRequest, payload: ProspectIn) -> Status:
 def list_prospects(request: HttpRequest, filters: Query[ProspectFilters]) -> dict[str, Any]:
     """Newest first. ``count`` is exact up to 10,000; 10,001 means more than that.
 
-    Queries: 1 count, 1 page of customers with owner and source, 1 tags.
+    Queries: 1 count, 2 the page of customers with owner, source and tag names.
     """
     organization = require(request, Perm.VIEW_CUSTOMERS)
     prospects = selectors.prospects_list(
@@ -127,7 +127,7 @@ def list_prospects(request: HttpRequest, filters: Query[ProspectFilters]) -> dic
     )
     start = (filters.page - 1) * filters.page_size
     count = count_capped(prospects)
-    page = customer_selectors.with_tag_names(prospects[start : start + filters.page_size])
+    page = prospects.annotate(tag_name_list=customer_selectors.TagNames())[start : start + filters.page_size]
     return {
         "items": [customer_out(c, request.user) for c in page],  # type: ignore[arg-type]
         "count": count,

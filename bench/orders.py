@@ -4,8 +4,8 @@
 
 Uses the bench organization of ``bench/search.py`` (default database
 ``huitou_bench``; build it first with ``bench/search.py``). If it holds fewer
-orders than ``--orders``, writes them once with the demo's bulk path
-(``huitou.demo.orders.bulk_orders``: COPY, paid orders with lines and
+orders than ``--orders``, writes them once with the benchmarks' bulk loader
+(``bench/bulkload/orders.py``, ``bulk_orders``: COPY, paid orders with lines and
 payments, visit stats updated in bulk) and VACUUM ANALYZEs the tables. Then
 it times, with the product's own code and without HTTP:
 
@@ -46,11 +46,12 @@ class Bench:
     # --- data ---------------------------------------------------------------------------------
 
     def ensure_orders(self, wanted: int) -> str:
+        from bulkload.orders import bulk_orders
         from django.db import connection, transaction
 
         from huitou.customers.models import Customer
-        from huitou.demo.orders import bulk_orders
         from huitou.service.models import ServiceOrder
+        from huitou.tenancy.scope import unscoped
 
         have = ServiceOrder.objects.for_org(self.organization).count()
         if have >= wanted * 0.95:
@@ -67,7 +68,7 @@ class Bench:
                 progress.last = done // 500_000  # type: ignore[attr-defined]
                 print(f"  {done:>10,} / ~{total:,} orders  {time.monotonic() - started:7.1f} s", flush=True)
 
-        with transaction.atomic():
+        with unscoped(), transaction.atomic():
             stats = bulk_orders(
                 organization=self.organization,
                 staff=self.staff,

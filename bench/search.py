@@ -2,10 +2,11 @@
 
     .venv/bin/python bench/search.py [--customers 1000000] [--database-url URL] [--rebuild]
 
-Builds (once) an organization of N customers with the demo generator's bulk
-path in a PostgreSQL database of its own (default ``huitou_bench``, created if
-missing), then times the product's search for each search key the way
-GET /api/v1/customers?q= does its server-side work: ``customer_list(q=...)``,
+Builds (once) an organization of N customers with the benchmarks' bulk loader
+(``bench/bulkload``: the demo's generator, written directly) in a PostgreSQL
+database of its own (default ``huitou_bench``, created if missing), then
+times the product's search for each search key the way GET
+/api/v1/customers?q= does its server-side work: ``customer_list(q=...)``,
 the first page of 20 with the page's tag names, then ``count()``. Then it runs
 the limit (``../shared/perf/limit_search.py``: hand-written SQL on a bare
 table of as many customers) on the same server and prints both, with ratios.
@@ -80,10 +81,10 @@ def ensure_database(url: str, rebuild: bool) -> None:
 def build(customers: int, seed: int) -> tuple[Any, str]:
     """The bench organization with ``customers`` customers, built if missing or of another size,
     and a line on how long the demo generator took."""
+    from bulkload.build import bulk_build
     from django.core.management import call_command
 
     from huitou.demo.models import DemoOrganization
-    from huitou.demo.services import demo_build
 
     call_command("migrate", verbosity=0)
     marker = DemoOrganization.objects.filter(user_prefix=BENCH_PREFIX).select_related("organization").first()
@@ -96,20 +97,20 @@ def build(customers: int, seed: int) -> tuple[Any, str]:
     def progress(done: int) -> None:
         print(f"  {done:>9,} / {customers:,} customers  {time.monotonic() - started:7.1f} s", flush=True)
 
-    result = demo_build(
+    result = bulk_build(
         customers=customers,
         seed=seed,
         org_name=BENCH_ORG,
         user_prefix=BENCH_PREFIX,
         reset=True,
-        method="bulk",
         progress=progress,
         log=print,
     )
     built = time.monotonic() - started
     stats = result.stats
+    assert stats is not None
     line = (
-        f"demo generator (bulk): {stats.customers:,} customers, {stats.vehicles:,} vehicles, {stats.readings:,} "
+        f"bulk loader (bench/bulkload): {stats.customers:,} customers, {stats.vehicles:,} vehicles, {stats.readings:,} "
         f"mileage readings in {built:.0f} s, committed (of which {stats.rebuild_seconds:.0f} s rebuilding "
         "indexes and foreign keys)"
     )

@@ -1,8 +1,11 @@
 """Django settings for Huitou.
 
-Every value comes from the environment (see README, "Configuration"), with
-safe development defaults. Production mode (DEBUG=0) refuses to start with
-the development secret or without ALLOWED_HOSTS.
+Every value comes from the environment (see README, "Configuration" and
+"Security"). The defaults are the ones a shop's front-desk PC runs with:
+DEBUG off, a random secret key generated once and kept in the data
+directory, the host names of the address ``huitou serve`` binds. Debug is
+on only when asked for: ``DEBUG=1``, or ``huitou runserver`` (the command
+line sets ``DEBUG=1`` for it, see huitou/cli.py).
 """
 
 from __future__ import annotations
@@ -13,25 +16,36 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from huitou.lib.env import env_bool, env_int, env_list, env_str
+from huitou.lib.env import env_bool, env_int, env_list, env_str, hosts_for_address, persistent_secret
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("HUITOU_DATA_DIR", str(Path.cwd() / "data"))).resolve()
 
+# The key this repository once shipped for development: public, so refused.
 DEV_SECRET_KEY = "huitou-development-secret-do-not-use-in-production"  # noqa: S105
-DEBUG = env_bool("DEBUG", default=True)
-SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY)
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+DEBUG = env_bool("DEBUG", default=False)
+try:
+    SECRET_KEY = env_str("SECRET_KEY") or persistent_secret(DATA_DIR / "secret_key")
+except OSError as exc:
+    raise ImproperlyConfigured(
+        f"Cannot keep the generated secret key in {DATA_DIR} ({exc}); make HUITOU_DATA_DIR writable or set SECRET_KEY."
+    ) from exc
+if SECRET_KEY == DEV_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is the development key published with Huitou; unset it to use the key "
+        "generated in the data directory, or set a random value of at least 50 characters."
+    )
+if not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be a random value of at least 50 characters; unset it to use the key "
+        "generated in the data directory."
+    )
+# HUITOU_BIND_HOST is set by ``huitou serve --host`` (huitou/cli.py); others
+# (gunicorn, manage.py) answer to the loopback names plus ALLOWED_HOSTS.
+ALLOWED_HOSTS = list(
+    dict.fromkeys([*hosts_for_address(env_str("HUITOU_BIND_HOST", "127.0.0.1")), *env_list("ALLOWED_HOSTS", [])])
+)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-
-if not DEBUG:
-    if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 32:
-        raise ImproperlyConfigured(
-            "Production mode (DEBUG=0) needs SECRET_KEY set to a random value of at least "
-            "32 characters; the development secret is refused."
-        )
-    if not ALLOWED_HOSTS:
-        raise ImproperlyConfigured("Production mode (DEBUG=0) needs ALLOWED_HOSTS.")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -49,9 +63,16 @@ INSTALLED_APPS = [
     "huitou.customers",
     "huitou.service",
     "huitou.lifecycle",
+    "huitou.loyalty",
+    "huitou.care",
+    "huitou.messaging",
     "huitou.analytics",
+    "huitou.imports",
     "huitou.api",
     "huitou.demo",
+    "huitou.exports",
+    "huitou.privacy",
+    "huitou.backup",
     "huitou.web",
 ]
 
@@ -68,6 +89,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "huitou.tenancy.middleware.TenantMiddleware",
     "axes.middleware.AxesMiddleware",
+    "huitou.web.middleware.DatabaseBusyMiddleware",  # SQLite still locked after busy_timeout: 503, not 500
 ]
 
 ROOT_URLCONF = "huitou.urls"
@@ -104,6 +126,8 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(DATA_DIR / "huitou.sqlite3"),
+            # Opening the file reads its whole schema (5-10 ms): each server thread keeps its connection.
+            "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 600),
             "OPTIONS": {
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
                 "transaction_mode": "IMMEDIATE",
@@ -158,14 +182,22 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
-SESSION_COOKIE_SECURE = not DEBUG and env_bool("SESSION_COOKIE_SECURE", default=True)
+# Plain HTTP on the shop's network by default; HUITOU_HTTPS=1 (implied by
+# BEHIND_HTTPS_PROXY=1) declares that users reach Huitou over HTTPS only:
+# redirect to it, send HSTS, keep the cookies off plain HTTP.
+BEHIND_HTTPS_PROXY = env_bool("BEHIND_HTTPS_PROXY", default=False)
+HUITOU_HTTPS = env_bool("HUITOU_HTTPS", default=BEHIND_HTTPS_PROXY)
+if BEHIND_HTTPS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = HUITOU_HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365) if HUITOU_HTTPS else 0
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=HUITOU_HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 12
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-if env_bool("BEHIND_HTTPS_PROXY", default=False):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -176,13 +208,29 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("HUITOU_STATIC_ROOT", str(DATA_DIR / "static")))
+# Uploaded files; ``huitou backup`` archives them with the database.
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env_str("HUITOU_MEDIA_ROOT", str(DATA_DIR / "media")))
+
+# Nightly backup (huitou/backup/tasks.py): off unless HUITOU_BACKUP_NIGHTLY=1; keeps the newest N.
+BACKUP_NIGHTLY = env_bool("HUITOU_BACKUP_NIGHTLY", default=False)
+BACKUP_KEEP = env_int("HUITOU_BACKUP_KEEP", 7)
+BACKUP_DIR = Path(env_str("HUITOU_BACKUP_DIR", str(DATA_DIR / "backups")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
 
-HUITOU_PAGE_SIZE = 20
+# Email to customers (huitou/messaging): Django's SMTP backend, configured by the environment.
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "webmaster@localhost")
 
 LOGGING = {
     "version": 1,

@@ -21,6 +21,14 @@ urlpatterns = [
     path("staff/", include("huitou.tenancy.urls")),
     path("", include("huitou.lifecycle.urls")),  # /prospects/... and the lifecycle parts of /customers/<id>/
     path("followups/", include("huitou.lifecycle.urls_work")),
+    path("care/questionnaire/", include("huitou.care.urls_questionnaire")),
+    path("care/", include("huitou.care.urls_work")),
+    path("complaints/", include("huitou.care.urls_complaints")),
     path("analytics/", include("huitou.analytics.urls")),
+    path("imports/", include("huitou.imports.urls")),
+    path("loyalty/", include("huitou.loyalty.urls")),
+    path("exports/", include("huitou.exports.urls")),
+    path("privacy/", include("huitou.privacy.urls")),
+    path("messages/", include("huitou.messaging.urls")),
     path("", include("huitou.web.urls")),
 ]

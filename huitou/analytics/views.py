@@ -20,6 +20,7 @@ from huitou.analytics.charts import funnel_charts
 from huitou.analytics.forms import FunnelForm, quick_ranges
 from huitou.analytics.funnel import BY_CHOICES, BY_SOURCE, funnel
 from huitou.tenancy.decorators import staff_required
+from huitou.tenancy.http import StaffRequest
 from huitou.tenancy.roles import Perm
 from huitou.web.forms import apply_errors
 
@@ -73,7 +74,7 @@ def plotly_js(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(Perm.VIEW_FUNNEL)
-def funnel_page(request: HttpRequest) -> HttpResponse:
+def funnel_page(request: StaffRequest) -> HttpResponse:
     """The conversion funnel of the files created in a date range, by source or by staff.
 
     Without parameters: the last 90 days by source. An htmx request (the
@@ -92,7 +93,7 @@ def funnel_page(request: HttpRequest) -> HttpResponse:
         form = FunnelForm.filled(date_from, date_to, by)
         try:
             result = funnel(
-                organization=request.organization,  # type: ignore[attr-defined]
+                organization=request.organization,
                 date_from=date_from,
                 date_to=date_to,
                 by=by,
@@ -114,6 +115,6 @@ def funnel_page(request: HttpRequest) -> HttpResponse:
         ],
         "charts": funnel_charts(result) if result is not None and result.rows else None,
     }
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         return render(request, "analytics/_funnel.html", context)
     return render(request, "analytics/funnel.html", context)

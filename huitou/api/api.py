@@ -13,9 +13,16 @@ from huitou.api.routers.analytics import router as analytics_router
 from huitou.api.routers.appointments import router as appointments_router
 from huitou.api.routers.catalog import router as catalog_router
 from huitou.api.routers.customers import router as customers_router
+from huitou.api.routers.exports import router as exports_router
 from huitou.api.routers.followup_plans import router as followup_plans_router
 from huitou.api.routers.lifecycle import router as lifecycle_router
+from huitou.api.routers.loyalty_members import router as loyalty_members_router
+from huitou.api.routers.loyalty_referrals import router as loyalty_referrals_router
+from huitou.api.routers.loyalty_rewards import router as loyalty_rewards_router
+from huitou.api.routers.loyalty_wallet import router as loyalty_wallet_router
+from huitou.api.routers.messages import router as messages_router
 from huitou.api.routers.orders import router as orders_router
+from huitou.api.routers.privacy import router as privacy_router
 from huitou.api.routers.vehicles import router as vehicles_router
 
 
@@ -38,13 +45,23 @@ api = HuitouAPI(
     version="1",
     description="Customer and vehicle files, the catalog, service orders and appointments of one organization. "
     "Authenticate with `Authorization: Bearer <token>` (create one with `huitou token create <username>`). "
-    'Money travels as decimal strings in yuan (`"123.45"`).',
+    'Money travels as decimal strings in yuan (`"123.45"`). Text never contains the NUL character (refused, 422). '
+    "Each field's schema states the patterns, lengths and ranges the API checks.",
     auth=[BearerToken(), StaffSession()],
+    parser=errors.TextParser(),
     urls_namespace="api",
 )
 errors.install(api)
 # Before /customers: its /customers/{customer_id} would otherwise take /customers/merge.
 api.add_router("/", lifecycle_router)
+api.add_router("/", exports_router)  # /customers/export.xlsx, /orders/export.xlsx, /exports
+api.add_router("/", privacy_router)  # /customers/{id}/personal-data, /customers/{id}/erase
+# Membership routes carry their whole path (/customers/{id}/membership, /orders/{id}/coupons, /loyalty/...).
+api.add_router("/", loyalty_members_router)
+api.add_router("/", loyalty_rewards_router)
+api.add_router("/", loyalty_wallet_router)
+api.add_router("/", loyalty_referrals_router)
+api.add_router("/", messages_router)  # /messages, /message-templates
 api.add_router("/customers", customers_router)
 api.add_router("/followup-plans", followup_plans_router)
 api.add_router("/vehicles", vehicles_router)
@@ -52,3 +69,7 @@ api.add_router("/catalog", catalog_router)
 api.add_router("/orders", orders_router)
 api.add_router("/appointments", appointments_router)
 api.add_router("/analytics", analytics_router)
+api.add_router("/imports", "huitou.api.routers.imports.router")
+api.add_router("/care", "huitou.api.routers.care.router")
+api.add_router("/complaints", "huitou.api.routers.complaints.router")
+api.add_router("/", "huitou.api.routers.care_calendar.router")  # /care/birthdays

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest
 from ninja.security import HttpBearer, SessionAuth
 
 from huitou.api.services import token_authenticate
+from huitou.tenancy.http import ApiRequest
 
 
 class BearerToken(HttpBearer):
@@ -13,10 +14,12 @@ class BearerToken(HttpBearer):
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         user = token_authenticate(token)
-        if user is None:
+        if user is None or user.organization is None:  # token_authenticate refuses users without one
             return None
-        request.user = user
-        request.organization = user.organization  # type: ignore[attr-defined]
+        # From here on the operations see an ApiRequest: the user and their organization.
+        api_request = cast(ApiRequest, request)
+        api_request.user = user
+        api_request.organization = user.organization
         return user
 
 

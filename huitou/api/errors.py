@@ -20,8 +20,9 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 
-from huitou.service.errors import StateConflict
+from huitou.service.errors import RoleRefused, StateConflict
 
 
 def _field_of(loc: list[Any]) -> str:
@@ -45,6 +46,9 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(NinjaValidationError)
     def schema_refused(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        if any(list(err.get("loc", []))[:1] == ["path"] for err in exc.errors):
+            # A path id out of range (IdIn) names no object: the same 404 as an unknown one.
+            return api.create_response(request, {"detail": _("Not found.")}, status=404)
         errors: dict[str, list[str]] = {}
         for err in exc.errors:
             errors.setdefault(_field_of(list(err.get("loc", []))), []).append(str(err.get("msg", "")))
@@ -58,7 +62,8 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(PermissionDenied)
     def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-        return api.create_response(request, {"detail": _("Your role does not allow this.")}, status=403)
+        detail = exc.message if isinstance(exc, RoleRefused) else _("Your role does not allow this.")
+        return api.create_response(request, {"detail": str(detail)}, status=403)
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
@@ -66,7 +71,40 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if isinstance(exc.__cause__, DjangoValidationError):  # TextParser refused the body (ninja says 400)
+            return service_refused(request, exc.__cause__)
         return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
+NUL_REFUSED = _("Text cannot contain the NUL character (U+0000).")
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class TextParser(Parser):
+    """JSON bodies and query strings without NUL characters: no database column holds one
+    (PostgreSQL refuses them), so a request carrying one is refused whole (422; ninja wraps a
+    body's refusal in a 400, which ``http_error`` turns back into the 422)."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = super().parse_body(request)
+        if _has_nul(data):
+            raise DjangoValidationError({"__all__": [NUL_REFUSED]})
+        return data
+
+    def parse_querydict(self, data: Any, list_fields: list[str], request: HttpRequest) -> Any:
+        parsed = super().parse_querydict(data, list_fields, request)
+        if _has_nul(parsed):
+            raise DjangoValidationError({"__all__": [NUL_REFUSED]})
+        return parsed
 
 
 @contextmanager

@@ -13,8 +13,9 @@ from typing import Annotated, Literal
 from ninja import Schema
 from pydantic import Field, WithJsonSchema
 
-from huitou.api.schemas import MAX_PAGE, OwnerOut
-from huitou.api.service_schemas import IdIn
+from huitou.api.schemas import MAX_PAGE, PLATE_PATTERN, OwnerOut, PhoneText, WechatText, trimmed
+from huitou.api.service_schemas import CustomerRef, IdIn
+from huitou.lifecycle.services.stages import MANUAL_STAGES
 
 # The values of the models' choices, spelt out for the OpenAPI document (tests check them against the models).
 STAGES = ["prospect", "intent", "customer", "member", "dormant", "lost"]
@@ -22,8 +23,13 @@ CHANNELS = ["phone", "wechat", "sms", "visit", "in_store"]
 GRADES = ["H", "A", "B", "C"]
 
 ChannelText = Annotated[str, WithJsonSchema({"type": "string", "enum": CHANNELS})]
-GradeText = Annotated[str, WithJsonSchema({"type": "string", "enum": ["", *GRADES]})]
+# The service trims the grade and takes it in either case ("a" is A).
+GradeText = Annotated[
+    str, WithJsonSchema({"type": "string", "pattern": rf"^\s*[{''.join(GRADES)}{''.join(GRADES).lower()}]?\s*$"})
+]
 StageText = Annotated[str, WithJsonSchema({"type": "string", "enum": STAGES})]
+# The stages a person may set by hand (the service refuses the others with its own message).
+ManualStageText = Annotated[str, WithJsonSchema({"type": "string", "enum": [str(s) for s in MANUAL_STAGES]})]
 DateText = Annotated[str, WithJsonSchema({"type": "string", "format": "date", "examples": ["2026-12-01"]})]
 
 
@@ -41,12 +47,16 @@ class PageFilters(Schema):
 # --- prospects ------------------------------------------------------------------------------
 
 
+# A prospect's car is optional: a blank plate, or a plate as lib/plates.py takes it.
+PlateOrBlank = Annotated[str, WithJsonSchema({"type": "string", "pattern": rf"^\s*$|{PLATE_PATTERN}"})]
+
+
 class ProspectIn(Schema):
-    name: str = ""
-    phone: str = Field(default="", description="A phone number or a WeChat ID is needed")
-    wechat: str = ""
+    name: Annotated[str, trimmed(50)] = Field(default="", description="Required")
+    phone: PhoneText = Field(default="", description="A phone number or a WeChat ID is needed")
+    wechat: WechatText = ""
     source: str = Field(default="", description="Source code, e.g. walk_in (required)")
-    need: str = Field(default="", description="What the prospect came for")
+    need: Annotated[str, trimmed(200)] = Field(default="", description="What the prospect came for")
     referrer_id: IdIn | None = Field(default=None, description="The customer who referred them")
     owner_id: IdIn | None = Field(default=None, description="Staff id of the owner (default: the caller)")
     owner: str | None = Field(
@@ -54,9 +64,9 @@ class ProspectIn(Schema):
         description='"auto": the next staff member of the rotation (round robin); "me": the caller',
         json_schema_extra={"enum": ["auto", "me"]},
     )
-    plate: str = ""
-    brand: str = ""
-    model: str = ""
+    plate: PlateOrBlank = Field(default="", description="Needed when brand or model is given")
+    brand: Annotated[str, trimmed(30)] = ""
+    model: Annotated[str, trimmed(50)] = ""
 
 
 class DuplicateOut(Schema):
@@ -67,7 +77,10 @@ class DuplicateOut(Schema):
 class DuplicatesRefused(Schema):
     detail: str
     errors: dict[str, list[str]]
-    duplicates: list[DuplicateOut] = Field(description="The existing files with this phone or plate")
+    duplicates: list[DuplicateOut] = Field(
+        default_factory=list,
+        description="The existing files with this phone or plate; empty when the refusal is about something else",
+    )
 
 
 class ProspectFilters(PageFilters):
@@ -81,12 +94,14 @@ class ProspectFilters(PageFilters):
 
 
 class FollowUpIn(Schema):
-    channel: ChannelText = ""
-    content: str = Field(default="", description="What was said")
-    result: str = ""
+    channel: ChannelText = Field(description="How the customer was reached")
+    content: Annotated[str, trimmed(required=True)] = Field(description="What was said")
+    result: str = Field(default="", description="Trimmed, then cut to 200 characters")
     grade: GradeText = Field(default="", description="Intent grade; the first one makes a prospect an intent customer")
-    next_step: str = ""
-    next_due: DateText | None = Field(default=None, description="Schedules the next step for the customer's owner")
+    next_step: str = Field(default="", description="Trimmed, then cut to 200 characters")
+    next_due: DateText | None = Field(
+        default=None, description="Today or later: schedules the next step for the customer's owner"
+    )
     task_id: IdIn | None = Field(default=None, description="The open task this follow-up answers")
 
 
@@ -106,11 +121,6 @@ class FollowUpOut(Schema):
 
 class FollowUpPage(Page):
     items: list[FollowUpOut]
-
-
-class CustomerRef(Schema):
-    id: int
-    name: str
 
 
 class TaskOut(Schema):
@@ -140,8 +150,13 @@ class TaskFilters(PageFilters):
 
 
 class StageIn(Schema):
-    stage: StageText = ""
-    reason: str = Field(default="", description="Why the stage changes")
+    stage: ManualStageText = Field(
+        description="prospect, intent, lost, or customer after a paid order; member and dormant follow from "
+        "membership and visits"
+    )
+    reason: Annotated[str, trimmed(required=True)] = Field(
+        description="Why the stage changes (kept as a note of 200 characters at most)"
+    )
 
 
 class StageChangeOut(Schema):
@@ -181,17 +196,21 @@ class ReassignOut(Schema):
 
 
 class PlanStepIO(Schema):
-    day_offset: int = Field(description="Days after entering the stage, 0 to 365")
+    day_offset: int = Field(
+        description="Days after entering the stage, 0 to 365", json_schema_extra={"minimum": 0, "maximum": 365}
+    )
     channel: ChannelText
-    action: str = Field(description="What to do")
+    action: Annotated[str, trimmed(required=True)] = Field(
+        description="What to do (trimmed, then cut to 200 characters)"
+    )
 
 
 class PlanIn(Schema):
-    name: str = ""
+    name: Annotated[str, trimmed(100, required=True)] = Field(description="Required")
     stage: StageText = Field(default="prospect", description="The plan starts when a customer enters this stage")
     source: str = Field(default="", description="Source code; empty: customers of every source without a plan")
     is_active: bool = True
-    steps: list[PlanStepIO] = Field(default_factory=list)
+    steps: list[PlanStepIO] = Field(default_factory=list, description="At least one (an empty list is refused)")
 
 
 class PlanOut(Schema):

@@ -11,9 +11,9 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.http import HttpRequest
 
 from huitou.service import errors
+from huitou.tenancy.http import ApiRequest
 from huitou.tenancy.models import Organization, Shop, User
 from huitou.tenancy.selectors import shops_for_user
 
@@ -36,19 +36,19 @@ def staff_member(organization: Organization, pk: int, field: str) -> User:
     return found
 
 
-def own_shop(request: HttpRequest, shop_id: int | None, field: str = "shop_id") -> Shop:
+def own_shop(request: ApiRequest, shop_id: int | None, field: str = "shop_id") -> Shop:
     """A shop the caller works at: ``shop_id``, or their first shop when None (one query)."""
-    shops = shops_for_user(request.user)  # type: ignore[arg-type]
+    shops = shops_for_user(request.user)
     shop = shops.first() if shop_id is None else shops.filter(pk=shop_id).first()
     if shop is None:
         raise ValidationError({field: [errors.SHOP_UNKNOWN]})
     return shop
 
 
-def org_shop(request: HttpRequest, shop_id: int | None, field: str = "shop_id") -> Shop:
+def org_shop(request: ApiRequest, shop_id: int | None, field: str = "shop_id") -> Shop:
     """An active shop of the caller's organization (e.g. customer service booking for a branch
     by phone): ``shop_id``, or the caller's first shop when None (one query)."""
     if shop_id is None:
         return own_shop(request, None, field)
-    organization = request.organization  # type: ignore[attr-defined]
+    organization = request.organization
     return in_org(Shop.objects.filter(is_active=True), organization, shop_id, field, errors.SHOP_UNKNOWN)

@@ -1,13 +1,116 @@
+"""Schemas of the customer and vehicle API, and the text types every schema uses.
+
+The schema states the rules the services apply (the services stay their only
+home: a value outside them is refused by the service, with its own message on
+the field). A text the service trims is bounded by a pattern on its trimmed
+length, since ``maxLength`` would refuse surrounding spaces the service accepts.
+"""
+
 from __future__ import annotations
 
 import datetime as dt
+import re
+from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
+from huitou.api.service_schemas import IdIn, MomentIn
+from huitou.customers.models import AgeBracket, BirthdayCalendar, Channel, ConsentRecord, Gender
+from huitou.lib import plates, vin
+
+# The highest odometer reading the mileage service takes, km.
+MAX_KM = 5_000_000
 # The highest page number a list takes: a larger one would overflow the database's
 # OFFSET (a 500 on PostgreSQL), and no list is that long.
 MAX_PAGE = 1_000_000
+
+
+def trimmed(max_length: int | None = None, *, required: bool = False, **extra: Any) -> WithJsonSchema:
+    """The schema of a text the service strips of surrounding spaces, then wants non-blank
+    (``required``) and at most ``max_length`` characters long: the pattern bounds what is left
+    after trimming. Use as ``Annotated[str, trimmed(50)]``."""
+    if required:
+        middle = r"\S" if max_length is None else rf"\S[\s\S]{{0,{max_length - 1}}}"
+    else:
+        middle = r"[\s\S]*" if max_length is None else rf"[\s\S]{{0,{max_length}}}"
+    pattern = r"\S" if required and max_length is None else rf"^\s*{middle}\s*$"
+    return WithJsonSchema({"type": "string", "pattern": pattern, **extra})
+
+
+def choice(values: Any, *, blank: bool = False) -> WithJsonSchema:
+    """The schema of one of a model's choices (``blank``: also the empty string, which means the
+    default). Use as ``Annotated[str, choice(Gender.values)]``."""
+    found = [str(v) for v in values]
+    return WithJsonSchema({"type": "string", "enum": [*found, *([""] if blank and "" not in found else [])]})
+
+
+def _loose(ascii_class: str) -> str:
+    """A class of capital letters and digits as typed: lower case and full-width (NFKC) forms too."""
+    wide = "".join(chr(ord(ch) + 0xFEE0) if ch.isascii() and ch.isalnum() else ch for ch in ascii_class)
+    return f"[{ascii_class}{ascii_class.lower()}{wide}{wide.lower()}]"
+
+
+def _as_typed(rule: re.Pattern[str]) -> str:
+    """One of lib/plates.py's rules (``^`` classes, literals and ``{n}`` ``$``) as a plate may be typed:
+    each character in any case or width, with the separators the normaliser drops after it."""
+    atoms: list[str] = []
+    for cls, literal, count in re.findall(r"\[([^\]]+)\]|([^\[\]{}^$])|\{(\d+)\}", rule.pattern):
+        if count:
+            atoms.extend([atoms[-1]] * (int(count) - 1))
+        else:
+            atoms.append(_loose(cls or literal) if (cls or literal.isascii()) else literal)
+    return "".join(f"{atom}{_SEP}" for atom in atoms)
+
+
+_SEP = r"[\s·•\-_.。・]*"
+# Every plate lib/plates.py accepts, as typed: lower case, full-width letters and digits, and spaces,
+# dots, dashes and middle dots anywhere (the normaliser drops them), derived from its rules.
+PLATE_PATTERN = f"^{_SEP}(?:{'|'.join(_as_typed(rule) for rule in plates._PATTERNS)})$"
+PlateText = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": PLATE_PATTERN,
+            "examples": ["粤B12345", "粤B D12345", "沪A1234领", "使224·009"],
+            "description": "A Chinese licence plate; upper case, half-width and without separators once saved. "
+            "Other Unicode compatibility forms (NFKC) of these letters and digits are accepted too.",
+        }
+    ),
+]
+# Blank clears the VIN; else 17 characters of the VIN alphabet (no I, O, Q), spaces and case ignored.
+_VIN_CHAR = _loose("A-HJ-NPR-Z0-9")
+VinText = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": rf"^\s*(?:(?:{_VIN_CHAR}\s*){{17}})?$",
+            "examples": ["LSVAU2180N2183294"],
+            "description": "17 characters, no I, O or Q; blank clears it. A check digit (9th character) that "
+            "does not match is refused unless vin_confirmed is true. " + str(vin.__doc__ or "").split("\n")[0],
+        }
+    ),
+]
+# A phone number is checked by libphonenumber (region CN): no regular expression says exactly what it takes,
+# so the schema bounds its length (libphonenumber reads at most 250 characters).
+PhoneText = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\s*[\s\S]{0,250}\s*$",
+            "examples": ["13600001234", "+86 136 0000 1234", "010-12345678"],
+        }
+    ),
+]
+NameText = Annotated[str, trimmed(50, required=True)]
+WechatText = Annotated[str, trimmed(64)]
+EmailText = Annotated[
+    str, WithJsonSchema({"type": "string", "pattern": r"^\s*[\s\S]{0,254}\s*$", "examples": ["wang@example.com"]})
+]
+TagText = Annotated[str, trimmed(30)]
 
 
 class OwnerOut(Schema):
@@ -62,51 +165,67 @@ class CustomerPage(Schema):
 
 
 class CustomerPatch(Schema):
-    name: str | None = None
-    gender: str | None = None
-    phone: str | None = None
-    wechat: str | None = None
-    email: str | None = None
-    address: str | None = None
-    birth_year: int | None = None
-    birth_month: int | None = None
-    birth_day: int | None = None
-    birthday_calendar: str | None = None
-    age_bracket: str | None = None
-    source: str | None = None
-    stage: str | None = None
-    owner: int | None = Field(default=None, description="Staff id of the owner")
-    tags: list[str] | None = None
-    need: str | None = Field(default=None, description="What the prospect came for: service, budget, timing")
-    referrer_id: int | None = Field(default=None, description="The customer who referred them")
-    preferred_channel: str | None = None
-    preferred_time: str | None = None
-    occupation: str | None = None
-    family: str | None = None
-    personality: str | None = None
-    habits: str | None = None
-    hobbies: str | None = None
-    lifestyle: str | None = None
-    values: str | None = None
+    name: NameText | None = Field(default=None, description="Not blank; null is refused")
+    gender: Annotated[str, choice(Gender.values, blank=True)] | None = None
+    phone: PhoneText | None = Field(
+        default=None, description="A mobile or landline number (checked with libphonenumber); blank clears it"
+    )
+    wechat: WechatText | None = None
+    email: EmailText | None = Field(default=None, description="An email address, or blank")
+    address: Annotated[str, trimmed(200)] | None = None
+    birth_year: int | None = Field(default=None, json_schema_extra={"minimum": 1900}, description="1900 to this year")
+    birth_month: int | None = Field(
+        default=None, json_schema_extra={"minimum": 0, "maximum": 12}, description="With birth_day, or neither"
+    )
+    birth_day: int | None = Field(
+        default=None,
+        json_schema_extra={"minimum": 0, "maximum": 31},
+        description="A day of birth_month in birthday_calendar (lunar months have 30 days at most)",
+    )
+    birthday_calendar: Annotated[str, choice(BirthdayCalendar.values, blank=True)] | None = None
+    age_bracket: Annotated[str, choice(AgeBracket.values, blank=True)] | None = None
+    source: str | None = Field(default=None, description="Source code, e.g. walk_in; blank for none")
+    stage: str | None = Field(
+        default=None,
+        json_schema_extra={"not": {}},
+        description="Refused here: change it with POST /customers/{customer_id}/stage",
+    )
+    owner: IdIn | None = Field(default=None, description="Staff id of the owner")
+    tags: list[TagText] | None = Field(default=None, description="Tag names, 30 characters at most")
+    need: Annotated[str, trimmed(200)] | None = Field(
+        default=None, description="What the prospect came for: service, budget, timing"
+    )
+    referrer_id: IdIn | None = Field(default=None, description="The customer who referred them")
+    preferred_channel: Annotated[str, choice(Channel.values, blank=True)] | None = None
+    preferred_time: Annotated[str, trimmed(50)] | None = None
+    occupation: Annotated[str, trimmed(100)] | None = None
+    family: Annotated[str, trimmed(200)] | None = None
+    personality: Annotated[str, trimmed(200)] | None = None
+    habits: Annotated[str, trimmed(200)] | None = None
+    hobbies: Annotated[str, trimmed(200)] | None = None
+    lifestyle: Annotated[str, trimmed(200)] | None = None
+    values: Annotated[str, trimmed(200)] | None = None
     notes: str | None = None
 
 
 class CustomerIn(CustomerPatch):
-    name: str  # type: ignore[assignment]
-    consents: dict[str, bool] | None = Field(default=None, description='e.g. {"sms": true, "wechat": true}')
-    consent_method: str = "verbal"
+    name: NameText
+    consents: dict[Annotated[str, choice(Channel.values)], bool] | None = Field(
+        default=None, description='e.g. {"sms": true, "wechat": true}'
+    )
+    consent_method: Annotated[str, choice(ConsentRecord.Method.values)] = "verbal"
     consent_purpose: str = ""
 
 
 class ConsentIn(Schema):
-    channel: str
+    channel: Annotated[str, choice(Channel.values)]
     granted: bool
-    method: str
-    purpose: str
+    method: Annotated[str, choice(ConsentRecord.Method.values)]
+    purpose: Annotated[str, trimmed(200, required=True)]
 
 
 class HouseholdIn(Schema):
-    other_id: int
+    other_id: IdIn
 
 
 class ChangeOut(Schema):
@@ -150,28 +269,32 @@ class VehicleDetailOut(VehicleOut):
 
 
 class VehiclePatch(Schema):
-    plate: str | None = None
-    vin: str | None = None
+    plate: PlateText | None = None
+    vin: VinText | None = None
     vin_confirmed: bool = Field(default=False, description="Accept a VIN whose check digit does not match")
-    brand: str | None = None
-    model: str | None = None
-    year: int | None = None
-    colour: str | None = None
+    brand: Annotated[str, trimmed(30)] | None = None
+    model: Annotated[str, trimmed(50)] | None = None
+    year: int | None = Field(default=None, json_schema_extra={"minimum": 1950}, description="1950 to next year")
+    colour: Annotated[str, trimmed(20)] | None = None
     purchase_date: dt.date | None = None
     insurance_expiry: dt.date | None = None
     inspection_due: dt.date | None = None
 
 
 class VehicleIn(VehiclePatch):
-    plate: str  # type: ignore[assignment]
-    mileage: int | None = Field(default=None, description="Odometer reading at registration, km")
+    plate: PlateText
+    mileage: int | None = Field(
+        default=None,
+        json_schema_extra={"minimum": 0, "maximum": MAX_KM},
+        description="Odometer reading at registration, km",
+    )
 
 
 class MileageIn(Schema):
-    km: int
-    read_at: dt.datetime | None = None
+    km: int = Field(json_schema_extra={"minimum": 0, "maximum": MAX_KM})
+    read_at: MomentIn | None = Field(default=None, description="Not in the future (five minutes' grace)")
     odometer_replaced: bool = False
 
 
 class TransferIn(Schema):
-    customer_id: int
+    customer_id: IdIn

@@ -12,16 +12,17 @@ from typing import Annotated, Any, Literal
 
 from django.utils.translation import gettext_lazy as _
 from ninja import Schema
-from pydantic import BeforeValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from huitou.lib.money import FEN
+from huitou.service.warranty import MAX_KM, MAX_MONTHS
 
 # The values of the models' choices, spelt out so the OpenAPI document lists them
 # (tests check that they match the models).
 CategoryCode = Literal["maintenance", "repair", "detailing", "tyres", "inspection"]
 OrderStateCode = Literal["open", "in_progress", "completed", "paid", "void"]
-PaymentMethodCode = Literal["cash", "wechat", "alipay", "card", "transfer"]
+PaymentMethodCode = Literal["cash", "wechat", "alipay", "card", "transfer", "stored_value"]
 UrgencyCode = Literal["now", "soon", "later"]
 AppointmentTarget = Literal["confirmed", "arrived", "no_show", "cancelled"]
 
@@ -51,6 +52,23 @@ QuantityIn = Annotated[
 Money = Annotated[str, Field(description="Yuan as a decimal string with two places", examples=["123.45"])]
 # An id sent in a body or a filter: within the database's integer range, so that an absurd one is a 422.
 IdIn = Annotated[int, Field(ge=1, le=2**63 - 1)]
+# Warranty terms (质保): "3 months or 3,000 km", whichever comes first; either may be missing.
+WarrantyMonths = Annotated[int, Field(ge=1, le=MAX_MONTHS, description="Warranty in months", examples=[3])]
+WarrantyKm = Annotated[int, Field(ge=1, le=MAX_KM, description="Warranty in km", examples=[3000])]
+
+
+def _in_utc(moment: dt.datetime) -> dt.datetime:
+    """A moment with an offset, in UTC: the database takes offsets up to ±15:59 only, JSON any up to ±23:59."""
+    if moment.tzinfo is None:
+        return moment
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError as exc:
+        raise ValueError("out of range once in UTC") from exc
+
+
+# A date and time sent by a client: with an offset, it is read in UTC; without, in the shop's time zone.
+MomentIn = Annotated[dt.datetime, AfterValidator(_in_utc)]
 
 
 def money(value: Any) -> str | None:
@@ -91,6 +109,8 @@ class ServiceItemOut(Schema):
     standard_hours: str = Field(examples=["1.50"])
     interval_km: int | None = Field(description="Maintenance interval in km, e.g. 5000")
     interval_months: int | None
+    warranty_months: int | None = Field(description="The usual warranty of a line of this item, in months")
+    warranty_km: int | None = Field(description="… or in km, whichever comes first")
     is_active: bool
     shop_price: Money | None = Field(description="The price at the shop asked for (?shop=), when it has its own")
 
@@ -110,14 +130,16 @@ class ServiceItemPatch(Schema):
     standard_hours: QuantityIn | None = None
     interval_km: int | None = None
     interval_months: int | None = None
+    warranty_months: WarrantyMonths | None = Field(default=None, description="Copied to each line; null: none")
+    warranty_km: WarrantyKm | None = Field(default=None, description="Copied to each line; null: none")
     is_active: bool | None = None
 
 
 class ServiceItemIn(ServiceItemPatch):
-    category: CategoryCode  # type: ignore[assignment]
-    code: str  # type: ignore[assignment]
-    name: str  # type: ignore[assignment]
-    labour_price: MoneyIn  # type: ignore[assignment]
+    category: CategoryCode
+    code: str
+    name: str
+    labour_price: MoneyIn
 
 
 class PartOut(Schema):
@@ -148,10 +170,10 @@ class PartPatch(Schema):
 
 
 class PartIn(PartPatch):
-    code: str  # type: ignore[assignment]
-    name: str  # type: ignore[assignment]
-    sale_price: MoneyIn  # type: ignore[assignment]
-    cost: MoneyIn  # type: ignore[assignment]
+    code: str
+    name: str
+    sale_price: MoneyIn
+    cost: MoneyIn
 
 
 # --- orders -----------------------------------------------------------------------------------
@@ -159,7 +181,9 @@ class PartIn(PartPatch):
 
 class OrderLineOut(Schema):
     id: int
-    kind: Literal["service", "part"]
+    kind: Literal["service", "part", "discount"] = Field(
+        description="discount: money off as a line of its own (member's discount, coupon, points), amount ≤ 0"
+    )
     service_id: int | None
     part_id: int | None
     name: str
@@ -169,6 +193,10 @@ class OrderLineOut(Schema):
     amount: Money = Field(description="quantity × unit price − discount, rounded half-up to the fen")
     unit_cost: Money | None = Field(description="Parts only, for roles that manage settings; else null")
     technician: Ref | None
+    note: str = Field(description="Why the line is priced as it is, as printed on the bill (e.g. 套餐卡抵扣)")
+    applies_to: int | None = Field(description="For a discount line: the line it takes money off, if one")
+    warranty_months: int | None = Field(description="The warranty promised on this line, in months (质保)")
+    warranty_km: int | None = Field(description="… or in km, whichever comes first; both null: no warranty")
     created_at: dt.datetime
 
 
@@ -243,10 +271,10 @@ class OrderPage(Schema):
 
 class OrderIn(Schema):
     vehicle_id: IdIn
-    mileage: int | None = Field(default=None, description="Odometer at arrival, km (required)")
+    mileage: int | None = Field(default=None, description="Odometer at arrival, km: recorded as a reading")
     description: str = Field(default="", description="The customer's description of the problem")
     shop_id: IdIn | None = Field(default=None, description="Default: the caller's first shop")
-    expected_finish_at: dt.datetime | None = None
+    expected_finish_at: MomentIn | None = None
 
 
 class LineIn(Schema):
@@ -256,6 +284,24 @@ class LineIn(Schema):
     unit_price: MoneyIn | None = Field(default=None, description="Default: the shop's price")
     discount: MoneyIn | None = Field(default=None, description="Yuan off the line, at most its full price")
     technician_id: IdIn | None = Field(default=None, description="Default: the caller, when a technician")
+    package_card_id: IdIn | None = Field(
+        default=None,
+        description="A package card that pays the line (store manager, service advisor): with service_id a service "
+        "it covers (default: the card's only service); the line is priced 0.00, 套餐卡抵扣 on the bill; "
+        "409 when the card has no use left, expired or is bound to another car",
+    )
+    warranty_months: WarrantyMonths | None = Field(
+        default=None,
+        description="The warranty promised on the line. Left out: the service item's terms; null: none. Other "
+        "terms than the item's: store managers and service advisors only (403 for a technician)",
+    )
+    warranty_km: WarrantyKm | None = Field(default=None, description="The same, in km (whichever comes first)")
+
+
+class LineWarrantyIn(Schema):
+    warranty_months: WarrantyMonths | None = Field(description="null: no limit by time")
+    warranty_km: WarrantyKm | None = Field(description="null: no limit by distance; both null: no warranty")
+    reason: str = Field(default="", max_length=200, description="Needed once the order is paid")
 
 
 class PaymentIn(Schema):
@@ -323,7 +369,7 @@ class AppointmentPatch(Schema):
 
 
 class ConvertIn(Schema):
-    mileage: int | None = Field(default=None, description="Odometer at arrival, km (required)")
+    mileage: int | None = Field(default=None, description="Odometer at arrival, km: recorded as a reading")
     description: str = Field(default="", description="Default: the appointment's note")
     vehicle_id: IdIn | None = Field(default=None, description="Default: the appointment's vehicle")
 

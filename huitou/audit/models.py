@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huitou.tenancy.models import TenantModel
@@ -35,7 +36,7 @@ class ChangeEntry(TenantModel):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    at = models.DateTimeField(auto_now_add=True, db_index=False)
+    at = models.DateTimeField(default=timezone.now, db_index=False)
 
     class Meta:
         verbose_name = _("change")

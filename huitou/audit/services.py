@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 
 from huitou.audit.models import ChangeEntry
 from huitou.tenancy.models import User
@@ -39,8 +40,35 @@ def change_record(
     changes: Mapping[str, Any] | None = None,
     customer_id: int | None = None,
     note: str = "",
+    at: dt.datetime | None = None,
 ) -> ChangeEntry:
-    return ChangeEntry.objects.create(
+    entry = change_entry(
+        organization_id=organization_id,
+        subject=subject,
+        action=action,
+        actor=actor,
+        changes=changes,
+        customer_id=customer_id,
+        note=note,
+        at=at,
+    )
+    entry.save(force_insert=True)
+    return entry
+
+
+def change_entry(
+    *,
+    organization_id: int,
+    subject: models.Model,
+    action: str,
+    actor: User | None,
+    changes: Mapping[str, Any] | None = None,
+    customer_id: int | None = None,
+    note: str = "",
+    at: dt.datetime | None = None,
+) -> ChangeEntry:
+    """``change_record``'s entry, not yet written: several are written with one ``bulk_create``."""
+    return ChangeEntry(
         organization_id=organization_id,
         subject_type=subject._meta.model_name or "",
         subject_id=subject.pk,
@@ -49,4 +77,5 @@ def change_record(
         changes={k: _plain(v) for k, v in (changes or {}).items()},
         note=note[:200],
         actor=actor if actor is not None and actor.pk else None,
+        at=at or timezone.now(),
     )

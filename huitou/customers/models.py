@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from huitou.lib import completeness as completeness_lib
 from huitou.lib.birthdays import Birthday
 from huitou.lib.phones import mask_phone, national_digits
-from huitou.tenancy.models import TenantModel, TenantQuerySet
+from huitou.tenancy.models import TenantManager, TenantModel, TenantQuerySet
 
 
 class Stage(models.TextChoices):
@@ -186,7 +186,7 @@ class Customer(TenantModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
-    objects = CustomerQuerySet.as_manager()  # type: ignore[misc]
+    objects = TenantManager.from_queryset(CustomerQuerySet)()  # type: ignore[misc,assignment]
 
     class Meta:
         verbose_name = _("customer")
@@ -359,7 +359,7 @@ class Vehicle(TenantModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
-    objects = VehicleQuerySet.as_manager()  # type: ignore[misc]
+    objects = TenantManager.from_queryset(VehicleQuerySet)()  # type: ignore[misc,assignment]
 
     class Meta:
         verbose_name = _("vehicle")

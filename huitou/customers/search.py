@@ -25,7 +25,7 @@ from django.db.models.functions import Substr
 
 from huitou.customers.models import Customer, Vehicle
 from huitou.lib.phones import PhoneError, normalize_phone
-from huitou.lib.plates import PROVINCES, normalize_plate_text
+from huitou.lib.plates import PLATE_STARTS, plate_start
 from huitou.tenancy.models import Organization
 
 # How many customers a vehicle key (plate part, VIN suffix) may bring in.
@@ -33,7 +33,7 @@ VEHICLE_MATCH_LIMIT = 1000
 # Above this many matches of one meaning of a query, the count is a lower bound.
 SEARCH_COUNT_LIMIT = 10_000
 # No plate holds more digits in a row (粤B12345, 粤BD12345, 粤B12345D): a longer
-# number is a phone or a VIN suffix, never part of a plate.
+# number is a phone or a VIN suffix. (An embassy's 使224009 is found from its 使.)
 PLATE_MAX_DIGITS = 5
 MOBILE_DIGITS = 11
 # A VIN is named by its last six characters (车架号后六位); fewer match too many cars to mean one.
@@ -132,8 +132,9 @@ class KeySearch(CustomerSearch):
     list of ids in the same statement (``search_condition``). With vehicles,
     the matches are few (the vehicles' at most ``VEHICLE_MATCH_LIMIT``, and a
     phone's) and finding them costs the most, so the page counts them with a
-    window as it sorts them. Keys on the customer row alone are counted from
-    their index in a subquery instead, without keeping every row to count it.
+    window as it sorts them; so does a whole phone number (one index probe).
+    Other keys on the customer row alone are counted from their index in a
+    subquery instead, without keeping every row to count it.
     """
 
     @cached_property
@@ -149,7 +150,10 @@ class KeySearch(CustomerSearch):
         return self.matches.count()
 
     def _page(self, start: int, stop: int, *, counting: bool) -> list[Customer]:
-        if self.keys.plate_part or self.keys.vin_suffix:
+        # A whole phone number is one probe of the phone index, a handful of rows
+        # at most: read, sorted and counted at once, like a plate's or VIN's.
+        whole_phone = self.keys.phone and not self.keys.last4
+        if self.keys.plate_part or self.keys.vin_suffix or whole_phone:
             rows = self.matches
             if counting:
                 rows = rows.annotate(search_total=Window(Count("pk")))
@@ -326,8 +330,7 @@ def search_keys(q: str) -> SearchKeys:
         keys["name_prefix"] = name
         if len(name) >= 3:
             keys["name_part"] = name
-        plate = normalize_plate_text(text)
-        if plate[0] in PROVINCES and len(plate) >= 2 and plate[1:].isalnum() and plate[1:].isascii():
+        if plate := plate_start(text):
             keys["plate_part"] = plate
         return SearchKeys(**keys)
     if re.fullmatch(r"[A-Za-z]+", compact):
@@ -384,8 +387,8 @@ def vehicle_customer_ids(
         return None
     vehicles = Vehicle.objects.for_org(organization).active()
     cond = Q(pk__in=[])
-    if plate and plate[0] in PROVINCES:
-        # The province only ever comes first: a prefix (btree, stops at the limit).
+    if plate and plate[0] in PLATE_STARTS:
+        # The province (or 使) only ever comes first: a prefix (btree, stops at the limit).
         cond |= Q(plate__startswith=plate)
     elif len(plate) >= 3:
         # Any part of the plate (trigram index: needs three characters).

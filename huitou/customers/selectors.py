@@ -35,7 +35,8 @@ class TagNames(Func):
 
     def __init__(self) -> None:
         names = (
-            CustomerTag.objects.filter(customer_id=OuterRef("pk"))
+            # Correlated on the organization too: under Citus the subquery joins on the shard key.
+            CustomerTag.objects.filter(organization_id=OuterRef("organization_id"), customer_id=OuterRef("pk"))
             .order_by("tag__name", "pk")
             .values(tag_name=F("tag__name"))
         )

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from huitou.care.selectors import vehicle_outlooks
 from huitou.customers import selectors, services
 from huitou.customers.forms import (
     ConsentForm,
@@ -26,8 +28,10 @@ from huitou.customers.forms import (
 from huitou.customers.models import ConsentRecord, Customer, Stage, Vehicle
 from huitou.customers.presentation import history_for_viewer, visible_phone
 from huitou.lifecycle.views.customer_panel import lifecycle_panel
+from huitou.loyalty.selectors.members import member_panel
 from huitou.service import selectors as service_selectors
 from huitou.tenancy.decorators import staff_required
+from huitou.tenancy.http import StaffRequest
 from huitou.tenancy.middleware import user_shops
 from huitou.tenancy.roles import Perm
 from huitou.tenancy.scoping import get_scoped_or_404
@@ -36,13 +40,13 @@ from huitou.web.forms import apply_errors
 from huitou.web.paging import CappedPaginator
 
 
-def _customer(request: HttpRequest, customer_id: int) -> Customer:
+def _customer(request: StaffRequest, customer_id: int) -> Customer:
     return get_scoped_or_404(
         Customer.objects.active().select_related("owner", "source"), request.organization, pk=customer_id
     )
 
 
-def _vehicle(request: HttpRequest, vehicle_id: int) -> Vehicle:
+def _vehicle(request: StaffRequest, vehicle_id: int) -> Vehicle:
     return get_scoped_or_404(Vehicle.objects.active().select_related("customer"), request.organization, pk=vehicle_id)
 
 
@@ -50,8 +54,20 @@ def _int_or_none(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
+def list_filters(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The customer list's filters from its query (also what its export reads)."""
+    stage = params.get("stage", "")
+    return {
+        "q": params.get("q", "").strip()[:50],
+        "stage": stage if stage in Stage.values else "",
+        "tag": params.get("tag", "")[:30],
+        "owner_id": _int_or_none(params.get("owner")),
+        "shop_id": _int_or_none(params.get("shop")),
+    }
+
+
 @staff_required(Perm.VIEW_CUSTOMERS)
-def customer_list(request: HttpRequest) -> HttpResponse:
+def customer_list(request: StaffRequest) -> HttpResponse:
     """The customer list with the search box and filters.
 
     Queries: session, user (+organization), count, one page of customers
@@ -59,23 +75,17 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     within these), the page's plates; the filter choices (tags, staff,
     shops).
     """
-    org = request.organization  # type: ignore[attr-defined]
+    org = request.organization
     params = request.GET
-    filters = {
-        "q": params.get("q", "").strip()[:50],
-        "stage": params.get("stage", "") if params.get("stage", "") in Stage.values else "",
-        "tag": params.get("tag", "")[:30],
-        "owner_id": _int_or_none(params.get("owner")),
-        "shop_id": _int_or_none(params.get("shop")),
-    }
+    filters = list_filters(params)
     customers = selectors.customer_list(organization=org, with_tags=True, **filters)
     page = CappedPaginator(customers, 20).get_page(params.get("page"))
     page.object_list = selectors.with_plates(page.object_list)
-    rows = [(c, visible_phone(c, request.user)) for c in page.object_list]  # type: ignore[arg-type]
+    rows = [(c, visible_phone(c, request.user)) for c in page.object_list]
     query = params.copy()
     query.pop("page", None)
     context: dict[str, Any] = {"page": page, "rows": rows, "filters": filters, "query": query.urlencode()}
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         return render(request, "customers/_results.html", context)
     context.update(
         stages=Stage.choices,
@@ -87,8 +97,8 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(Perm.EDIT_CUSTOMERS)
-def customer_new(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def customer_new(request: StaffRequest) -> HttpResponse:
+    org = request.organization
     initial = {"owner": request.user.pk, "source": "walk_in"}
     form = CustomerCreateForm(
         request.POST if request.method == "POST" else None, organization_id=org.pk, initial=initial
@@ -99,7 +109,7 @@ def customer_new(request: HttpRequest) -> HttpResponse:
         try:
             customer = services.customer_create(
                 organization=org,
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 data=form.service_data(),
                 consents={c: True for c in form.cleaned_data["consents"]},
                 consent_method=form.cleaned_data["consent_method"] or ConsentRecord.Method.VERBAL,
@@ -114,7 +124,7 @@ def customer_new(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(Perm.VIEW_CUSTOMERS)
-def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+def customer_detail(request: StaffRequest, customer_id: int) -> HttpResponse:
     """The customer file: profile, vehicles and readings, visits, household, consent, history.
 
     A fixed number of queries however many vehicles, readings and orders
@@ -124,7 +134,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     ``lifecycle_panel``). Lifetime spend, visit count and first and last
     visit are kept on the customer row.
     """
-    org = request.organization  # type: ignore[attr-defined]
+    org = request.organization
     try:
         customer = selectors.customer_for_file(organization=org, customer_id=customer_id)
     except Customer.DoesNotExist as exc:
@@ -135,12 +145,13 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     members = [m for m in customer.household.members.all() if m.pk != customer.pk] if customer.household else []
     context = {
         "customer": customer,
-        "phone": visible_phone(customer, request.user),  # type: ignore[arg-type]
+        "phone": visible_phone(customer, request.user),
         "tags": selectors.tag_names(customer),
         "vehicles": vehicles,
+        "outlooks": vehicle_outlooks(organization=org, vehicles=vehicles),  # care: odometer today, next service
         "members": members,
         "missing": customer.missing_profile_fields(bool(vehicles)),
-        "history": history_for_viewer(selectors.customer_history(customer=customer), request.user),  # type: ignore[arg-type]
+        "history": history_for_viewer(selectors.customer_history(customer=customer), request.user),
         "consent_records": list(selectors.consent_history(customer=customer)[:20]),
         "visits": visits[:shown],
         "more_visits": len(visits) > shown,
@@ -148,13 +159,14 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         "consent_form": ConsentForm(),
         "mileage_form": MileageForm(),
         "panel": lifecycle_panel(customer),
+        "member": member_panel(customer),
     }
     return render(request, "customers/detail.html", context)
 
 
 @staff_required(Perm.EDIT_CUSTOMERS)
-def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def customer_edit(request: StaffRequest, customer_id: int) -> HttpResponse:
+    org = request.organization
     customer = _customer(request, customer_id)
     initial = {f: getattr(customer, f) for f in CustomerForm.base_fields if hasattr(customer, f)}
     initial.update(
@@ -168,7 +180,7 @@ def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
         apply_errors(form, services.customer_check(organization=org, data=form.service_data(), customer=customer))
     if request.method == "POST" and form.is_valid():
         try:
-            services.customer_update(customer=customer, by=request.user, data=form.service_data())  # type: ignore[arg-type]
+            services.customer_update(customer=customer, by=request.user, data=form.service_data())
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -178,10 +190,10 @@ def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 
 @staff_required(Perm.DELETE_CUSTOMERS)
-def customer_delete(request: HttpRequest, customer_id: int) -> HttpResponse:
+def customer_delete(request: StaffRequest, customer_id: int) -> HttpResponse:
     customer = _customer(request, customer_id)
     if request.method == "POST":
-        services.customer_delete(customer=customer, by=request.user)  # type: ignore[arg-type]
+        services.customer_delete(customer=customer, by=request.user)
         messages.success(
             request, _("Customer %(name)s deleted. It can be restored from the deleted list.") % {"name": customer.name}
         )
@@ -190,9 +202,9 @@ def customer_delete(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 
 @staff_required(Perm.DELETE_CUSTOMERS)
-def customer_deleted_list(request: HttpRequest) -> HttpResponse:
+def customer_deleted_list(request: StaffRequest) -> HttpResponse:
     deleted = (
-        Customer.objects.for_org(request.organization)  # type: ignore[attr-defined]
+        Customer.objects.for_org(request.organization)
         .filter(deleted_at__isnull=False)
         .select_related("deleted_by")
         .order_by("-deleted_at")
@@ -203,14 +215,14 @@ def customer_deleted_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @staff_required(Perm.DELETE_CUSTOMERS)
-def customer_restore(request: HttpRequest, customer_id: int) -> HttpResponse:
+def customer_restore(request: StaffRequest, customer_id: int) -> HttpResponse:
     customer = get_scoped_or_404(
         Customer.objects.filter(deleted_at__isnull=False),
         request.organization,
-        pk=customer_id,  # type: ignore[attr-defined]
+        pk=customer_id,
     )
     try:
-        services.customer_restore(customer=customer, by=request.user)  # type: ignore[arg-type]
+        services.customer_restore(customer=customer, by=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("customers:deleted")
@@ -220,12 +232,12 @@ def customer_restore(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 @require_POST
 @staff_required(Perm.EDIT_CUSTOMERS)
-def consent_change(request: HttpRequest, customer_id: int) -> HttpResponse:
+def consent_change(request: StaffRequest, customer_id: int) -> HttpResponse:
     customer = _customer(request, customer_id)
     form = ConsentForm(request.POST)
     if form.is_valid():
         try:
-            services.consent_set(customer=customer, by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            services.consent_set(customer=customer, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -236,7 +248,7 @@ def consent_change(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 
 @staff_required(Perm.VIEW_CUSTOMERS)
-def customer_pick(request: HttpRequest, customer_id: int) -> HttpResponse:
+def customer_pick(request: StaffRequest, customer_id: int) -> HttpResponse:
     """Search results for choosing another customer (household, vehicle transfer)."""
     customer = _customer(request, customer_id)
     q = request.GET.get("q", "").strip()[:50]
@@ -245,8 +257,8 @@ def customer_pick(request: HttpRequest, customer_id: int) -> HttpResponse:
     results = []
     if q:
         results = [
-            (c, visible_phone(c, request.user))  # type: ignore[arg-type]
-            for c in selectors.customer_list(organization=request.organization, q=q).exclude(pk=customer.pk)[:8]  # type: ignore[attr-defined]
+            (c, visible_phone(c, request.user))
+            for c in selectors.customer_list(organization=request.organization, q=q).exclude(pk=customer.pk)[:8]
         ]
     return render(
         request,
@@ -257,13 +269,13 @@ def customer_pick(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 @require_POST
 @staff_required(Perm.EDIT_CUSTOMERS)
-def household_link(request: HttpRequest, customer_id: int) -> HttpResponse:
+def household_link(request: StaffRequest, customer_id: int) -> HttpResponse:
     customer = _customer(request, customer_id)
     form = HouseholdForm(request.POST)
     if form.is_valid():
         other = _customer(request, form.cleaned_data["other"])
         try:
-            services.household_link(customer=customer, other=other, by=request.user)  # type: ignore[arg-type]
+            services.household_link(customer=customer, other=other, by=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -273,14 +285,14 @@ def household_link(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 @require_POST
 @staff_required(Perm.EDIT_CUSTOMERS)
-def household_unlink(request: HttpRequest, customer_id: int) -> HttpResponse:
+def household_unlink(request: StaffRequest, customer_id: int) -> HttpResponse:
     customer = _customer(request, customer_id)
-    services.household_unlink(customer=customer, by=request.user)  # type: ignore[arg-type]
+    services.household_unlink(customer=customer, by=request.user)
     return redirect(customer)
 
 
 @staff_required(Perm.EDIT_VEHICLES)
-def vehicle_new(request: HttpRequest, customer_id: int) -> HttpResponse:
+def vehicle_new(request: StaffRequest, customer_id: int) -> HttpResponse:
     customer = _customer(request, customer_id)
     form = VehicleCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and not form.is_valid():
@@ -296,7 +308,7 @@ def vehicle_new(request: HttpRequest, customer_id: int) -> HttpResponse:
         try:
             services.vehicle_create(
                 customer=customer,
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 data=form.service_data(),
                 vin_confirmed=form.cleaned_data["vin_confirmed"],
                 mileage_km=form.cleaned_data["mileage"],
@@ -310,7 +322,7 @@ def vehicle_new(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 
 @staff_required(Perm.EDIT_VEHICLES)
-def vehicle_edit(request: HttpRequest, vehicle_id: int) -> HttpResponse:
+def vehicle_edit(request: StaffRequest, vehicle_id: int) -> HttpResponse:
     vehicle = _vehicle(request, vehicle_id)
     initial = {f: getattr(vehicle, f) for f in VehicleForm.base_fields if hasattr(vehicle, f)}
     initial["vin_confirmed"] = vehicle.vin_check_failed
@@ -329,7 +341,7 @@ def vehicle_edit(request: HttpRequest, vehicle_id: int) -> HttpResponse:
         try:
             services.vehicle_update(
                 vehicle=vehicle,
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 data=form.service_data(),
                 vin_confirmed=form.cleaned_data["vin_confirmed"],
             )
@@ -344,24 +356,24 @@ def vehicle_edit(request: HttpRequest, vehicle_id: int) -> HttpResponse:
 
 
 @staff_required(Perm.EDIT_VEHICLES)
-def vehicle_delete(request: HttpRequest, vehicle_id: int) -> HttpResponse:
+def vehicle_delete(request: StaffRequest, vehicle_id: int) -> HttpResponse:
     vehicle = _vehicle(request, vehicle_id)
     if request.method == "POST":
-        services.vehicle_delete(vehicle=vehicle, by=request.user)  # type: ignore[arg-type]
+        services.vehicle_delete(vehicle=vehicle, by=request.user)
         messages.success(request, _("Vehicle %(plate)s removed.") % {"plate": vehicle.plate})
         return redirect(vehicle.customer)
     return render(request, "customers/confirm_delete.html", {"customer": vehicle.customer, "vehicle": vehicle})
 
 
 @staff_required(Perm.EDIT_VEHICLES)
-def vehicle_transfer(request: HttpRequest, vehicle_id: int) -> HttpResponse:
+def vehicle_transfer(request: StaffRequest, vehicle_id: int) -> HttpResponse:
     vehicle = _vehicle(request, vehicle_id)
     if request.method == "POST":
         form = TransferForm(request.POST)
         if form.is_valid():
             to_customer = _customer(request, form.cleaned_data["customer"])
             try:
-                services.vehicle_transfer(vehicle=vehicle, to_customer=to_customer, by=request.user)  # type: ignore[arg-type]
+                services.vehicle_transfer(vehicle=vehicle, to_customer=to_customer, by=request.user)
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
             else:
@@ -375,7 +387,7 @@ def vehicle_transfer(request: HttpRequest, vehicle_id: int) -> HttpResponse:
 
 @require_POST
 @staff_required(Perm.RECORD_MILEAGE)
-def mileage_add(request: HttpRequest, vehicle_id: int) -> HttpResponse:
+def mileage_add(request: StaffRequest, vehicle_id: int) -> HttpResponse:
     vehicle = _vehicle(request, vehicle_id)
     form = MileageForm(request.POST)
     if form.is_valid():
@@ -384,7 +396,7 @@ def mileage_add(request: HttpRequest, vehicle_id: int) -> HttpResponse:
                 vehicle=vehicle,
                 km=form.cleaned_data["km"],
                 odometer_replaced=form.cleaned_data["odometer_replaced"],
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))

@@ -27,6 +27,7 @@ from huitou.demo import vocab_lifecycle as words
 from huitou.demo.specs import GIVEN_UP, INACTIVE, MEMBERSHIP, PAID, FollowUpSpec, LifeEvent, StageEventSpec
 from huitou.lifecycle.models import FollowUpChannel
 from huitou.lifecycle.services.plans import DEFAULT_DORMANT_PLAN, DEFAULT_PROSPECT_PLAN
+from huitou.lifecycle.services.stages import stage_after_intent_grade, stage_after_paid_order
 
 # Plain strings for the hot paths (an enum member's ``.value`` is a property call).
 PROSPECT, INTENT, CUSTOMER, MEMBER, DORMANT, LOST = (s.value for s in Stage)
@@ -97,14 +98,14 @@ def _triangular_days(rnd: Callable[[], float], low: int, high: int, mode: int) -
 
 
 def stage_after(events: Iterable[LifeEvent], stage: str = PROSPECT) -> str:
-    """The stage a new file reaches through ``events``, by the lifecycle's rules."""
+    """The stage a new file reaches through ``events``, by the lifecycle's rules (its functions)."""
     for event in events:
         if isinstance(event, FollowUpSpec):
-            if event.grade and stage == PROSPECT:
-                stage = INTENT
+            graded = stage_after_intent_grade(stage) if event.grade else None
+            stage = graded or stage
         elif event.kind == PAID:
-            if stage in (PROSPECT, INTENT, DORMANT, LOST):
-                stage = CUSTOMER
+            move = stage_after_paid_order(stage)
+            stage = str(move[0]) if move else stage
         elif event.kind == MEMBERSHIP:
             stage = MEMBER
         elif event.kind == INACTIVE:

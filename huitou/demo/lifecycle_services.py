@@ -1,4 +1,4 @@
-"""The demo's lifecycle through the services: each event of a file's story, on the demo clock.
+"""The demo's lifecycle through the services: each event of a file's story, at its time.
 
 With the order history (``visits_recorded``), the paid orders convert the
 file (the order_paid event) and the daily visit check, run for every day of
@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from django.db import transaction
 
 from huitou.customers.models import Customer, Stage
-from huitou.demo.clock import DemoClock
 from huitou.demo.specs import GIVEN_UP, INACTIVE, MEMBERSHIP, PAID, FollowUpSpec, LifeEvent
 from huitou.lifecycle.services.followups import followup_record
 from huitou.lifecycle.services.stages import stage_change, stage_import, stage_on_membership, stage_on_paid_order
@@ -27,11 +26,10 @@ def lifecycle_apply(
     *,
     customer: Customer,
     staff: Mapping[str, User],
-    clock: DemoClock,
     visits_recorded: bool,
 ) -> None:
     """Record one event of the story through the service that would have recorded it, at its time."""
-    clock.set(event.at)
+    now = event.at
     with transaction.atomic():
         if isinstance(event, FollowUpSpec):
             followup_record(
@@ -43,6 +41,7 @@ def lifecycle_apply(
                 grade=event.grade,
                 next_step=event.next_step,
                 next_due=event.next_due,
+                now=now,
             )
         elif event.kind == PAID:
             if not visits_recorded:
@@ -51,11 +50,11 @@ def lifecycle_apply(
                 )
         elif event.kind == MEMBERSHIP:
             customer.refresh_from_db()
-            stage_on_membership(customer=customer, by=staff[event.staff])
+            stage_on_membership(customer=customer, by=staff[event.staff], now=now)
         elif event.kind == INACTIVE:
             if not visits_recorded:
                 customer.refresh_from_db()
-                stage_import(customer=customer, stage=event.stage, by=None)
+                stage_import(customer=customer, stage=event.stage, by=None, now=now)
         elif event.kind == GIVEN_UP:
             customer.refresh_from_db()
-            stage_change(customer=customer, to_stage=Stage.LOST, reason=event.note, by=staff[event.staff])
+            stage_change(customer=customer, to_stage=Stage.LOST, reason=event.note, by=staff[event.staff], now=now)

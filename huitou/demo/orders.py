@@ -2,9 +2,8 @@
 
 ``history_with_services`` writes a small demo's history through the real
 services (order_open, order_add_line, recommendations, order_complete,
-order_pay, order_void, order_adjust, appointment_book ...) under a demo
-clock: ``django.utils.timezone.now`` is moved to the moment each step
-happens in the story, so order numbers, paid times, payment times and the
+order_pay, order_void, order_adjust, appointment_book ...), each given the
+moment its step happens in the story as ``now`` (``StoryClock``), so order numbers, paid times, payment times and the
 change history all carry the story's dates, and the services' own rules
 (no payment beyond the amount due, no booking in the past, no lower
 mileage reading) apply as they would have on that day.
@@ -14,10 +13,8 @@ order at that reading: the order points at the existing reading (now of
 source "order") instead of recording a second one. Today's orders record a
 new reading above the vehicle's latest.
 
-``bulk_orders`` writes millions of paid orders with their lines and
-payments directly (PostgreSQL COPY, ``executemany`` elsewhere), then sets
-every customer's visit count, lifetime spend and first and last visit with
-one UPDATE from the paid orders. It writes no change history.
+The benchmarks write millions of orders of the same kinds of work directly
+(``bench/bulkload/orders.py``).
 """
 
 from __future__ import annotations
@@ -25,33 +22,31 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
-from django.db.models.functions import Coalesce, Least
+from django.db import transaction
 from django.utils import timezone
 
 from huitou.audit.models import ChangeEntry
+from huitou.care.services.questionnaire import questionnaire_seed
 from huitou.customers.models import Customer, MileageReading, Stage, Vehicle
-from huitou.demo.clock import DemoClock
+from huitou.demo.care import Callbacks, CallbackStats
+from huitou.demo.clock import Agenda, StoryClock
 from huitou.demo.generator import DemoRandom, Weighted
 from huitou.demo.lifecycle import DAILY_CHECK, stage_after
 from huitou.demo.lifecycle_services import lifecycle_apply
-from huitou.demo.loaders import DeferredIndexes, TableWriter
-from huitou.demo.specs import PAID, FollowUpSpec, LifeEvent, StageEventSpec
-from huitou.lib.money import line_amount
-from huitou.lifecycle.models import StageChange
+from huitou.demo.loyalty import LoyaltyStats, LoyaltyStory
+from huitou.demo.specs import MEMBERSHIP, PAID, FollowUpSpec, LifeEvent, StageEventSpec
 from huitou.lifecycle.services.stages import stages_mark_inactive
+from huitou.loyalty.models import PackageCard
+from huitou.loyalty.starter import loyalty_seed
+from huitou.messaging.starter import messaging_seed
 from huitou.service.models import (
     Appointment,
-    OrderLine,
-    OrderState,
     Part,
-    Payment,
     PaymentMethod,
     Recommendation,
     ServiceItem,
@@ -171,11 +166,16 @@ class HistoryStats:
     declined: int = 0
     appointments: int = 0
     seconds: float = 0.0
+    loyalty: LoyaltyStats = field(default_factory=LoyaltyStats)
+    callbacks: CallbackStats = field(default_factory=CallbackStats)
 
 
 def catalog_and_hours(*, organization: Organization) -> list[Shop]:
-    """The starter catalog and every shop's opening hours (idempotent)."""
+    """The starter catalog, the membership programme and every shop's opening hours (idempotent)."""
     catalog_seed(organization=organization)
+    loyalty_seed(organization=organization)
+    messaging_seed(organization=organization)
+    questionnaire_seed(organization=organization)
     shops = list(Shop.objects.for_org(organization).order_by("pk"))
     for shop in shops:
         opening_hours_seed(shop=shop)
@@ -208,11 +208,16 @@ class _Context:
     rnd: DemoRandom
     now: dt.datetime
     stats: HistoryStats
-    clock: DemoClock
+    clock: StoryClock
     payment: Weighted = field(default_factory=lambda: Weighted(PAYMENT_WEIGHTS))
     # The km of the last time each piece of interval work was done, by vehicle.
     done_at_km: dict[int, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
     paid_orders: list[ServiceOrder] = field(default_factory=list)
+    adjusted: list[ServiceOrder] = field(default_factory=list)
+    # What the story owes later (callbacks, corrections), and the membership and callback sides of it.
+    agenda: Agenda = field(default_factory=Agenda)
+    loyalty: LoyaltyStory | None = None
+    callbacks: Callbacks | None = None
 
 
 def history_with_services(
@@ -242,31 +247,68 @@ def history_with_services(
         rnd=DemoRandom(seed * 7919 + 17),
         now=now,
         stats=HistoryStats(),
-        clock=DemoClock(now),
+        clock=StoryClock(now, until=now),
     )
     clock = ctx.clock
     lifecycle = lifecycle or {}
-    with clock.running():
-        visits = 0
-        for step in _story(ctx, lifecycle):
-            if isinstance(step, _Visit):
+    joins = {
+        customer_id: event.at
+        for customer_id, events in lifecycle.items()
+        for event in events
+        if isinstance(event, StageEventSpec) and event.kind == MEMBERSHIP
+    }
+    ctx.loyalty = LoyaltyStory(
+        organization=organization,
+        staff=staff,
+        shops=shops,
+        rnd=DemoRandom(seed * 6007 + 29),
+        now=now,
+        joins=joins,
+        sources=dict(Customer.objects.for_org(organization).values_list("pk", "source__code")),
+        stats=ctx.stats.loyalty,
+    )
+    ctx.callbacks = Callbacks(
+        organization=organization,
+        staff=staff,
+        rnd=DemoRandom(seed * 4099 + 11),
+        now=now,
+        agenda=ctx.agenda,
+        stats=ctx.stats.callbacks,
+    )
+    steps = _story(ctx, lifecycle)
+    # A couple of paid bills are corrected the day after: the first bill over 200 from each point on.
+    corrections = [sum(isinstance(s, _Visit) for s in steps) * (n + 1) // (len(ADJUSTMENTS) + 1) for n in range(2)]
+    visits = 0
+    for step in steps:
+        if isinstance(step, _Visit):
+            _catch_up(ctx, step.at)
+            with transaction.atomic():
+                order = _past_order(ctx, clock, step, void_first=visits % VOID_EVERY == 7)
+            visits += 1
+            if corrections and visits >= corrections[0] and order.total > 200:
+                _correct_later(ctx, order, *ADJUSTMENTS[len(ADJUSTMENTS) - len(corrections)])
+                corrections.pop(0)
+        elif isinstance(step, dt.datetime):
+            _catch_up(ctx, step)
+            clock.set(step)
+            stages_mark_inactive(organization=organization, today=step.date(), now=step)
+        else:
+            customer_id, event = step
+            _catch_up(ctx, event.at)
+            customer = Customer.objects.for_org(organization).get(pk=customer_id)
+            if isinstance(event, StageEventSpec) and event.kind == MEMBERSHIP:
                 with transaction.atomic():
-                    _past_order(ctx, clock, step, void_first=visits % VOID_EVERY == 7)
-                visits += 1
-            elif isinstance(step, dt.datetime):
-                clock.set(step)
-                stages_mark_inactive(organization=organization, today=step.date())
+                    ctx.loyalty.join(customer, at=event.at, by=staff[event.staff])
             else:
-                customer_id, event = step
-                customer = Customer.objects.get(pk=customer_id, organization=organization)
-                lifecycle_apply(event, customer=customer, staff=staff, clock=clock, visits_recorded=True)
-                ctx.stats.followups += isinstance(event, FollowUpSpec)
-        with transaction.atomic():
-            _adjustments(ctx, clock)
-        with transaction.atomic():
-            _appointments_and_today(ctx, clock)
-    for customer_id in Customer.objects.for_org(organization).values_list("pk", flat=True):
-        customer_visits_refresh(customer_id=customer_id)
+                lifecycle_apply(event, customer=customer, staff=staff, visits_recorded=True)
+            ctx.stats.followups += isinstance(event, FollowUpSpec)
+    _catch_up(ctx, now)
+    with transaction.atomic():
+        _appointments_and_today(ctx, clock)
+        ctx.loyalty.referrer_types()
+    # Paying an order refreshes its customer's visit figures; an adjustment afterwards changes the total.
+    for customer_id in {order.customer_id for order in ctx.adjusted}:
+        customer_visits_refresh(organization_id=organization.pk, customer_id=customer_id)
     ctx.stats.seconds = time.monotonic() - started
     return ctx.stats
 
@@ -385,8 +427,8 @@ def _work(ctx: _Context, visit: _Visit) -> list[tuple[str, tuple[tuple[str, int]
     return work
 
 
-def _tick(clock: DemoClock, minutes: float) -> None:
-    clock.set(clock.at + dt.timedelta(minutes=minutes))
+def _tick(clock: StoryClock, minutes: float) -> None:
+    clock.tick(minutes)
 
 
 def _advisor(ctx: _Context, shop: Shop) -> User:
@@ -397,11 +439,28 @@ def _technician(ctx: _Context) -> User:
     return ctx.staff["tech"] if ctx.rnd.random() < 0.8 else ctx.staff["owner"]
 
 
-def _add_work(ctx: _Context, order: ServiceOrder, by: User, work: Sequence[tuple[str, Any]], discount: bool) -> None:
+def _add_work(
+    ctx: _Context,
+    order: ServiceOrder,
+    by: User,
+    work: Sequence[tuple[str, Any]],
+    discount: bool,
+    cards: Mapping[str, PackageCard] | None = None,
+) -> None:
+    """Write the work on the order; a service a package card pays for is written as the card's use."""
     rnd = ctx.rnd
     for n, (code, parts) in enumerate(work):
         service = ctx.services[code]
         off: Decimal = ZERO
+        if cards and code in cards:
+            assert ctx.loyalty is not None
+            ctx.loyalty.use_card(order, cards[code], service, by=by, at=ctx.clock.at)
+            ctx.stats.lines += 1
+            for part_code, qty in parts:
+                order_add_line(order=order, by=by, part=ctx.parts[part_code], quantity=qty, now=ctx.clock.at)
+                ctx.stats.lines += 1
+            _tick(ctx.clock, 2)
+            continue
         if discount and n == 0:
             price = price_for(shop_id=order.shop_id, item=service)
             if code == "D01" and len(work) > 1:
@@ -410,10 +469,10 @@ def _add_work(ctx: _Context, order: ServiceOrder, by: User, work: Sequence[tuple
                 off = (price * Decimal(rnd.choice((10, 15, 20))) / 100).quantize(ONE, ROUND_HALF_UP)
         elif code == "D01" and n > 0 and rnd.random() < 0.6:
             off = price_for(shop_id=order.shop_id, item=service)
-        order_add_line(order=order, by=by, service=service, discount=off, technician=_technician(ctx))
+        order_add_line(order=order, by=by, service=service, discount=off, technician=_technician(ctx), now=ctx.clock.at)
         ctx.stats.lines += 1
         for part_code, qty in parts:
-            order_add_line(order=order, by=by, part=ctx.parts[part_code], quantity=qty)
+            order_add_line(order=order, by=by, part=ctx.parts[part_code], quantity=qty, now=ctx.clock.at)
             ctx.stats.lines += 1
         _tick(ctx.clock, 2)
 
@@ -423,23 +482,24 @@ def _pay(ctx: _Context, order: ServiceOrder, by: User) -> None:
     due = order.amount_due
     if due > 100 and rnd.random() < SPLIT_SHARE:
         first = (due * Decimal(rnd.choice((30, 50, 60))) / 100).quantize(ONE, ROUND_HALF_UP)
-        order_pay(order=order, by=by, method=PaymentMethod.CASH, amount=first)
+        order_pay(order=order, by=by, method=PaymentMethod.CASH, amount=first, now=ctx.clock.at)
         ctx.stats.payments += 1
         due = order.amount_due
-    order_pay(order=order, by=by, method=ctx.payment(rnd), amount=due)
+    order_pay(order=order, by=by, method=ctx.payment(rnd), amount=due, now=ctx.clock.at)
     ctx.stats.payments += 1
 
 
-def _past_order(ctx: _Context, clock: DemoClock, visit: _Visit, *, void_first: bool) -> None:
-    rnd, stats = ctx.rnd, ctx.stats
-    clock.set(visit.at)
+def _past_order(ctx: _Context, clock: StoryClock, visit: _Visit, *, void_first: bool) -> ServiceOrder:
+    rnd, stats, loyalty = ctx.rnd, ctx.stats, ctx.loyalty
+    assert loyalty is not None and ctx.callbacks is not None
+    clock.set(loyalty.ready_at(visit.customer, visit.at))
     shop = ctx.shops[0] if visit.customer.pk % 3 else ctx.shops[-1]
     advisor = _advisor(ctx, shop)
     if void_first:
-        voided = order_open(organization=ctx.organization, shop=shop, vehicle=visit.vehicle, by=advisor)
-        order_add_line(order=voided, by=advisor, service=ctx.services["D01"])
+        voided = order_open(organization=ctx.organization, shop=shop, vehicle=visit.vehicle, by=advisor, now=clock.at)
+        order_add_line(order=voided, by=advisor, service=ctx.services["D01"], now=clock.at)
         _tick(clock, 3)
-        order_void(order=voided, by=advisor, reason=rnd.choice(VOID_REASONS))
+        order_void(order=voided, by=advisor, reason=rnd.choice(VOID_REASONS), now=clock.at)
         stats.orders += 1
         stats.voided += 1
         _tick(clock, 2)
@@ -450,39 +510,57 @@ def _past_order(ctx: _Context, clock: DemoClock, visit: _Visit, *, void_first: b
         vehicle=visit.vehicle,
         by=advisor,
         description=rnd.choice(COMPLAINTS) if not visit.detailing else "",
+        now=clock.at,
     )
     stats.orders += 1
     if visit.reading is not None:
         _attach_reading(order, visit.reading)
+    loyalty.at_reception(order, visit.customer, visit_at=visit.at, by=advisor, at=clock.at)
     _tick(clock, 5)
     if rnd.random() < 0.6:
-        order_start(order=order, by=ctx.staff["tech"])
+        order_start(order=order, by=ctx.staff["tech"], now=clock.at)
     share = DISCOUNT_SHARE.get(visit.customer.stage, DEFAULT_DISCOUNT_SHARE)
-    _add_work(ctx, order, advisor, work, discount=rnd.random() < share)
+    codes = [code for code, _parts in work]
+    cards = loyalty.cards_for(order, visit.customer, codes=codes, at=clock.at)
+    _add_work(ctx, order, advisor, work, discount=rnd.random() < share, cards=cards)
     if not visit.detailing and rnd.random() < RECOMMENDATION_SHARE:
         _recommend(ctx, clock, order, work)
+    loyalty.add_sales(order, visit.customer, visit.vehicle, codes=codes, by=advisor, at=clock.at)
     _tick(clock, 20 + sum(float(ctx.services[code].standard_hours) for code, _parts in work) * 60)
-    order_complete(order=order, by=advisor)
+    order_complete(order=order, by=advisor, now=clock.at)
     _tick(clock, rnd.randint(3, 25))
-    _pay(ctx, order, advisor)
+    payments = loyalty.checkout(order, visit.customer, by=advisor, at=clock.at, pay_with=ctx.payment)
+    if payments:
+        stats.payments += payments
+    else:
+        _pay(ctx, order, advisor)
     stats.paid += 1
     ctx.paid_orders.append(order)
+    loyalty.after_paid(order, visit.customer)
+    ctx.callbacks.after_paid(order)
+    return order
 
 
 def _attach_reading(order: ServiceOrder, reading: MileageReading) -> None:
     """The visit's odometer reading is the order's mileage at arrival."""
-    ServiceOrder.objects.filter(pk=order.pk).update(mileage=reading, mileage_km=reading.km)
+    ServiceOrder.objects.for_org(order.organization_id).filter(pk=order.pk).update(
+        mileage=reading, mileage_km=reading.km
+    )
     order.mileage, order.mileage_km = reading, reading.km
-    MileageReading.objects.filter(pk=reading.pk).update(source=MileageReading.Source.ORDER)
-    created = ChangeEntry.objects.filter(
-        subject_type="serviceorder", subject_id=order.pk, action=ChangeEntry.Action.CREATED
-    ).first()
+    MileageReading.objects.for_org(order.organization_id).filter(pk=reading.pk).update(
+        source=MileageReading.Source.ORDER
+    )
+    created = (
+        ChangeEntry.objects.for_org(order.organization_id)
+        .filter(subject_type="serviceorder", subject_id=order.pk, action=ChangeEntry.Action.CREATED)
+        .first()
+    )
     if created is not None:
         created.changes = {**created.changes, "mileage": [None, reading.km]}
         created.save(update_fields=["changes"])
 
 
-def _recommend(ctx: _Context, clock: DemoClock, order: ServiceOrder, work: Sequence[tuple[str, Any]]) -> None:
+def _recommend(ctx: _Context, clock: StoryClock, order: ServiceOrder, work: Sequence[tuple[str, Any]]) -> None:
     rnd = ctx.rnd
     done = {code for code, _parts in work}
     choices = [f for f in FINDINGS if f[0] not in done]
@@ -492,35 +570,63 @@ def _recommend(ctx: _Context, clock: DemoClock, order: ServiceOrder, work: Seque
     service = ctx.services[code]
     estimate = price_for(shop_id=order.shop_id, item=service)
     recommendation = recommendation_add(
-        order=order, by=ctx.staff["tech"], description=text, urgency=urgency, estimate=estimate, service=service
+        order=order,
+        by=ctx.staff["tech"],
+        description=text,
+        urgency=urgency,
+        estimate=estimate,
+        service=service,
+        now=clock.at,
     )
     _tick(clock, 15)
     accept = rnd.random() < 0.25
-    recommendation_decide(recommendation=recommendation, by=_advisor(ctx, order.shop), accept=accept)
+    recommendation_decide(recommendation=recommendation, by=_advisor(ctx, order.shop), accept=accept, now=clock.at)
     if accept:
         ctx.stats.lines += 1
     else:
         ctx.stats.declined += 1
 
 
-def _adjustments(ctx: _Context, clock: DemoClock) -> None:
-    """A couple of paid bills corrected afterwards, with a reason: refunded or paid up."""
-    candidates = [o for o in ctx.paid_orders if o.total > 200]
-    if not candidates:
-        return
-    step = max(len(candidates) // (len(ADJUSTMENTS) + 1), 1)
-    for n, (amount, reason) in enumerate(ADJUSTMENTS):
-        order = candidates[min((n + 1) * step, len(candidates) - 1)]
-        assert order.paid_at is not None
-        clock.set(min(order.paid_at + dt.timedelta(days=1, hours=2), ctx.now))
-        order_adjust(order=order, by=ctx.staff["owner"], amount=amount, reason=reason)
+def _catch_up(ctx: _Context, until: dt.datetime) -> None:
+    """Whatever the story owes up to ``until``, in time order: the callbacks and corrections on the
+    agenda, and the membership's nightly jobs on the nights they have work."""
+    assert ctx.loyalty is not None
+    while True:
+        night = ctx.loyalty.next_night(until)
+        owed = ctx.agenda.next_at()
+        if owed is not None and owed > until:
+            owed = None
+        if night is None and owed is None:
+            return
+        if owed is None or (night is not None and night[0] <= owed):
+            assert night is not None
+            ctx.loyalty.run_night(*night)
+        else:
+            with transaction.atomic():
+                ctx.agenda.run_next()
+
+
+def _correct_later(ctx: _Context, order: ServiceOrder, amount: Decimal, reason: str) -> None:
+    """A paid bill corrected the next day with a reason: refunded or paid up."""
+    assert order.paid_at is not None
+
+    def correct(at: dt.datetime) -> None:
+        order_adjust(order=order, by=ctx.staff["owner"], amount=amount, reason=reason, now=at)
         ctx.stats.adjustments += 1
-        _tick(clock, 10)
-        order_pay(order=order, by=ctx.staff["owner"], method=PaymentMethod.WECHAT, amount=order.amount_due)
+        ctx.adjusted.append(order)
+        order_pay(
+            order=order,
+            by=ctx.staff["owner"],
+            method=PaymentMethod.WECHAT,
+            amount=order.amount_due,
+            now=min(at + dt.timedelta(minutes=10), ctx.now),
+        )
         ctx.stats.payments += 1
 
+    ctx.agenda.add(min(order.paid_at + dt.timedelta(days=1, hours=2), ctx.now), correct)
 
-def _appointments_and_today(ctx: _Context, clock: DemoClock) -> None:
+
+def _appointments_and_today(ctx: _Context, clock: StoryClock) -> None:
     """Bookings for today and the next days (made in the days before), arrivals, today's open orders."""
     rnd, now = ctx.rnd, ctx.now
     vehicles = {
@@ -558,32 +664,36 @@ def _appointments_and_today(ctx: _Context, clock: DemoClock) -> None:
                 vehicle=vehicles[customer.pk],
                 service=ctx.services[rnd.choice(bookable)],
                 note=rnd.choice(TODAY_NOTES),
+                now=clock.at,
             )
             ctx.stats.appointments += 1
             _tick(clock, 7)
             if rnd.random() < 0.6:
                 appointment_transition(
-                    appointment=appointment, target=Appointment.State.CONFIRMED, by=ctx.staff["service"]
+                    appointment=appointment, target=Appointment.State.CONFIRMED, by=ctx.staff["service"], now=clock.at
                 )
             starts = timezone.make_aware(dt.datetime.combine(day, slot))
             if offset == 0 and starts <= now + dt.timedelta(minutes=30):
                 arrived.append(appointment)
     # Today: the customers who came, and two who walked in.
-    # (Not before midnight: a demo built just after it still has today's work today.)
+    # (Not before midnight: a demo built just after it still has today's work today,
+    # squeezed into the minutes since midnight.)
     clock.set(max(now - dt.timedelta(minutes=90), timezone.make_aware(dt.datetime.combine(now.date(), dt.time.min))))
     for appointment in arrived:
-        appointment_transition(appointment=appointment, target=Appointment.State.ARRIVED, by=ctx.staff["advisor"])
+        appointment_transition(
+            appointment=appointment, target=Appointment.State.ARRIVED, by=ctx.staff["advisor"], now=clock.at
+        )
         _tick(clock, 5)
     walk_ins = [c for c in customers if c.pk not in taken][:2]
     receptions: list[tuple[Customer, Appointment | None]] = [(a.customer, a) for a in arrived[:2]]
     receptions += [(c, None) for c in walk_ins]
     for n, (customer, booked) in enumerate(receptions):
-        vehicle = Vehicle.objects.get(pk=vehicles[customer.pk].pk)  # its latest mileage
+        vehicle = Vehicle.objects.for_org(ctx.organization).get(pk=vehicles[customer.pk].pk)  # its latest mileage
         km = (vehicle.mileage_km or 0) + rnd.randint(300, 4_000)
         shop = booked.shop if booked else ctx.shops[n % len(ctx.shops)]
         advisor = _advisor(ctx, shop)
         if booked is not None:
-            order = appointment_convert(appointment=booked, by=advisor, mileage_km=km)
+            order = appointment_convert(appointment=booked, by=advisor, mileage_km=km, now=clock.at)
         else:
             order = order_open(
                 organization=ctx.organization,
@@ -592,357 +702,15 @@ def _appointments_and_today(ctx: _Context, clock: DemoClock) -> None:
                 by=advisor,
                 mileage_km=km,
                 description=rnd.choice(TODAY_NOTES),
+                now=clock.at,
             )
         ctx.stats.orders += 1
         ctx.stats.open_today += 1
         _tick(clock, 6)
         work = _work(ctx, _Visit(clock.at, customer, vehicle, order.mileage))
         if n % 2 == 0:
-            order_start(order=order, by=ctx.staff["tech"])
+            order_start(order=order, by=ctx.staff["tech"], now=clock.at)
             _add_work(ctx, order, advisor, work, discount=False)
         else:
             _add_work(ctx, order, advisor, work[:1], discount=False)
         _tick(clock, 4)
-
-
-# --- in bulk (PostgreSQL COPY) ----------------------------------------------------------------
-
-
-@dataclass
-class BulkStats:
-    orders: int = 0
-    lines: int = 0
-    payments: int = 0
-    seconds: float = 0.0
-    rebuild_seconds: float = 0.0
-    visits_seconds: float = 0.0
-
-
-@dataclass(frozen=True)
-class _Template:
-    """One kind of bill: its lines as (kind, item id, name, quantity, unit price, unit cost, hours)."""
-
-    lines: tuple[tuple[str, int, str, Decimal, Decimal, Decimal | None], ...]
-    minutes: int
-    mileage: bool
-    weight: int
-
-
-# (service and parts) per bill kind, weight, with an odometer reading
-BULK_BILLS: tuple[tuple[tuple[tuple[str, tuple[tuple[str, int], ...]], ...], int, bool], ...] = (
-    ((MINOR,), 22, True),
-    ((MINOR_SYNTHETIC, ("D01", ())), 12, True),
-    ((MAJOR, ("M03", (("P005", 1),))), 8, True),
-    ((MINOR, ("T03", ())), 5, True),
-    ((("R01", (("P007", 1),)),), 4, True),
-    ((("R03", (("P011", 1),)),), 3, True),
-    ((("R04", (("P012", 1),)),), 3, True),
-    ((("R05", ()), ("M03", (("P005", 1),))), 3, True),
-    ((("T01", ()), ("T02", (("P015", 2),))), 2, True),
-    ((("M04", (("P009", 1),)), ("M07", (("P013", 1),))), 2, True),
-    ((("I03", ()), ("T03", ())), 3, True),
-    ((("D01", ()),), 16, False),
-    ((("D02", (("P018", 1),)),), 8, False),
-    ((("D03", (("P017", 1),)),), 4, False),
-    ((("D05", ()),), 2, False),
-    ((("D06", ()),), 1, False),
-    ((("R07", ()),), 2, False),
-)
-BULK_CHUNK = 20_000  # customers per chunk
-PAYING_STAGES = (Stage.CUSTOMER, Stage.MEMBER, Stage.DORMANT, Stage.LOST)
-MANY_ORDERS_EVERY = 100_000  # every so many customers, a fleet customer with ...
-MANY_ORDERS = 300  # ... this many orders (the customer file at its worst)
-
-
-def _templates(services: dict[str, ServiceItem], parts: dict[str, Part]) -> list[_Template]:
-    templates = []
-    for work, weight, mileage in BULK_BILLS:
-        lines: list[tuple[str, int, str, Decimal, Decimal, Decimal | None]] = []
-        minutes = 20
-        for code, used in work:
-            service = services[code]
-            lines.append(("service", service.pk, service.name, ONE, service.labour_price, None))
-            minutes += int(service.standard_hours * 60)
-            for part_code, qty in used:
-                part = parts[part_code]
-                lines.append(("part", part.pk, part.name, Decimal(qty), part.sale_price, part.cost))
-        templates.append(_Template(tuple(lines), minutes, mileage, weight))
-    return templates
-
-
-def bulk_orders(
-    *,
-    organization: Organization,
-    staff: Mapping[str, User],
-    per_customer: float,
-    seed: int,
-    now: dt.datetime | None = None,
-    log: Callable[[str], None] | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> BulkStats:
-    """About ``per_customer`` paid orders per customer with a vehicle, over the last two years.
-
-    Only files that paid get orders, as their lifecycle tells: the first is
-    paid at the file's ``converted_at`` (so the first paid order and the
-    conversion agree); a dormant or lost file's last is its last visit (its
-    vehicles' latest reading), when the daily check started counting; the
-    others fall between, or up to yesterday for the others. Files without a
-    conversion date but of a paying stage (loaded before there was a
-    lifecycle) get orders from their vehicles' registration on, and their
-    conversion and intent dates from their first paid order afterwards.
-
-    Runs in the caller's transaction. Loads into service order tables no
-    bigger than the load drop their secondary indexes and foreign keys first
-    and rebuild them at the end (PostgreSQL).
-    """
-    stats = BulkStats()
-    started = time.monotonic()
-    now = timezone.localtime(now or timezone.now())
-    org_id = organization.pk
-    shops = catalog_and_hours(organization=organization)
-    services = {s.code: s for s in ServiceItem.objects.for_org(org_id)}
-    parts = {p.code: p for p in Part.objects.for_org(org_id)}
-    templates = _templates(services, parts)
-    pick = Weighted([(t, t.weight) for t in templates])
-    payment = Weighted(PAYMENT_WEIGHTS)
-    rnd = DemoRandom(seed * 7919 + 29)
-    advisors = [staff["advisor"].pk, staff["owner"].pk]
-    technicians = [staff["tech"].pk, staff["tech"].pk, staff["tech"].pk, staff["owner"].pk]
-    writers = {m: TableWriter(m, with_ids=m is ServiceOrder) for m in (ServiceOrder, OrderLine, Payment)}
-    tables = [m._meta.db_table for m in writers]
-    customers = Customer.objects.for_org(org_id).filter(deleted_at=None)
-    without_lifecycle = ~Exists(StageChange.objects.for_org(org_id).filter(customer_id=OuterRef("pk")))
-    buyers = customers.filter(Q(converted_at__isnull=False) | (Q(stage__in=PAYING_STAGES) & without_lifecycle))
-    with_vehicles = (
-        Vehicle.objects.for_org(org_id)
-        .filter(deleted_at=None, customer__in=buyers)
-        .values("customer_id")
-        .distinct()
-        .count()
-    )
-    total_customers = customers.count()
-    mean = per_customer * total_customers / max(with_vehicles, 1)
-    expected = int(per_customer * total_customers)
-    existing = ServiceOrder.objects.for_org(org_id).count()
-    deferred = None
-    if connection.vendor == "postgresql" and expected >= 50_000 and existing <= expected:
-        deferred = DeferredIndexes(tables)
-        if log:
-            log("Loading orders without indexes and foreign keys (rebuilt at the end); the order tables are locked.")
-        deferred.drop()
-    numbers = _day_numbers(org_id)
-    first_day = now.date() - dt.timedelta(days=HISTORY_DAYS)
-    last_day = now.date() - dt.timedelta(days=1)
-    tz = now.tzinfo
-    bounds = customers.order_by("pk").values_list("pk", flat=True)
-    low = bounds.first() or 0
-    high = customers.order_by("-pk").values_list("pk", flat=True).first() or -1
-    position = 0
-    for chunk_low in range(low, high + 1, BULK_CHUNK):
-        vehicles = list(
-            Vehicle.objects.for_org(org_id)
-            .filter(deleted_at=None, customer_id__gte=chunk_low, customer_id__lt=chunk_low + BULK_CHUNK)
-            .order_by("customer_id", "pk")
-            .values_list("pk", "customer_id", "purchase_date", "created_at", "mileage_km", "mileage_at")
-        )
-        by_customer: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-        for row in vehicles:
-            by_customer[row[1]].append(row)
-        paying = dict(buyers.filter(pk__gte=chunk_low, pk__lt=chunk_low + BULK_CHUNK).values_list("pk", "converted_at"))
-        quiet = set(
-            customers.filter(
-                pk__gte=chunk_low, pk__lt=chunk_low + BULK_CHUNK, stage__in=(Stage.DORMANT, Stage.LOST)
-            ).values_list("pk", flat=True)
-        )
-        orders, lines, payments = [], [], []
-        # (customer, car, opened, bill, paid): paid is given for the first order, opened for the others.
-        planned: list[tuple[int, tuple[Any, ...], dt.datetime | None, _Template, dt.datetime | None]] = []
-        for customer_id, cars in by_customer.items():
-            if customer_id not in paying:
-                continue
-            position += 1
-            count = MANY_ORDERS if position % MANY_ORDERS_EVERY == 0 else int(rnd.expovariate(1 / mean) + 0.5)
-            converted = paying[customer_id]
-            end = last_day
-            latest = max((car[5] for car in cars if car[5] is not None), default=None)
-            if customer_id in quiet and latest is not None:
-                end = timezone.localtime(latest).date() - dt.timedelta(days=1)
-                if converted is None or latest > converted:
-                    planned.append((customer_id, rnd.choice(cars), latest, pick(rnd), None))
-                    count -= 1
-            if converted is not None:
-                planned.append((customer_id, rnd.choice(cars), None, pick(rnd), converted))
-                count -= 1
-            for _n in range(count):
-                car = rnd.choice(cars)
-                start = max(first_day, car[3].date() if car[3] else first_day)
-                if converted is not None:
-                    start = max(start, timezone.localtime(converted).date() + dt.timedelta(days=1))
-                span = (end - start).days
-                if span < 0:
-                    continue
-                day = start + dt.timedelta(days=rnd.randint(0, span))
-                opened = dt.datetime.combine(day, OPENS, tzinfo=tz) + dt.timedelta(minutes=rnd.randint(0, 540))
-                planned.append((customer_id, car, opened, pick(rnd), None))
-        ids = writers[ServiceOrder].allocate_ids(len(planned))
-        for order_id, (customer_id, car, arrived, template, paid_at) in zip(ids, planned, strict=True):
-            work = dt.timedelta(minutes=template.minutes + rnd.randint(0, 40))
-            wait = dt.timedelta(minutes=rnd.randint(3, 25))
-            if arrived is not None:
-                opened = arrived
-            else:
-                assert paid_at is not None
-                opened = paid_at - wait - work
-            shop_index = 0 if customer_id % 3 else len(shops) - 1
-            day_key = opened.strftime("%Y%m%d")
-            numbers[day_key] += 1
-            total = ZERO
-            first = True
-            for kind, item_id, name, qty, price, cost in template.lines:
-                off = ZERO
-                if first and rnd.random() < DEFAULT_DISCOUNT_SHARE:
-                    off = (price * Decimal(rnd.choice((10, 15, 20))) / 100).quantize(ONE, ROUND_HALF_UP)
-                amount = line_amount(qty, price, off)
-                total += amount
-                lines.append(
-                    {
-                        "organization_id": org_id,
-                        "order_id": order_id,
-                        "kind": kind,
-                        "service_id": item_id if kind == "service" else None,
-                        "part_id": item_id if kind == "part" else None,
-                        "name": name,
-                        "quantity": qty,
-                        "unit_price": price,
-                        "discount": off,
-                        "amount": amount,
-                        "unit_cost": cost,
-                        "technician_id": technicians[int(rnd.random() * 4)] if kind == "service" else None,
-                        "created_at": opened,
-                    }
-                )
-                first = False
-            completed = opened + work
-            paid = completed + wait
-            km = _estimated_km(car, opened) if template.mileage else None
-            orders.append(
-                {
-                    "id": order_id,
-                    "organization_id": org_id,
-                    "shop_id": shops[shop_index].pk,
-                    "number": f"{day_key}-{numbers[day_key]:04d}",
-                    "customer_id": customer_id,
-                    "vehicle_id": car[0],
-                    "mileage_id": None,
-                    "mileage_km": km,
-                    "description": "",
-                    "advisor_id": advisors[0 if shop_index == 0 else 1],
-                    "expected_finish_at": None,
-                    "state": OrderState.PAID.value,
-                    "void_reason": "",
-                    "lines_total": total,
-                    "adjustments_total": ZERO,
-                    "total": total,
-                    "amount_paid": total,
-                    "opened_at": opened,
-                    "started_at": opened + dt.timedelta(minutes=10),
-                    "completed_at": completed,
-                    "paid_at": paid,
-                    "voided_at": None,
-                    "created_by_id": advisors[0 if shop_index == 0 else 1],
-                }
-            )
-            base = {"organization_id": org_id, "order_id": order_id, "reference": "", "at": paid}
-            base["received_by_id"] = advisors[0 if shop_index == 0 else 1]
-            if total > 100 and rnd.random() < SPLIT_SHARE:
-                part = (total / 2).quantize(ONE, ROUND_HALF_UP)
-                payments.append({**base, "method": PaymentMethod.CASH.value, "amount": part})
-                payments.append({**base, "method": payment(rnd), "amount": total - part})
-            else:
-                payments.append({**base, "method": payment(rnd), "amount": total})
-        writers[ServiceOrder].write(orders)
-        writers[OrderLine].write(lines)
-        writers[Payment].write(payments)
-        stats.orders += len(orders)
-        stats.lines += len(lines)
-        stats.payments += len(payments)
-        if progress:
-            progress(stats.orders, expected)
-    if deferred:
-        if log:
-            log(f"Rebuilding {len(deferred.indexes)} indexes and {len(deferred.foreign_keys)} foreign keys ...")
-        rebuilt = time.monotonic()
-        deferred.rebuild()
-        stats.rebuild_seconds = time.monotonic() - rebuilt
-    visits = time.monotonic()
-    customer_visits_refresh_all(organization_id=org_id)
-    customers_converted_from_visits(organization_id=org_id)
-    stats.visits_seconds = time.monotonic() - visits
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            for table in [*tables, Customer._meta.db_table]:
-                cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
-    stats.seconds = time.monotonic() - started
-    return stats
-
-
-def _day_numbers(org_id: int) -> defaultdict[str, int]:
-    """The last order number used on each day (``YYYYMMDD-NNNN``), to continue from."""
-    numbers: defaultdict[str, int] = defaultdict(int)
-    for number in ServiceOrder.objects.for_org(org_id).values_list("number", flat=True).iterator():
-        day, _dash, sequence = number.partition("-")
-        if sequence.isdigit():
-            numbers[day] = max(numbers[day], int(sequence))
-    return numbers
-
-
-def _estimated_km(car: tuple[Any, ...], at: dt.datetime) -> int | None:
-    """The odometer on ``at``, at the pace of the vehicle's latest reading since purchase."""
-    _pk, _customer, purchase, _created, km, read_at = car
-    if not km or read_at is None or purchase is None:
-        return None
-    days = (read_at.date() - purchase).days
-    if days <= 0:
-        return None
-    return max(round(km * (at.date() - purchase).days / days), 0)
-
-
-def customers_converted_from_visits(*, organization_id: int) -> int:
-    """Files that paid but have no conversion date (loaded without a lifecycle): their first paid
-    visit is their conversion, and they had reached intent by then at the latest."""
-    return (
-        Customer.objects.for_org(organization_id)
-        .filter(converted_at=None)
-        .exclude(first_visit_at=None)
-        .update(
-            converted_at=F("first_visit_at"), intent_at=Coalesce(Least("intent_at", "first_visit_at"), "first_visit_at")
-        )
-    )
-
-
-def customer_visits_refresh_all(*, organization_id: int) -> int:
-    """Every customer's visit count, lifetime spend, first and last visit from the paid orders, in bulk.
-
-    The same figures as ``customer_visits_refresh``, for all customers of the
-    organization: one UPDATE from the grouped paid orders, and one clearing
-    the customers who have none.
-    """
-    qn = connection.ops.quote_name
-    customers, orders = qn(Customer._meta.db_table), qn(ServiceOrder._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {customers} AS c SET visit_count = v.n, lifetime_spend = v.spend, "  # noqa: S608
-            "first_visit_at = v.first_at, last_visit_at = v.last_at "
-            "FROM (SELECT customer_id, COUNT(*) AS n, SUM(total) AS spend, MIN(paid_at) AS first_at, "
-            f"MAX(paid_at) AS last_at FROM {orders} WHERE organization_id = %s AND state = %s "
-            "GROUP BY customer_id) AS v WHERE c.id = v.customer_id AND c.organization_id = %s",
-            [organization_id, OrderState.PAID.value, organization_id],
-        )
-        updated = cursor.rowcount
-        cursor.execute(
-            f"UPDATE {customers} SET visit_count = 0, lifetime_spend = 0, first_visit_at = NULL, "  # noqa: S608
-            "last_visit_at = NULL WHERE organization_id = %s AND visit_count <> 0 AND NOT EXISTS "
-            f"(SELECT 1 FROM {orders} o WHERE o.customer_id = {customers}.id AND o.state = %s)",
-            [organization_id, OrderState.PAID.value],
-        )
-    return updated

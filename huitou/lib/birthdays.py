@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from lunar_python import Lunar, LunarMonth, Solar
@@ -65,3 +66,29 @@ def validate(month: int, day: int, cal: str, year: int | None = None) -> None:
             raise BirthdayError("day")
     if year is not None and not 1900 <= year <= 2100:
         raise BirthdayError("year")
+
+
+@functools.lru_cache(maxsize=64)
+def falling_between(start: dt.date, end: dt.date) -> tuple[tuple[str, int, int, dt.date], ...]:
+    """Every birthday (calendar, month, day) whose solar date falls in ``start``..``end``, with that date.
+
+    The inverse of ``solar_date_in``, day by day through the window, for finding
+    whose birthday comes up with an indexed query: 29 February falls on 28
+    February in common years; a lunar 30th that the month lacks falls on its
+    29th; a lunar birthday is kept in the regular month, never in a leap month
+    (闰月) of the same number.
+    """
+    found: list[tuple[str, int, int, dt.date]] = []
+    on = start
+    while on <= end:
+        found.append((SOLAR, on.month, on.day, on))
+        if on.month == 2 and on.day == 28 and not calendar.isleap(on.year):
+            found.append((SOLAR, 2, 29, on))
+        lunar: Lunar = Solar.fromYmd(on.year, on.month, on.day).getLunar()
+        month, day = lunar.getMonth(), lunar.getDay()
+        if month > 0:
+            found.append((LUNAR, month, day, on))
+            if day == 29 and LunarMonth.fromYm(lunar.getYear(), month).getDayCount() == 29:
+                found.append((LUNAR, month, 30, on))
+        on += dt.timedelta(days=1)
+    return tuple(found)

@@ -11,6 +11,11 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 FEN = Decimal("0.01")
 
+# An amount or quantity as a service receives it: a Decimal (the forms'), a whole
+# number, or decimal text (the API's, "123.45"), which ``parse_decimal`` checks.
+# Never a float.
+DecimalIn = Decimal | int | str
+
 
 class MoneyError(ValueError):
     pass

@@ -32,6 +32,8 @@ REASSIGN_TARGET_REQUIRED = _("Choose at least one active staff member of this or
 REASSIGN_TO_SELF = _("The customers cannot be handed to the staff member who leaves.")
 DEACTIVATE_SELF = _("You cannot deactivate yourself.")
 DEACTIVATE_LAST_OWNER = _("An organization needs at least one active store manager.")
+DEACTIVATE_NOT_YOURS = _("Only a store manager may deactivate staff.")
+REASSIGN_ALL_ON_LEAVING = _("A staff member who leaves hands over all their customers: leave out customer_ids.")
 
 SOURCE_REQUIRED = _("Choose how the prospect came to the shop.")
 DUPLICATE_PHONE = _("%(name)s already has this phone number.")

@@ -16,12 +16,10 @@ from huitou.customers.models import IntentGrade
 from huitou.customers.selectors import sources_for
 from huitou.lifecycle import errors
 from huitou.lifecycle.models import FollowUpChannel
-from huitou.lifecycle.services.prospects import ROUND_ROBIN
+from huitou.lifecycle.services.prospects import ME, ROUND_ROBIN
 from huitou.lifecycle.services.stages import MANUAL_STAGES
 from huitou.tenancy.models import User
 from huitou.tenancy.selectors import staff_for_org
-
-ME = "me"
 
 
 class ProspectForm(forms.Form):
@@ -66,7 +64,8 @@ class ProspectForm(forms.Form):
     )
     brand = forms.CharField(label=_("Brand"), max_length=30, required=False)
     model = forms.CharField(label=_("Model"), max_length=50, required=False)
-    owner = forms.ChoiceField(label=_("Followed up by"))
+    # Any value goes to the service, which refuses what is neither me, in turn nor a staff member.
+    owner = forms.CharField(label=_("Followed up by"), required=False, widget=forms.Select)
 
     WHO = ("name", "phone", "wechat")
     HOW = ("source", "need")
@@ -76,7 +75,7 @@ class ProspectForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["source"].choices = [("", "—")] + [(s.code, s.label) for s in sources_for(organization_id)]  # type: ignore[attr-defined]
         staff = [(str(u.pk), str(u)) for u in staff_for_org(organization_id) if u.pk != user.pk]
-        self.fields["owner"].choices = [  # type: ignore[attr-defined]
+        self.fields["owner"].widget.choices = [
             (ME, _("Me (%(name)s)") % {"name": user}),
             (ROUND_ROBIN, _("In turn (round robin)")),
             (_("Another staff member"), staff),

@@ -76,7 +76,7 @@ class StepForm(forms.Form):
     )
 
 
-class BaseStepFormSet(BaseFormSet):  # type: ignore[type-arg]
+class BaseStepFormSet(BaseFormSet):
     """Every row counts as new: an emptied row is simply left out, like a removed one."""
 
     def initial_form_count(self) -> int:

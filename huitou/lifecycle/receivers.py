@@ -19,7 +19,7 @@ from huitou.service.models import ServiceOrder
 
 @receiver(customer_created, sender=Customer, dispatch_uid="lifecycle_customer_created")
 def _on_customer_created(sender: Any, customer: Customer, by: Any = None, **kwargs: Any) -> None:
-    customer_entered(customer=customer, by=by)
+    customer_entered(customer=customer, by=by, now=kwargs.get("now"))
 
 
 @receiver(customer_deleted, sender=Customer, dispatch_uid="lifecycle_customer_deleted")

@@ -50,9 +50,7 @@ class AppointmentForm(forms.Form):
             vehicle.widget.attrs["disabled"] = True
         self.fields["service"].choices = _service_choices(services)  # type: ignore[attr-defined]
         slot = self.fields["slot"]
-        slot.widget.choices = [  # type: ignore[attr-defined]
-            (start.strftime("%H:%M"), _slot_label(start, free)) for start, free in free_slots
-        ]
+        slot.widget.choices = [(start.strftime("%H:%M"), _slot_label(start, free)) for start, free in free_slots]
         if closed:
             slot.help_text = _("The shop is closed on this day.")
         elif not free_slots:
@@ -72,7 +70,8 @@ def _service_choices(services: Iterable[ServiceItem]) -> list[Any]:
 
 
 class HoursForm(forms.Form):
-    """One weekday's opening hours, or closed."""
+    """One weekday's opening hours, or closed. What an open day needs and how its slots fit
+    are the service's rules (``opening_hours_set``)."""
 
     is_open = forms.BooleanField(label=_("Open this day"), required=False)
     opens = forms.TimeField(label=_("Opens"), required=False, widget=TIME_INPUT)
@@ -101,25 +100,6 @@ class HoursForm(forms.Form):
     @property
     def weekday_name(self) -> str:
         return str(WEEKDAYS[self.weekday])
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if not data.get("is_open"):
-            return data
-        for field in ("opens", "closes", "slot_minutes", "bays"):
-            if data.get(field) is None and field not in self.errors:
-                self.add_error(field, _("Needed on an open day."))
-        opens, closes, minutes = data.get("opens"), data.get("closes"), data.get("slot_minutes")
-        if opens and closes:
-            if closes <= opens:
-                self.add_error("closes", _("The shop must close after it opens."))
-            elif minutes and _minutes_between(opens, closes) < minutes:
-                self.add_error("slot_minutes", _("The day is shorter than one slot."))
-        return data
-
-
-def _minutes_between(first: dt.time, last: dt.time) -> int:
-    return (last.hour * 60 + last.minute) - (first.hour * 60 + first.minute)
 
 
 def hours_forms(data: Any, hours: Iterable[OpeningHours]) -> list[HoursForm]:

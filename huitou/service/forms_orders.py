@@ -16,11 +16,20 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from huitou.customers.models import Vehicle
-from huitou.service.models import Category, OrderState, Part, PaymentMethod, Recommendation, ServiceItem
+from huitou.service import errors
+from huitou.service.models import (
+    Category,
+    OrderLine,
+    OrderState,
+    Part,
+    PaymentMethod,
+    Recommendation,
+    ServiceItem,
+)
 from huitou.tenancy.models import Shop, User
 
 TEXT_AREA = forms.Textarea(attrs={"rows": 2})
-MONEY = {"max_digits": 12, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
 MONEY_INPUT = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
 
 
@@ -80,7 +89,10 @@ class OrderOpenForm(forms.Form):
 
 
 class LineForm(forms.Form):
-    item = forms.ChoiceField(label=_("Service or part"))
+    item = forms.ChoiceField(
+        label=_("Service or part"),
+        error_messages={"required": errors.ITEM_REQUIRED, "invalid_choice": errors.ITEM_UNKNOWN},
+    )
     quantity = forms.DecimalField(
         label=_("Quantity"), max_digits=8, decimal_places=2, initial=Decimal(1), widget=MONEY_INPUT
     )
@@ -93,6 +105,15 @@ class LineForm(forms.Form):
     )
     discount = forms.DecimalField(label=_("Discount (yuan)"), required=False, widget=MONEY_INPUT, **MONEY)
     technician_id = forms.TypedChoiceField(label=_("Technician"), coerce=int, required=False, empty_value=None)
+    warranty_months = forms.IntegerField(
+        label=_("Warranty (months)"), required=False, widget=forms.NumberInput(attrs={"placeholder": _("Item's")})
+    )
+    warranty_km = forms.IntegerField(
+        label=_("Warranty (km)"),
+        required=False,
+        help_text=_("Empty: the item's warranty."),
+        widget=forms.NumberInput(attrs={"placeholder": _("Item's")}),
+    )
 
     def __init__(
         self,
@@ -101,9 +122,15 @@ class LineForm(forms.Form):
         parts: Iterable[Part],
         prices: dict[str, Decimal],
         staff: Iterable[User],
+        may_set_price: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if not may_set_price:  # sent empty: the service charges the shop's price (and refuses any other)
+            self.fields["unit_price"].widget = forms.HiddenInput()
+            self.fields["discount"].widget = forms.HiddenInput()
+            self.fields["warranty_months"].widget = forms.HiddenInput()  # a technician's line: the item's warranty
+            self.fields["warranty_km"].widget = forms.HiddenInput()
         groups: dict[str, list[tuple[str, str]]] = {}
         labels = dict(Category.choices)
         for s in services:
@@ -224,6 +251,12 @@ class ServiceItemForm(_ShopPrices):
         help_text=_("e.g. 5000; drives the maintenance reminders"),
     )
     interval_months = forms.IntegerField(label=_("Maintenance interval (months)"), required=False)
+    warranty_months = forms.IntegerField(
+        label=_("Warranty (months)"),
+        required=False,
+        help_text=_("The warranty each order line of this item promises, e.g. 3 months or 3,000 km: whichever first"),
+    )
+    warranty_km = forms.IntegerField(label=_("Warranty (km)"), required=False)
     is_active = forms.BooleanField(label=_("Offered (active)"), required=False, initial=True)
 
 
@@ -234,3 +267,22 @@ class PartForm(_ShopPrices):
     sale_price = forms.DecimalField(label=_("Sale price (yuan)"), widget=MONEY_INPUT, **MONEY)
     cost = forms.DecimalField(label=_("Cost (yuan)"), widget=MONEY_INPUT, **MONEY)
     is_active = forms.BooleanField(label=_("Sold (active)"), required=False, initial=True)
+
+
+class LineWarrantyForm(forms.Form):
+    """The warranty promised on one line; both empty: no warranty. One per line on the order page."""
+
+    warranty_months = forms.IntegerField(label=_("Warranty (months)"), required=False)
+    warranty_km = forms.IntegerField(label=_("Warranty (km)"), required=False)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("Needed once the order is paid")}),
+    )
+
+    @classmethod
+    def for_line(cls, line: OrderLine, data: Any = None) -> LineWarrantyForm:
+        """The line's form (its own element ids), with its current terms, or bound to what was sent."""
+        initial = {"warranty_months": line.warranty_months, "warranty_km": line.warranty_km}
+        return cls(data, initial=initial, auto_id=f"id_w{line.pk}_%s")

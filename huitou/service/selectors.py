@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from typing import Any, TypeVar
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from huitou.customers.models import Customer
+from huitou.lib.money import round_fen
 from huitou.service.models import (
     Appointment,
     OrderAdjustment,
@@ -17,8 +21,12 @@ from huitou.service.models import (
     Recommendation,
     ServiceItem,
     ServiceOrder,
+    ShopPrice,
 )
-from huitou.tenancy.models import Organization
+from huitou.service.models.catalog import MoneyField
+from huitou.tenancy.models import Organization, Shop
+
+Item = TypeVar("Item", ServiceItem, Part)
 
 
 def service_items(organization: Organization | int, *, active_only: bool = True) -> QuerySet[ServiceItem]:
@@ -29,6 +37,69 @@ def service_items(organization: Organization | int, *, active_only: bool = True)
 def parts(organization: Organization | int, *, active_only: bool = True) -> QuerySet[Part]:
     found = Part.objects.for_org(organization).order_by("name")
     return found.filter(is_active=True) if active_only else found
+
+
+# --- the shop's price -------------------------------------------------------------------------
+# The one definition of "the shop's price": the shop's own price for the item (ShopPrice),
+# else the organization's list price (a service's labour price, a part's sale price).
+
+
+def _priced(items: QuerySet[Item], *, organization_id: int, shop_id: int) -> QuerySet[Item]:
+    kind, list_price = ("service", "labour_price") if items.model is ServiceItem else ("part", "sale_price")
+    own = (
+        ShopPrice.objects.for_org(organization_id).filter(shop_id=shop_id, **{kind: OuterRef("pk")}).values("price")[:1]
+    )
+    return items.annotate(
+        shop_own_price=Subquery(own, output_field=MoneyField()),
+        shop_price=Coalesce(Subquery(own), list_price, output_field=MoneyField()),
+    )
+
+
+def with_shop_price(items: QuerySet[Item], *, organization: Organization | int, shop_id: int) -> QuerySet[Item]:
+    """``items`` with ``shop_own_price`` (the shop's own price, or None) and ``shop_price``
+    (what the shop charges) annotated in the same query, by a subquery on its prices.
+
+    SQLite gives computed decimals unrounded (``Decimal('99')``): pass them through
+    ``round_fen`` before showing them, as ``shop_price`` and ``priced_catalog`` do.
+    """
+    organization_id = organization if isinstance(organization, int) else organization.pk
+    return _priced(items, organization_id=organization_id, shop_id=shop_id)
+
+
+def shop_price(*, shop: Shop | int, item: ServiceItem | Part) -> Decimal:
+    """What a shop charges for ``item``: its own price, else the list price (one query)."""
+    shop_id = shop if isinstance(shop, int) else shop.pk
+    model = type(item)
+    found: QuerySet[Any] = _priced(  # rows annotated with shop_price, which the stubs cannot follow
+        model.objects.for_org(item.organization_id).filter(pk=item.pk),
+        organization_id=item.organization_id,
+        shop_id=shop_id,
+    )
+    return round_fen(found.values_list("shop_price", flat=True).get())
+
+
+def priced_catalog(*, organization_id: int, shop_id: int) -> tuple[list[ServiceItem], list[Part]]:
+    """The active services and parts, each with its ``shop_price`` at the shop (two queries)."""
+    services_ = list(_priced(service_items(organization_id), organization_id=organization_id, shop_id=shop_id))
+    parts_ = list(_priced(parts(organization_id), organization_id=organization_id, shop_id=shop_id))
+    for item in [*services_, *parts_]:
+        item.shop_price = round_fen(item.shop_price)  # type: ignore[attr-defined]
+    return services_, parts_
+
+
+def shop_overrides(*, organization: Organization | int, item: ServiceItem | Part) -> dict[int, Decimal]:
+    """Each shop's own price of ``item``, by shop id (one query; shops without one are absent)."""
+    lookup = {"service": item} if isinstance(item, ServiceItem) else {"part": item}
+    return dict(ShopPrice.objects.for_org(organization).filter(**lookup).values_list("shop_id", "price"))
+
+
+def shop_overrides_by_item(organization: Organization | int) -> dict[tuple[str, int], list[ShopPrice]]:
+    """Every shop's own prices, by ``("service", id)`` / ``("part", id)``, with the shop (one query)."""
+    found: dict[tuple[str, int], list[ShopPrice]] = {}
+    for sp in ShopPrice.objects.for_org(organization).select_related("shop").order_by("shop_id"):
+        key = ("service", sp.service_id) if sp.service_id else ("part", sp.part_id)
+        found.setdefault(key, []).append(sp)  # type: ignore[arg-type]
+    return found
 
 
 def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:

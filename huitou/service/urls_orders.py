@@ -1,23 +1,24 @@
 from django.urls import path
 
-from huitou.service.views import catalog, orders
+from huitou.service.views import bills, catalog, lines, order_page, orders, payments, recommendations, warranty
 
 urlpatterns = [
     path("orders/", orders.order_list, name="order_list"),
     path("orders/new/", orders.order_new, name="order_new"),
-    path("orders/<int:order_id>/", orders.order_detail, name="order_detail"),
-    path("orders/<int:order_id>/bill/", orders.order_bill, name="order_bill"),
-    path("orders/<int:order_id>/lines/", orders.line_add, name="order_line_add"),
-    path("orders/<int:order_id>/lines/<int:line_id>/remove/", orders.line_remove, name="order_line_remove"),
+    path("orders/<int:order_id>/", order_page.order_detail, name="order_detail"),
+    path("orders/<int:order_id>/bill/", bills.order_bill, name="order_bill"),
+    path("orders/<int:order_id>/lines/", lines.line_add, name="order_line_add"),
+    path("orders/<int:order_id>/lines/<int:line_id>/remove/", lines.line_remove, name="order_line_remove"),
+    path("orders/<int:order_id>/lines/<int:line_id>/warranty/", warranty.line_warranty, name="order_line_warranty"),
     path("orders/<int:order_id>/start/", orders.order_start, name="order_start"),
     path("orders/<int:order_id>/complete/", orders.order_complete, name="order_complete"),
-    path("orders/<int:order_id>/payments/", orders.order_pay, name="order_pay"),
-    path("orders/<int:order_id>/void/", orders.order_void, name="order_void"),
-    path("orders/<int:order_id>/adjustments/", orders.order_adjust, name="order_adjust"),
-    path("orders/<int:order_id>/recommendations/", orders.recommendation_add, name="recommendation_add"),
+    path("orders/<int:order_id>/payments/", payments.order_pay, name="order_pay"),
+    path("orders/<int:order_id>/void/", payments.order_void, name="order_void"),
+    path("orders/<int:order_id>/adjustments/", payments.order_adjust, name="order_adjust"),
+    path("orders/<int:order_id>/recommendations/", recommendations.recommendation_add, name="recommendation_add"),
     path(
         "orders/<int:order_id>/recommendations/<int:recommendation_id>/decide/",
-        orders.recommendation_decide,
+        recommendations.recommendation_decide,
         name="recommendation_decide",
     ),
     path("catalog/", catalog.catalog_list, name="catalog_list"),

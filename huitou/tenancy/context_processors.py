@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from huitou.tenancy.http import TenantRequest
 from huitou.tenancy.middleware import user_shops
 from huitou.tenancy.roles import Perm
 
 
-def tenant(request: HttpRequest) -> dict[str, Any]:
+def tenant(request: TenantRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     perms: set[str] = set()
     if user is not None and user.is_authenticated:

@@ -6,7 +6,10 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
+
+from huitou.tenancy.http import TenantRequest
+from huitou.tenancy.models import User
 
 View = Callable[..., HttpResponse]
 
@@ -17,10 +20,11 @@ def staff_required(perm: str | None = None) -> Callable[[View], View]:
     def decorator(view: View) -> View:
         @login_required
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if getattr(request, "organization", None) is None:
+        def wrapper(request: TenantRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            if getattr(request, "organization", None) is None or not isinstance(user, User):
                 raise PermissionDenied
-            if perm is not None and not request.user.has_role_perm(perm):  # type: ignore[union-attr]
+            if perm is not None and not user.has_role_perm(perm):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
@@ -29,8 +31,8 @@ class StaffForm(forms.Form):
     )
     password = forms.CharField(label=_("Initial password"), widget=forms.PasswordInput, min_length=8, required=False)
 
-    def __init__(self, *args: object, organization_id: int, editing: bool = False, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, organization_id: int, editing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.fields["shops"].queryset = Shop.objects.for_org(organization_id).filter(is_active=True)  # type: ignore[attr-defined]
         if editing:
             del self.fields["username"]

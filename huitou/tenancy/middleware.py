@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject
 
-from huitou.tenancy.models import Shop
+from huitou.tenancy.http import TenantRequest
+from huitou.tenancy.models import Shop, User
 
 SHOP_SESSION_KEY = "huitou_shop_id"
 
@@ -22,29 +24,32 @@ class TenantMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.organization = None  # type: ignore[attr-defined]
-        request.shop = None  # type: ignore[attr-defined]
+    def __call__(self, request: TenantRequest) -> HttpResponse:
+        request.organization = None
+        request.shop = None
         if request.path_info == "/healthz":
             # The health check must answer even when the database cannot load a user.
             return self.get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.organization_id:
-            request.organization = user.organization  # type: ignore[attr-defined]
-            request.shop = SimpleLazyObject(lambda: current_shop(request))  # type: ignore[attr-defined]
+            request.organization = user.organization
+            # Stands in for the Shop (or None: test ``request.shop`` for truth, not ``is None``).
+            request.shop = cast(Shop, SimpleLazyObject(lambda: current_shop(request)))
         return self.get_response(request)
 
 
-def user_shops(request: HttpRequest) -> list[Shop]:
+def user_shops(request: TenantRequest) -> list[Shop]:
     """The signed-in user's shops, loaded once per request."""
     from huitou.tenancy.selectors import shops_for_user
 
+    if not isinstance(request.user, User):
+        return []
     if not hasattr(request, "_huitou_shops"):
-        request._huitou_shops = list(shops_for_user(request.user))  # type: ignore[arg-type,attr-defined]
-    return request._huitou_shops  # type: ignore[attr-defined]
+        request._huitou_shops = list(shops_for_user(request.user))
+    return request._huitou_shops
 
 
-def current_shop(request: HttpRequest) -> Shop | None:
+def current_shop(request: TenantRequest) -> Shop | None:
     shops = user_shops(request)
     wanted = request.session.get(SHOP_SESSION_KEY)
     for shop in shops:

@@ -37,6 +37,11 @@ class Perm:
     VIEW_TEAM_FOLLOWUPS = "followups.team"  # everyone's overdue follow-ups
     REASSIGN_CUSTOMERS = "customers.reassign"  # hand customers to other staff, in bulk
     VIEW_FUNNEL = "analytics.funnel"  # the conversion funnel by source and staff
+    IMPORT_DATA = "data.import"  # bring customers, prospects and service history in from a sheet
+    COPY_PERSONAL_DATA = "privacy.copy"  # hand a customer a copy of everything kept about them
+    ERASE_CUSTOMERS = "privacy.erase"  # anonymise a customer for good (personal-information law)
+    MANAGE_LOYALTY = "loyalty.manage"  # membership settings: tiers, templates, card products, referral policies
+    SELL_MEMBERSHIP = "loyalty.sell"  # join members, top up stored value, issue coupons
 
 
 _ALL: set[str] = {Role.OWNER, Role.ADVISOR, Role.SERVICE, Role.TECHNICIAN}
@@ -66,6 +71,11 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     Perm.VIEW_TEAM_FOLLOWUPS: {Role.OWNER},
     Perm.REASSIGN_CUSTOMERS: {Role.OWNER},
     Perm.VIEW_FUNNEL: {Role.OWNER},
+    Perm.IMPORT_DATA: {Role.OWNER},
+    Perm.COPY_PERSONAL_DATA: {Role.OWNER, Role.ADVISOR},
+    Perm.ERASE_CUSTOMERS: {Role.OWNER},
+    Perm.MANAGE_LOYALTY: {Role.OWNER},
+    Perm.SELL_MEMBERSHIP: {Role.OWNER, Role.ADVISOR},
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.http import Http404
 
@@ -22,5 +23,5 @@ def get_scoped_or_404(queryset: models.QuerySet[M], organization: Organization |
     org_id = organization if isinstance(organization, int) else organization.pk
     try:
         return queryset.filter(organization_id=org_id).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc

@@ -14,6 +14,6 @@ def shops_for_user(user: User) -> QuerySet[Shop]:
     return shops.filter(staff=user)
 
 
-def staff_for_org(organization: Organization, *, active_only: bool = True) -> QuerySet[User]:
+def staff_for_org(organization: Organization | int, *, active_only: bool = True) -> QuerySet[User]:
     staff = User.objects.for_org(organization).order_by("role", "username")
     return staff.filter(is_active=True) if active_only else staff

@@ -43,4 +43,5 @@ class CappedPaginator(Paginator):
         """A whole page, even where the capped count would end it early."""
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        return self._get_page(self.object_list[bottom : bottom + self.per_page], number, self)
+        # Django's hook for the page class; django-stubs does not declare it.
+        return self._get_page(self.object_list[bottom : bottom + self.per_page], number, self)  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from huitou.service.views.appointments import todays_arrivals
 from huitou.tenancy.decorators import staff_required
+from huitou.tenancy.http import StaffRequest
 from huitou.tenancy.middleware import SHOP_SESSION_KEY
 from huitou.tenancy.selectors import shops_for_user
 from huitou.web.selectors import home_summary
@@ -31,17 +32,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 @staff_required()
-def home(request: HttpRequest) -> HttpResponse:
-    summary = home_summary(organization=request.organization, user=request.user)  # type: ignore[attr-defined]
+def home(request: StaffRequest) -> HttpResponse:
+    summary = home_summary(organization=request.organization, user=request.user)
     arrivals = todays_arrivals(request)  # today's appointments at the current shop (one query)
     return render(request, "web/home.html", {"summary": summary, "arrivals": arrivals})
 
 
 @require_POST
 @staff_required()
-def switch_shop(request: HttpRequest) -> HttpResponse:
+def switch_shop(request: StaffRequest) -> HttpResponse:
     wanted = request.POST.get("shop")
-    for shop in shops_for_user(request.user):  # type: ignore[arg-type]
+    for shop in shops_for_user(request.user):
         if str(shop.pk) == wanted:
             request.session[SHOP_SESSION_KEY] = shop.pk
     return redirect(request.POST.get("next") or "web:home")

@@ -167,13 +167,17 @@ def build(
         "KEEP": (local(1, 15, 10), None, None),
     }
     for name, (created, intent, converted) in times.items():
-        Customer.objects.filter(pk=made[name].pk).update(created_at=created, intent_at=intent, converted_at=converted)
-    Customer.objects.filter(pk__in=[other.pk, other_prospect.pk]).update(
+        Customer.objects.for_org(made[name].organization_id).filter(pk=made[name].pk).update(
+            created_at=created, intent_at=intent, converted_at=converted
+        )
+    Customer.objects.for_org(other.organization_id).filter(pk__in=[other.pk, other_prospect.pk]).update(
         created_at=local(3, 10), intent_at=local(3, 11)
     )
-    Customer.objects.filter(pk=other.pk).update(converted_at=local(3, 12))
+    Customer.objects.for_org(other.organization_id).filter(pk=other.pk).update(converted_at=local(3, 12))
     # Merging keeps the earliest creation (January): neither file is in March's cohort.
-    made["KEEP"] = customer_merge(keep=Customer.objects.get(pk=keep.pk), other=made["M1"], by=owner)
+    made["KEEP"] = customer_merge(
+        keep=Customer.objects.for_org(keep.organization_id).get(pk=keep.pk), other=made["M1"], by=owner
+    )
     return Dataset(customers=made)
 
 

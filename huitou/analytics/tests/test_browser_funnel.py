@@ -69,7 +69,7 @@ def small_data_set(
         if amount:
             paid(make_order(make_vehicle(customer, by=advisor)), item, advisor, Decimal(amount))
         created = now - dt.timedelta(days=20 - i)
-        Customer.objects.filter(pk=customer.pk).update(
+        Customer.objects.for_org(owner.organization_id).filter(pk=customer.pk).update(
             created_at=created,
             intent_at=created + dt.timedelta(days=1) if intent or amount else None,
             converted_at=created + dt.timedelta(days=days) if days else None,

@@ -36,13 +36,16 @@ def march(org: Organization, by: str = BY_SOURCE, **dates: dt.date) -> Any:
     )
 
 
-def test_the_data_set_was_made_by_the_services(funnel_data: Dataset) -> None:
+def test_the_data_set_was_made_by_the_services(funnel_data: Dataset, org: Organization) -> None:
     """The services set what the funnel reads; the data set only moves it to known times."""
-    r2, w1, k1 = (Customer.objects.get(pk=funnel_data.customers[n].pk) for n in ("R2", "W1", "K1"))
+    r2, w1, k1 = (Customer.objects.for_org(org).get(pk=funnel_data.customers[n].pk) for n in ("R2", "W1", "K1"))
     assert (r2.stage, r2.visit_count, r2.lifetime_spend) == ("customer", 2, Decimal("700.00"))
     assert (w1.stage, w1.lifetime_spend) == ("customer", Decimal("100.00"))  # 120.00 adjusted by −20.00
     assert (k1.stage, k1.intent_grade) == ("intent", "A")
-    assert Customer.objects.get(pk=funnel_data.customers["M1"].pk).merged_into_id == funnel_data.customers["KEEP"].pk
+    assert (
+        Customer.objects.for_org(org).get(pk=funnel_data.customers["M1"].pk).merged_into_id
+        == funnel_data.customers["KEEP"].pk
+    )
 
 
 def test_by_source_every_number_of_every_row(funnel_data: Dataset, org: Organization) -> None:
@@ -79,7 +82,7 @@ def test_the_total_adds_up_the_rows_and_takes_the_median_over_everyone(
 
 def test_the_median_of_an_even_count_is_the_mean_of_the_middle_two(funnel_data: Dataset, org: Organization) -> None:
     # Without W3 (10 days), everyone: 2, 5, 1.5 and 4 days.
-    Customer.objects.filter(pk=funnel_data.customers["W3"].pk).update(created_at=local(2, 1))
+    Customer.objects.for_org(org).filter(pk=funnel_data.customers["W3"].pk).update(created_at=local(2, 1))
 
     result = march(org)
 
@@ -109,11 +112,13 @@ def test_the_median_of_each_row_and_of_the_total_is_the_middle_of_its_own_conver
         for n, took in enumerate(days):
             customer = make_customer(by=staff)
             created = local(3, 1 + n, 9)
-            Customer.objects.filter(pk=customer.pk).update(
+            Customer.objects.for_org(customer.organization_id).filter(pk=customer.pk).update(
                 owner=staff, created_at=created, converted_at=created + dt.timedelta(days=took)
             )
     waiting = make_customer(by=service)  # not converted: a prospect of the row, no conversion time
-    Customer.objects.filter(pk=waiting.pk).update(owner=service, created_at=local(3, 20))
+    Customer.objects.for_org(waiting.organization_id).filter(pk=waiting.pk).update(
+        owner=service, created_at=local(3, 20)
+    )
 
     result = march(org, by=BY_STAFF)
 
@@ -146,7 +151,7 @@ def test_the_first_and_last_days_count_in_local_time(funnel_data: Dataset, org: 
     day_before = march(org, date_from=dt.date(2025, 2, 28), date_to=dt.date(2025, 2, 28))
     assert [(r.key, r.prospects, r.intent) for r in day_before.rows] == [("referral", 1, 1)]  # X2
     # 03-31 23:30 in Shanghai is 15:30 UTC: a UTC date range would have the same answer only by luck.
-    assert Customer.objects.get(pk=funnel_data.customers["R4"].pk).created_at == dt.datetime(
+    assert Customer.objects.for_org(org).get(pk=funnel_data.customers["R4"].pk).created_at == dt.datetime(
         2025, 3, 31, 15, 30, tzinfo=dt.UTC
     )
 

@@ -13,13 +13,13 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
 from huitou.analytics.funnel import FunnelRow, funnel, funnel_period
 from huitou.api.permissions import require
 from huitou.api.service_schemas import Money, money
+from huitou.tenancy.http import ApiRequest
 from huitou.tenancy.roles import Perm
 
 router = Router(tags=["analytics"])
@@ -73,7 +73,7 @@ def row_out(row: FunnelRow) -> dict[str, Any]:
 
 
 @router.get("/funnel", response=FunnelOut, by_alias=True, summary="The conversion funnel by source or staff")
-def get_funnel(request: HttpRequest, query: Query[FunnelQuery]) -> dict[str, Any]:
+def get_funnel(request: ApiRequest, query: Query[FunnelQuery]) -> dict[str, Any]:
     """One row per source (or staff member) with files created in the range, most prospects first, and the total.
 
     Deleted and merged-away files do not count. A range spans at most 1,098 days (``funnel.MAX_DAYS``).

@@ -16,8 +16,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
@@ -40,6 +38,7 @@ from huitou.customers.models import Customer, Vehicle
 from huitou.service import errors, selectors
 from huitou.service.models import Appointment, ServiceItem
 from huitou.service.services import appointments as services
+from huitou.tenancy.http import ApiRequest
 from huitou.tenancy.models import User
 from huitou.tenancy.roles import Perm
 from huitou.tenancy.scoping import get_scoped_or_404
@@ -65,11 +64,11 @@ def appointment_out(appointment: Appointment, viewer: User) -> dict[str, Any]:
     }
 
 
-def _get_appointment(request: HttpRequest, appointment_id: int) -> Appointment:
+def _get_appointment(request: ApiRequest, appointment_id: int) -> Appointment:
     """The caller's organization's appointment with what ``appointment_out`` shows (1 query)."""
     return get_scoped_or_404(
         Appointment.objects.select_related("shop", "customer", "vehicle", "service"),
-        request.organization,  # type: ignore[attr-defined]
+        request.organization,
         pk=appointment_id,
     )
 
@@ -80,7 +79,7 @@ class DayFilters(Schema):
 
 
 @router.get("/slots", response=SlotsOut, summary="The day's slots with their free bays")
-def day_slots(request: HttpRequest, filters: Query[DayFilters]) -> dict[str, Any]:
+def day_slots(request: ApiRequest, filters: Query[DayFilters]) -> dict[str, Any]:
     """Every slot of the shop's opening hours that day, with its bays, how many are booked
     and how many are free (``appointments.view``: all staff). A shop of another
     organization answers 422 on ``shop``.
@@ -110,7 +109,7 @@ def day_slots(request: HttpRequest, filters: Query[DayFilters]) -> dict[str, Any
 
 
 @router.get("", response=AppointmentPage, summary="A shop's appointments of one day")
-def list_appointments(request: HttpRequest, filters: Query[DayFilters]) -> dict[str, Any]:
+def list_appointments(request: ApiRequest, filters: Query[DayFilters]) -> dict[str, Any]:
     """In slot order, every state (``appointments.view``: all staff).
 
     Queries: 1 appointments with shop, customer, vehicle and service (and 1 for the
@@ -124,12 +123,12 @@ def list_appointments(request: HttpRequest, filters: Query[DayFilters]) -> dict[
             "shop"
         )
     )
-    viewer: User = request.user  # type: ignore[assignment]
+    viewer: User = request.user
     return {"items": [appointment_out(a, viewer) for a in found], "count": len(found)}
 
 
 @router.post("", response={201: AppointmentOut}, summary="Book an appointment")
-def book_appointment(request: HttpRequest, payload: AppointmentIn) -> Status:
+def book_appointment(request: ApiRequest, payload: AppointmentIn) -> Status:
     """A bay in one of the day's slots (``appointments.book``: store manager, service advisor,
     customer service), at any active shop of the organization. 409 when the slot is full;
     422 for a closed or past time."""
@@ -151,41 +150,39 @@ def book_appointment(request: HttpRequest, payload: AppointmentIn) -> Status:
         customer=customer,
         day=payload.day,
         slot=payload.slot.replace(tzinfo=None),
-        by=request.user,  # type: ignore[arg-type]
+        by=request.user,
         vehicle=vehicle,
         service=service,
         note=payload.note,
     )
-    return Status(201, appointment_out(_get_appointment(request, appointment.pk), request.user))  # type: ignore[arg-type]
+    return Status(201, appointment_out(_get_appointment(request, appointment.pk), request.user))
 
 
 @router.get("/{appointment_id}", response=AppointmentOut, summary="Read an appointment")
-def get_appointment(request: HttpRequest, appointment_id: int) -> dict[str, Any]:
+def get_appointment(request: ApiRequest, appointment_id: IdIn) -> dict[str, Any]:
     """(``appointments.view``: all staff.)"""
     require(request, Perm.VIEW_APPOINTMENTS)
-    return appointment_out(_get_appointment(request, appointment_id), request.user)  # type: ignore[arg-type]
+    return appointment_out(_get_appointment(request, appointment_id), request.user)
 
 
 @router.patch("/{appointment_id}", response=AppointmentOut, summary="Confirm, mark arrived, no-show or cancel")
-def change_appointment(request: HttpRequest, appointment_id: int, payload: AppointmentPatch) -> dict[str, Any]:
+def change_appointment(request: ApiRequest, appointment_id: IdIn, payload: AppointmentPatch) -> dict[str, Any]:
     """booked → confirmed → arrived, or no-show / cancelled (``appointments.book``).
     409 for a move the states forbid, e.g. from cancelled or converted."""
     require(request, Perm.BOOK_APPOINTMENTS)
     appointment = _get_appointment(request, appointment_id)
-    services.appointment_transition(appointment=appointment, target=payload.state, by=request.user)  # type: ignore[arg-type]
-    return appointment_out(appointment, request.user)  # type: ignore[arg-type]
+    services.appointment_transition(appointment=appointment, target=payload.state, by=request.user)
+    return appointment_out(appointment, request.user)
 
 
 @router.post("/{appointment_id}/convert", response={201: OrderOut}, summary="The customer is here: open an order")
-def convert_appointment(request: HttpRequest, appointment_id: int, payload: ConvertIn) -> Status:
+def convert_appointment(request: ApiRequest, appointment_id: IdIn, payload: ConvertIn) -> Status:
     """Opens a service order at the appointment's shop for its vehicle (or ``vehicle_id``, a
-    car of the same customer) with the mileage at arrival, and answers with the order
+    car of the same customer) with the mileage at arrival when given, and answers with the order
     (``orders.open``: store manager, service advisor). 409 once cancelled, no-show or
     already converted."""
     organization = require(request, Perm.OPEN_ORDERS)
     appointment = _get_appointment(request, appointment_id)
-    if payload.mileage is None:
-        raise ValidationError({"mileage": [errors.MILEAGE_REQUIRED]})
     vehicle = None
     if payload.vehicle_id is not None:
         vehicle = in_org(
@@ -193,7 +190,7 @@ def convert_appointment(request: HttpRequest, appointment_id: int, payload: Conv
         )
     order = services.appointment_convert(
         appointment=appointment,
-        by=request.user,  # type: ignore[arg-type]
+        by=request.user,
         vehicle=vehicle,
         mileage_km=payload.mileage,
         description=payload.description,

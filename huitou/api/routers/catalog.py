@@ -7,12 +7,10 @@ to roles that manage settings (``settings.manage``), null for the others.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
@@ -32,8 +30,9 @@ from huitou.api.service_schemas import (
     money,
 )
 from huitou.service import selectors
-from huitou.service.models import Part, ServiceItem, ShopPrice
+from huitou.service.models import Part, ServiceItem
 from huitou.service.services import catalog as services
+from huitou.tenancy.http import ApiRequest
 from huitou.tenancy.models import Organization, User
 from huitou.tenancy.roles import Perm
 from huitou.tenancy.scoping import get_scoped_or_404
@@ -53,12 +52,13 @@ class ServiceFilters(CatalogFilters):
     category: CategoryCode | None = None
 
 
-def _shop_prices(organization: Organization, shop_id: int | None, field: str, ids: Iterable[int]) -> dict[int, Decimal]:
-    """The shop's own prices of the given items (one query; none without a shop)."""
-    if not shop_id:
-        return {}
-    rows = ShopPrice.objects.for_org(organization).filter(shop_id=shop_id, **{f"{field}__in": list(ids)})
-    return dict(rows.values_list(field, "price"))
+def _priced(items: QuerySet[Any], organization: Organization, shop_id: int | None) -> QuerySet[Any]:
+    """With each item's own price at the shop as ``shop_own_price`` (in the same query), when asked."""
+    return selectors.with_shop_price(items, organization=organization, shop_id=shop_id) if shop_id else items
+
+
+def _own_price(item: ServiceItem | Part) -> Decimal | None:
+    return getattr(item, "shop_own_price", None)
 
 
 def service_item_out(item: ServiceItem, shop_price: Decimal | None = None) -> dict[str, Any]:
@@ -71,6 +71,8 @@ def service_item_out(item: ServiceItem, shop_price: Decimal | None = None) -> di
         "standard_hours": str(item.standard_hours),
         "interval_km": item.interval_km,
         "interval_months": item.interval_months,
+        "warranty_months": item.warranty_months,
+        "warranty_km": item.warranty_km,
         "is_active": item.is_active,
         "shop_price": money(shop_price),
     }
@@ -105,10 +107,10 @@ def _writable(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/services", response=ServiceItemPage, summary="List service items")
-def list_services(request: HttpRequest, filters: Query[ServiceFilters]) -> dict[str, Any]:
+def list_services(request: ApiRequest, filters: Query[ServiceFilters]) -> dict[str, Any]:
     """Active items by category and name (``catalog.view``: all staff).
 
-    Queries: 1 count, 1 page, and 1 for the shop's own prices when ``shop`` is given.
+    Queries: 1 count, 1 page (with the shop's own prices when ``shop`` is given).
     """
     organization = require(request, Perm.VIEW_CATALOG)
     items = _search(selectors.service_items(organization, active_only=not filters.include_inactive), filters.q)
@@ -116,10 +118,9 @@ def list_services(request: HttpRequest, filters: Query[ServiceFilters]) -> dict[
         items = items.filter(category=filters.category)
     count = items.count()
     start = (filters.page - 1) * filters.page_size
-    page = list(items[start : start + filters.page_size])
-    prices = _shop_prices(organization, filters.shop, "service", (i.pk for i in page))
+    page = list(_priced(items, organization, filters.shop)[start : start + filters.page_size])
     return {
-        "items": [service_item_out(i, prices.get(i.pk)) for i in page],
+        "items": [service_item_out(i, _own_price(i)) for i in page],
         "count": count,
         "page": filters.page,
         "page_size": filters.page_size,
@@ -127,7 +128,7 @@ def list_services(request: HttpRequest, filters: Query[ServiceFilters]) -> dict[
 
 
 @router.post("/services", response={201: ServiceItemOut}, summary="Add a service item")
-def create_service(request: HttpRequest, payload: ServiceItemIn) -> Status:
+def create_service(request: ApiRequest, payload: ServiceItemIn) -> Status:
     """Store manager only (``catalog.manage``). A code already in use answers 422 on ``code``."""
     organization = require(request, Perm.MANAGE_CATALOG)
     item = services.service_item_save(organization=organization, data=_writable(payload.model_dump(exclude_unset=True)))
@@ -135,15 +136,15 @@ def create_service(request: HttpRequest, payload: ServiceItemIn) -> Status:
 
 
 @router.get("/services/{service_id}", response=ServiceItemOut, summary="Read a service item")
-def get_service(request: HttpRequest, service_id: int, shop: IdIn | None = None) -> dict[str, Any]:
+def get_service(request: ApiRequest, service_id: IdIn, shop: IdIn | None = None) -> dict[str, Any]:
     """Also an inactive one (``catalog.view``: all staff)."""
     organization = require(request, Perm.VIEW_CATALOG)
-    item = get_scoped_or_404(ServiceItem.objects.all(), organization, pk=service_id)
-    return service_item_out(item, _shop_prices(organization, shop, "service", [item.pk]).get(item.pk))
+    item = get_scoped_or_404(_priced(ServiceItem.objects.all(), organization, shop), organization, pk=service_id)
+    return service_item_out(item, _own_price(item))
 
 
 @router.patch("/services/{service_id}", response=ServiceItemOut, summary="Change a service item")
-def patch_service(request: HttpRequest, service_id: int, payload: ServiceItemPatch) -> dict[str, Any]:
+def patch_service(request: ApiRequest, service_id: IdIn, payload: ServiceItemPatch) -> dict[str, Any]:
     """Store manager only (``catalog.manage``). ``"is_active": false`` takes it off sale;
     orders that used it keep their lines as charged."""
     organization = require(request, Perm.MANAGE_CATALOG)
@@ -156,20 +157,19 @@ def patch_service(request: HttpRequest, service_id: int, payload: ServiceItemPat
 
 
 @router.get("/parts", response=PartPage, summary="List parts and products")
-def list_parts(request: HttpRequest, filters: Query[CatalogFilters]) -> dict[str, Any]:
+def list_parts(request: ApiRequest, filters: Query[CatalogFilters]) -> dict[str, Any]:
     """Active parts by name (``catalog.view``: all staff; ``cost`` only with ``settings.manage``).
 
-    Queries: 1 count, 1 page, and 1 for the shop's own prices when ``shop`` is given.
+    Queries: 1 count, 1 page (with the shop's own prices when ``shop`` is given).
     """
     organization = require(request, Perm.VIEW_CATALOG)
     found = _search(selectors.parts(organization, active_only=not filters.include_inactive), filters.q)
     count = found.count()
     start = (filters.page - 1) * filters.page_size
-    page = list(found[start : start + filters.page_size])
-    prices = _shop_prices(organization, filters.shop, "part", (p.pk for p in page))
-    viewer: User = request.user  # type: ignore[assignment]
+    page = list(_priced(found, organization, filters.shop)[start : start + filters.page_size])
+    viewer: User = request.user
     return {
-        "items": [part_out(p, viewer, prices.get(p.pk)) for p in page],
+        "items": [part_out(p, viewer, _own_price(p)) for p in page],
         "count": count,
         "page": filters.page,
         "page_size": filters.page_size,
@@ -177,25 +177,25 @@ def list_parts(request: HttpRequest, filters: Query[CatalogFilters]) -> dict[str
 
 
 @router.post("/parts", response={201: PartOut}, summary="Add a part or product")
-def create_part(request: HttpRequest, payload: PartIn) -> Status:
+def create_part(request: ApiRequest, payload: PartIn) -> Status:
     """Store manager only (``catalog.manage``). A code already in use answers 422 on ``code``."""
     organization = require(request, Perm.MANAGE_CATALOG)
     part = services.part_save(organization=organization, data=_writable(payload.model_dump(exclude_unset=True)))
-    return Status(201, part_out(part, request.user))  # type: ignore[arg-type]
+    return Status(201, part_out(part, request.user))
 
 
 @router.get("/parts/{part_id}", response=PartOut, summary="Read a part")
-def get_part(request: HttpRequest, part_id: int, shop: IdIn | None = None) -> dict[str, Any]:
+def get_part(request: ApiRequest, part_id: IdIn, shop: IdIn | None = None) -> dict[str, Any]:
     """Also an inactive one (``catalog.view``: all staff; ``cost`` only with ``settings.manage``)."""
     organization = require(request, Perm.VIEW_CATALOG)
-    part = get_scoped_or_404(Part.objects.all(), organization, pk=part_id)
-    return part_out(part, request.user, _shop_prices(organization, shop, "part", [part.pk]).get(part.pk))  # type: ignore[arg-type]
+    part = get_scoped_or_404(_priced(Part.objects.all(), organization, shop), organization, pk=part_id)
+    return part_out(part, request.user, _own_price(part))
 
 
 @router.patch("/parts/{part_id}", response=PartOut, summary="Change a part")
-def patch_part(request: HttpRequest, part_id: int, payload: PartPatch) -> dict[str, Any]:
+def patch_part(request: ApiRequest, part_id: IdIn, payload: PartPatch) -> dict[str, Any]:
     """Store manager only (``catalog.manage``)."""
     organization = require(request, Perm.MANAGE_CATALOG)
     part = get_scoped_or_404(Part.objects.all(), organization, pk=part_id)
     data = _writable(payload.model_dump(exclude_unset=True))
-    return part_out(services.part_save(organization=organization, data=data, part=part), request.user)  # type: ignore[arg-type]
+    return part_out(services.part_save(organization=organization, data=data, part=part), request.user)

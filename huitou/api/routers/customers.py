@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.db.models import Prefetch
-from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
@@ -21,9 +20,11 @@ from huitou.api.schemas import (
     VehicleIn,
     VehicleOut,
 )
+from huitou.api.service_schemas import IdIn
 from huitou.customers import selectors, services
 from huitou.customers.models import Customer, CustomerTag
 from huitou.customers.presentation import history_for_viewer, visible_phone
+from huitou.tenancy.http import ApiRequest
 from huitou.tenancy.models import User
 from huitou.tenancy.roles import Perm
 from huitou.tenancy.scoping import get_scoped_or_404
@@ -37,7 +38,7 @@ def customer_out(customer: Customer, viewer: User) -> dict[str, Any]:
     return {
         **{f: getattr(customer, f) for f in CustomerOut.model_fields if hasattr(customer, f)},
         "phone": visible_phone(customer, viewer),
-        "source": customer.source.code if customer.source_id else None,
+        "source": customer.source.code if customer.source is not None else None,
         "owner": {"id": owner.pk, "username": owner.username, "name": str(owner)},
         "tags": selectors.tag_names(customer),
         "consents": customer.consents(),
@@ -58,20 +59,20 @@ def _tags_prefetch() -> Prefetch:
     return Prefetch("tag_links", queryset=CustomerTag.objects.select_related("tag").order_by("tag__name"))
 
 
-def _get_customer(request: HttpRequest, customer_id: int) -> Customer:
+def _get_customer(request: ApiRequest, customer_id: int) -> Customer:
     """The caller's organization's active customer, ready for ``customer_out`` (2 queries: row, tags)."""
     return get_scoped_or_404(
         Customer.objects.active().select_related("owner", "source", "organization").prefetch_related(_tags_prefetch()),
-        request.organization,  # type: ignore[attr-defined]
+        request.organization,
         pk=customer_id,
     )
 
 
-def _get_customer_row(request: HttpRequest, customer_id: int) -> Customer:
+def _get_customer_row(request: ApiRequest, customer_id: int) -> Customer:
     """The caller's organization's active customer alone (1 query), for routes that do not show it."""
     return get_scoped_or_404(
         Customer.objects.active(),
-        request.organization,  # type: ignore[attr-defined]
+        request.organization,
         pk=customer_id,
     )
 
@@ -87,7 +88,7 @@ class CustomerFilters(Schema):
 
 
 @router.get("", response=CustomerPage, summary="Search and list customers")
-def list_customers(request: HttpRequest, filters: Query[CustomerFilters]) -> dict[str, Any]:
+def list_customers(request: ApiRequest, filters: Query[CustomerFilters]) -> dict[str, Any]:
     """Search by name, pinyin or initials, phone (full or last 4), plate part or VIN suffix.
 
     Queries: 1 the page of customers with owner, source and tag names, 2
@@ -110,7 +111,7 @@ def list_customers(request: HttpRequest, filters: Query[CustomerFilters]) -> dic
     page = list(customers[start : start + filters.page_size])
     count = customers.count()
     return {
-        "items": [customer_out(c, request.user) for c in page],  # type: ignore[arg-type]
+        "items": [customer_out(c, request.user) for c in page],
         "count": count,
         "page": filters.page,
         "page_size": filters.page_size,
@@ -118,7 +119,7 @@ def list_customers(request: HttpRequest, filters: Query[CustomerFilters]) -> dic
 
 
 @router.post("", response={201: CustomerOut}, summary="Register a customer")
-def create_customer(request: HttpRequest, payload: CustomerIn) -> Status:
+def create_customer(request: ApiRequest, payload: CustomerIn) -> Status:
     organization = require(request, Perm.EDIT_CUSTOMERS)
     data = _as_service_data(
         payload.model_dump(exclude_unset=True, exclude={"consents", "consent_method", "consent_purpose"})
@@ -126,65 +127,65 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Status:
     with fields_renamed(REFERRER_FIELD):
         customer = services.customer_create(
             organization=organization,
-            by=request.user,  # type: ignore[arg-type]
+            by=request.user,
             data=data,
             consents=payload.consents,
             consent_method=payload.consent_method,
             consent_purpose=payload.consent_purpose,
         )
-    return Status(201, customer_out(_get_customer(request, customer.pk), request.user))  # type: ignore[arg-type]
+    return Status(201, customer_out(_get_customer(request, customer.pk), request.user))
 
 
 @router.get("/{customer_id}", response=CustomerOut, summary="Read a customer file")
-def get_customer(request: HttpRequest, customer_id: int) -> dict[str, Any]:
+def get_customer(request: ApiRequest, customer_id: IdIn) -> dict[str, Any]:
     require(request, Perm.VIEW_CUSTOMERS)
-    return customer_out(_get_customer(request, customer_id), request.user)  # type: ignore[arg-type]
+    return customer_out(_get_customer(request, customer_id), request.user)
 
 
 @router.patch("/{customer_id}", response=CustomerOut, summary="Change fields of a customer file")
-def patch_customer(request: HttpRequest, customer_id: int, payload: CustomerPatch) -> dict[str, Any]:
+def patch_customer(request: ApiRequest, customer_id: IdIn, payload: CustomerPatch) -> dict[str, Any]:
     require(request, Perm.EDIT_CUSTOMERS)
     customer = _get_customer(request, customer_id)
     with fields_renamed(REFERRER_FIELD):
         services.customer_update(
             customer=customer, by=request.user, data=_as_service_data(payload.model_dump(exclude_unset=True))
-        )  # type: ignore[arg-type]
-    return customer_out(_get_customer(request, customer_id), request.user)  # type: ignore[arg-type]
+        )
+    return customer_out(_get_customer(request, customer_id), request.user)
 
 
 @router.delete("/{customer_id}", response={204: None}, summary="Delete a customer (soft: nothing is lost)")
-def delete_customer(request: HttpRequest, customer_id: int) -> Status:
+def delete_customer(request: ApiRequest, customer_id: IdIn) -> Status:
     require(request, Perm.DELETE_CUSTOMERS)
-    services.customer_delete(customer=_get_customer_row(request, customer_id), by=request.user)  # type: ignore[arg-type]
+    services.customer_delete(customer=_get_customer_row(request, customer_id), by=request.user)
     return Status(204, None)
 
 
 @router.post("/{customer_id}/consents", response=CustomerOut, summary="Record consent given or withdrawn")
-def set_consent(request: HttpRequest, customer_id: int, payload: ConsentIn) -> dict[str, Any]:
+def set_consent(request: ApiRequest, customer_id: IdIn, payload: ConsentIn) -> dict[str, Any]:
     require(request, Perm.EDIT_CUSTOMERS)
     customer = _get_customer_row(request, customer_id)
-    services.consent_set(customer=customer, by=request.user, **payload.model_dump())  # type: ignore[arg-type]
-    return customer_out(_get_customer(request, customer_id), request.user)  # type: ignore[arg-type]
+    services.consent_set(customer=customer, by=request.user, **payload.model_dump())
+    return customer_out(_get_customer(request, customer_id), request.user)
 
 
 @router.post("/{customer_id}/household", response=CustomerOut, summary="Link a family member")
-def link_household(request: HttpRequest, customer_id: int, payload: HouseholdIn) -> dict[str, Any]:
+def link_household(request: ApiRequest, customer_id: IdIn, payload: HouseholdIn) -> dict[str, Any]:
     require(request, Perm.EDIT_CUSTOMERS)
     customer = _get_customer_row(request, customer_id)
     other = _get_customer_row(request, payload.other_id)
-    services.household_link(customer=customer, other=other, by=request.user)  # type: ignore[arg-type]
-    return customer_out(_get_customer(request, customer_id), request.user)  # type: ignore[arg-type]
+    services.household_link(customer=customer, other=other, by=request.user)
+    return customer_out(_get_customer(request, customer_id), request.user)
 
 
 @router.delete("/{customer_id}/household", response=CustomerOut, summary="Leave the household")
-def unlink_household(request: HttpRequest, customer_id: int) -> dict[str, Any]:
+def unlink_household(request: ApiRequest, customer_id: IdIn) -> dict[str, Any]:
     require(request, Perm.EDIT_CUSTOMERS)
-    services.household_unlink(customer=_get_customer_row(request, customer_id), by=request.user)  # type: ignore[arg-type]
-    return customer_out(_get_customer(request, customer_id), request.user)  # type: ignore[arg-type]
+    services.household_unlink(customer=_get_customer_row(request, customer_id), by=request.user)
+    return customer_out(_get_customer(request, customer_id), request.user)
 
 
 @router.get("/{customer_id}/history", response=list[ChangeOut], summary="Change history of the file")
-def customer_history(request: HttpRequest, customer_id: int) -> list[dict[str, Any]]:
+def customer_history(request: ApiRequest, customer_id: IdIn) -> list[dict[str, Any]]:
     require(request, Perm.VIEW_CUSTOMERS)
     customer = _get_customer_row(request, customer_id)
     return [
@@ -199,25 +200,25 @@ def customer_history(request: HttpRequest, customer_id: int) -> list[dict[str, A
         }
         for e in history_for_viewer(
             selectors.customer_history(customer=customer, limit=200),
-            request.user,  # type: ignore[arg-type]
+            request.user,
         )
     ]
 
 
 @router.get("/{customer_id}/vehicles", response=list[VehicleOut], summary="Vehicles of a customer")
-def list_vehicles(request: HttpRequest, customer_id: int) -> Any:
+def list_vehicles(request: ApiRequest, customer_id: IdIn) -> Any:
     require(request, Perm.VIEW_CUSTOMERS)
     return list(selectors.vehicles_of(customer=_get_customer_row(request, customer_id)))
 
 
 @router.post("/{customer_id}/vehicles", response={201: VehicleOut}, summary="Register a vehicle")
-def create_vehicle(request: HttpRequest, customer_id: int, payload: VehicleIn) -> Status:
+def create_vehicle(request: ApiRequest, customer_id: IdIn, payload: VehicleIn) -> Status:
     require(request, Perm.EDIT_VEHICLES)
     customer = _get_customer_row(request, customer_id)
     data = payload.model_dump(exclude_unset=True, exclude={"vin_confirmed", "mileage"})
     vehicle = services.vehicle_create(
         customer=customer,
-        by=request.user,  # type: ignore[arg-type]
+        by=request.user,
         data=data,
         vin_confirmed=payload.vin_confirmed,
         mileage_km=payload.mileage,

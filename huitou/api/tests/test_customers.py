@@ -125,7 +125,7 @@ def test_it_never_lists_deleted_customers_or_another_organizations(
 
 
 def test_the_list_runs_the_same_queries_for_2_or_30_customers(
-    api: ApiClient, make_customer: Make, django_assert_max_num_queries: Any
+    api: ApiClient, make_customer: Make, django_assert_num_queries: Any
 ) -> None:
     def fill(n: int) -> None:
         for i in range(n):
@@ -135,12 +135,12 @@ def test_the_list_runs_the_same_queries_for_2_or_30_customers(
     for n in (2, 28):
         fill(n)
         # 1 token with its user and organization, 2 the page with owner, source and tag names, 3 count
-        with django_assert_max_num_queries(3):
+        with django_assert_num_queries(3):
             r = api.get("/api/v1/customers")
         assert len(r.json()["items"]) == min(20, r.json()["count"])
         assert all({"VIP", f"批次{n}"} <= set(c["tags"]) for c in r.json()["items"] if len(c["tags"]) == 3)
         # a search: 1 token, 2 the page with its count, the matching vehicles' customers among them
-        with django_assert_max_num_queries(2):
+        with django_assert_num_queries(2):
             api.get("/api/v1/customers?q=B1")
 
 
@@ -161,11 +161,14 @@ def test_it_registers_a_customer_owned_by_the_caller(api: ApiClient, advisor: Us
     assert doc["tags"] == ["VIP"]
     assert doc["source"] == "walk_in"
     assert doc["stage"] == "prospect"
-    customer = Customer.objects.get(pk=doc["id"])
+    customer = Customer.objects.for_org(advisor.organization_id).get(pk=doc["id"])
     assert customer.phone == "+8613812341234"
     assert customer.organization_id == advisor.organization_id
     assert customer.created_by == advisor
-    assert ChangeEntry.objects.get(subject_id=customer.pk).action == ChangeEntry.Action.CREATED
+    assert (
+        ChangeEntry.objects.for_org(advisor.organization_id).get(subject_id=customer.pk).action
+        == ChangeEntry.Action.CREATED
+    )
 
 
 def test_it_registers_a_customer_for_another_owner_of_the_organization(api: ApiClient, owner: User) -> None:
@@ -180,22 +183,22 @@ def test_it_refuses_an_owner_from_another_organization(api: ApiClient, outsider:
     assert r.json()["errors"] == {"owner": [str(errors.OWNER_INVALID)]}
 
 
-def test_it_records_consent_given_on_registration(api: ApiClient) -> None:
+def test_it_records_consent_given_on_registration(api: ApiClient, org: Organization) -> None:
     r = api.post_json(
         "/api/v1/customers",
         {"name": "张三", "phone": "13812341234", "consents": {"sms": True}, "consent_purpose": "保养提醒"},
     )
     assert r.status_code == 201
     assert r.json()["consents"] == {"sms": True, "wechat": False, "phone": False, "email": False}
-    record = ConsentRecord.objects.get()
+    record = ConsentRecord.objects.for_org(org).get()
     assert (record.channel, record.granted, record.method, record.purpose) == ("sms", True, "verbal", "保养提醒")
 
 
-def test_consent_on_registration_needs_a_purpose(api: ApiClient) -> None:
+def test_consent_on_registration_needs_a_purpose(api: ApiClient, org: Organization) -> None:
     r = api.post_json("/api/v1/customers", {"name": "张三", "phone": "13812341234", "consents": {"sms": True}})
     assert r.status_code == 422
     assert "consent_purpose" in r.json()["errors"]
-    assert not Customer.objects.exists()
+    assert not Customer.objects.for_org(org).exists()
 
 
 @pytest.mark.parametrize(
@@ -210,7 +213,7 @@ def test_consent_on_registration_needs_a_purpose(api: ApiClient) -> None:
     ],
 )
 def test_it_refuses_invalid_fields_with_a_message_on_the_field(
-    api: ApiClient, payload: dict[str, Any], field: str, message: Any
+    api: ApiClient, payload: dict[str, Any], field: str, message: Any, org: Organization
 ) -> None:
     r = api.post_json("/api/v1/customers", payload)
 
@@ -218,7 +221,7 @@ def test_it_refuses_invalid_fields_with_a_message_on_the_field(
     doc = r.json()
     assert doc["errors"][field] == [str(message)]
     assert doc["detail"]
-    assert not Customer.objects.exists()
+    assert not Customer.objects.for_org(org).exists()
 
 
 def test_it_refuses_a_phone_already_on_file(api: ApiClient, make_customer: Make) -> None:
@@ -289,7 +292,7 @@ def test_unknown_ids_are_404(api: ApiClient, path: str) -> None:
 
 
 def test_the_detail_runs_the_same_queries_whatever_the_tags(
-    api: ApiClient, make_customer: Make, django_assert_max_num_queries: Any
+    api: ApiClient, make_customer: Make, django_assert_num_queries: Any
 ) -> None:
     few = make_customer(tags=["VIP"])
     many = make_customer(tags=[f"标签{i}" for i in range(15)], source="walk_in")
@@ -297,7 +300,7 @@ def test_the_detail_runs_the_same_queries_whatever_the_tags(
 
     for customer in (few, many):
         # 1 token with its user and organization, 2 customer with owner and source, 3 its tags
-        with django_assert_max_num_queries(3):
+        with django_assert_num_queries(3):
             r = api.get(f"/api/v1/customers/{customer.pk}")
         assert r.status_code == 200
 
@@ -317,27 +320,31 @@ def test_patch_changes_only_the_given_fields_and_records_them(
     doc = r.json()
     assert (doc["occupation"], doc["stage"]) == ("医生", "prospect")
     assert (doc["name"], doc["phone"], doc["tags"]) == ("张三", "13812341234", ["VIP"])
-    entry = ChangeEntry.objects.filter(subject_id=customer.pk, action=ChangeEntry.Action.UPDATED).get()
+    entry = (
+        ChangeEntry.objects.for_org(advisor.organization_id)
+        .filter(subject_id=customer.pk, action=ChangeEntry.Action.UPDATED)
+        .get()
+    )
     assert entry.changes == {"occupation": ["教师", "医生"]}
     assert entry.actor == advisor
 
 
-def test_patch_replaces_the_tags(api: ApiClient, make_customer: Make) -> None:
+def test_patch_replaces_the_tags(api: ApiClient, make_customer: Make, org: Organization) -> None:
     customer = make_customer(tags=["VIP", "洗车"])
 
     doc = api.patch_json(f"/api/v1/customers/{customer.pk}", {"tags": ["VIP", "保养"]}).json()
 
     assert doc["tags"] == ["VIP", "保养"]
-    entry = ChangeEntry.objects.get(subject_id=customer.pk, action=ChangeEntry.Action.UPDATED)
+    entry = ChangeEntry.objects.for_org(org).get(subject_id=customer.pk, action=ChangeEntry.Action.UPDATED)
     assert entry.changes == {"tags": [["VIP", "洗车"], ["VIP", "保养"]]}
 
 
-def test_patch_with_nothing_new_records_nothing(api: ApiClient, make_customer: Make) -> None:
+def test_patch_with_nothing_new_records_nothing(api: ApiClient, make_customer: Make, org: Organization) -> None:
     customer = make_customer(name="张三")
 
     assert api.patch_json(f"/api/v1/customers/{customer.pk}", {"name": "张三"}).status_code == 200
     assert api.patch_json(f"/api/v1/customers/{customer.pk}", {}).status_code == 200
-    assert not ChangeEntry.objects.filter(action=ChangeEntry.Action.UPDATED).exists()
+    assert not ChangeEntry.objects.for_org(org).filter(action=ChangeEntry.Action.UPDATED).exists()
 
 
 def test_patch_refuses_invalid_values_and_changes_nothing(api: ApiClient, make_customer: Make) -> None:
@@ -355,7 +362,11 @@ def test_patch_can_hand_the_customer_to_another_owner(api: ApiClient, make_custo
     customer = make_customer()
 
     assert api.patch_json(f"/api/v1/customers/{customer.pk}", {"owner": owner.pk}).json()["owner"]["id"] == owner.pk
-    assert ChangeEntry.objects.filter(subject_id=customer.pk, action=ChangeEntry.Action.OWNER_CHANGED).exists()
+    assert (
+        ChangeEntry.objects.for_org(owner.organization_id)
+        .filter(subject_id=customer.pk, action=ChangeEntry.Action.OWNER_CHANGED)
+        .exists()
+    )
 
 
 # --- delete ---------------------------------------------------------------------------------
@@ -373,12 +384,16 @@ def test_delete_is_soft(api: ApiClient, advisor: User, make_customer: Make, make
     assert customer.deleted_at is not None
     assert customer.deleted_by == advisor
     assert customer.name == "张三"
-    assert Vehicle.objects.get(pk=vehicle.pk).deleted_at is not None
+    assert Vehicle.objects.for_org(vehicle.organization_id).get(pk=vehicle.pk).deleted_at is not None
     assert api.get(f"/api/v1/customers/{customer.pk}").status_code == 404
     assert api.get(f"/api/v1/vehicles/{vehicle.pk}").status_code == 404
     assert api.get("/api/v1/customers").json()["count"] == 0
     assert api.delete(f"/api/v1/customers/{customer.pk}").status_code == 404
-    assert ChangeEntry.objects.filter(subject_id=customer.pk, action=ChangeEntry.Action.DELETED).exists()
+    assert (
+        ChangeEntry.objects.for_org(advisor.organization_id)
+        .filter(subject_id=customer.pk, action=ChangeEntry.Action.DELETED)
+        .exists()
+    )
 
 
 def test_a_deleted_customers_phone_can_be_registered_again(api: ApiClient, make_customer: Make) -> None:
@@ -450,7 +465,7 @@ def test_a_technician_cannot_register_change_or_delete_customers(
     assert all(set(r.json()) == {"detail"} for r in responses)
     customer.refresh_from_db()
     assert (customer.name, customer.deleted_at) == ("张三", None)
-    assert Customer.objects.count() == 1
+    assert Customer.objects.for_org(tech.organization_id).count() == 1
 
 
 def test_customer_service_may_edit_but_not_delete(
@@ -483,7 +498,9 @@ def test_consent_is_recorded_with_how_and_why(api: ApiClient, advisor: User, mak
     ]
 
 
-def test_consent_refuses_unknown_channels_and_a_missing_purpose(api: ApiClient, make_customer: Make) -> None:
+def test_consent_refuses_unknown_channels_and_a_missing_purpose(
+    api: ApiClient, make_customer: Make, org: Organization
+) -> None:
     customer = make_customer()
 
     r = api.post_json(
@@ -493,7 +510,7 @@ def test_consent_refuses_unknown_channels_and_a_missing_purpose(api: ApiClient, 
 
     assert r.status_code == 422
     assert set(r.json()["errors"]) == {"channel", "method", "purpose"}
-    assert not ConsentRecord.objects.exists()
+    assert not ConsentRecord.objects.for_org(org).exists()
 
 
 def test_family_members_share_a_household(api: ApiClient, make_customer: Make) -> None:

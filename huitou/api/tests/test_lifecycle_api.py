@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from huitou.api.lifecycle_schemas import CHANNELS, GRADES, STAGES
-from huitou.api.routers.lifecycle import REASSIGN_ALL_ON_LEAVING, STAFF_UNKNOWN
+from huitou.api.routers.lifecycle import STAFF_UNKNOWN
 from huitou.api.tests.conftest import ApiClient
 from huitou.customers import errors as customer_errors
 from huitou.customers.models import Customer, IntentGrade, Stage, Vehicle
@@ -96,7 +96,7 @@ def test_a_prospect_is_captured_with_its_need_source_referrer_and_car(
     assert (doc["name"], doc["stage"], doc["source"], doc["need"]) == ("张三", "prospect", "referral", "镀晶")
     assert (doc["referrer_id"], doc["intent_grade"], doc["converted_at"]) == (friend.pk, "", None)
     assert doc["owner"]["id"] == advisor.pk
-    vehicle = Vehicle.objects.get(customer_id=doc["id"])
+    vehicle = Vehicle.objects.for_org(advisor.organization_id).get(customer_id=doc["id"])
     assert (vehicle.plate, vehicle.brand, vehicle.model) == ("粤B12345", "丰田", "凯美瑞")
 
 
@@ -149,12 +149,12 @@ def test_round_robin_without_a_rotation_is_refused_on_the_owner(api: ApiClient) 
     ],
 )
 def test_a_capture_is_refused_per_field_and_nothing_is_saved(
-    api: ApiClient, payload: dict[str, Any], field: str, message: Any
+    api: ApiClient, payload: dict[str, Any], field: str, message: Any, org: Organization
 ) -> None:
     errs = refused(api.post_json("/api/v1/prospects", {"source": "walk_in", **payload}))
 
     assert errs[field] == [str(message)]
-    assert not Customer.objects.exists()
+    assert not Customer.objects.for_org(org).exists()
 
 
 def test_a_capture_names_the_owner_and_referrer_fields_it_refuses(
@@ -172,7 +172,7 @@ def test_a_capture_names_the_owner_and_referrer_fields_it_refuses(
 
 
 def test_a_phone_or_plate_on_file_is_refused_naming_the_existing_files(
-    api: ApiClient, make_customer: Make, make_vehicle: Make
+    api: ApiClient, make_customer: Make, make_vehicle: Make, org: Organization
 ) -> None:
     li = make_customer(name="李四", phone="13812341234")
     wang = make_customer(name="王五")
@@ -190,7 +190,7 @@ def test_a_phone_or_plate_on_file_is_refused_naming_the_existing_files(
     }
     assert doc["duplicates"] == [{"id": li.pk, "name": "李四"}, {"id": wang.pk, "name": "王五"}]
     assert doc["detail"] == doc["errors"]["phone"][0]
-    assert Customer.objects.count() == 2
+    assert Customer.objects.for_org(org).count() == 2
 
 
 def test_a_duplicate_of_another_organization_is_not_a_duplicate(api: ApiClient, foreign_customer: Customer) -> None:
@@ -199,10 +199,10 @@ def test_a_duplicate_of_another_organization_is_not_a_duplicate(api: ApiClient, 
     assert "duplicates" not in r.json()
 
 
-def test_a_technician_cannot_capture_prospects(as_tech: ApiClient) -> None:
+def test_a_technician_cannot_capture_prospects(as_tech: ApiClient, org: Organization) -> None:
     r = as_tech.post_json("/api/v1/prospects", {"source": "walk_in", "name": "张三", "phone": "13812341234"})
     assert r.status_code == 403
-    assert not Customer.objects.exists()
+    assert not Customer.objects.for_org(org).exists()
 
 
 # --- listing prospects ----------------------------------------------------------------------
@@ -362,7 +362,7 @@ def test_a_follow_up_answers_the_task_it_names(api: ApiClient, make_customer: Ma
     ],
 )
 def test_a_follow_up_is_refused_per_field_and_nothing_is_written(
-    api: ApiClient, make_customer: Make, fields: dict[str, Any], field: str, message: Any
+    api: ApiClient, make_customer: Make, fields: dict[str, Any], field: str, message: Any, org: Organization
 ) -> None:
     customer = make_customer(name="张三")
 
@@ -371,7 +371,7 @@ def test_a_follow_up_is_refused_per_field_and_nothing_is_written(
     )
 
     assert errs == {field: [str(message)]}
-    assert not FollowUp.objects.exists()
+    assert not FollowUp.objects.for_org(org).exists()
 
 
 def test_a_task_of_another_customer_cannot_be_answered(api: ApiClient, make_customer: Make) -> None:
@@ -395,7 +395,7 @@ def test_follow_ups_of_another_organizations_customer_are_404(
     assert api.get(url).status_code == 404
     assert api.post_json(url, {"channel": "phone", "content": "越界"}).status_code == 404
     assert api.get("/api/v1/customers/999999/followups").status_code == 404
-    assert FollowUp.objects.count() == 1
+    assert FollowUp.objects.for_org(foreign_customer.organization_id).count() == 1
 
 
 def test_a_technician_reads_follow_ups_but_cannot_record_them(as_tech: ApiClient, make_customer: Make) -> None:
@@ -443,7 +443,7 @@ def test_the_work_list_holds_the_callers_tasks_due_today(
     doc = r.json()
     assert doc["count"] == 1
     task = doc["items"][0]
-    assert task["customer"] == {"id": mine.pk, "name": "张三"}
+    assert task["customer"] == {"id": mine.pk, "name": "张三", "phone": mine.phone_display}
     assert task["assignee"] == {"id": advisor.pk, "username": "advisor", "name": "李顾问"}
     assert (task["due_on"], task["channel"], task["origin"]) == (today.isoformat(), "phone", "plan")
     assert task["action"]
@@ -566,7 +566,7 @@ def test_a_stage_change_is_refused_per_field(
     customer = make_customer()
 
     assert refused(api.post_json(f"/api/v1/customers/{customer.pk}/stage", payload)) == {field: [str(message)]}
-    assert Customer.objects.get(pk=customer.pk).stage == Stage.PROSPECT
+    assert Customer.objects.for_org(customer.organization_id).get(pk=customer.pk).stage == Stage.PROSPECT
 
 
 def test_a_converted_customer_cannot_go_back_to_prospect(
@@ -585,7 +585,9 @@ def test_the_stage_of_another_organizations_customer_is_404(api: ApiClient, fore
 
     assert api.get(url).status_code == 404
     assert api.post_json(url, {"stage": "lost", "reason": "x"}).status_code == 404
-    assert Customer.objects.get(pk=foreign_customer.pk).stage == Stage.PROSPECT
+    assert (
+        Customer.objects.for_org(foreign_customer.organization_id).get(pk=foreign_customer.pk).stage == Stage.PROSPECT
+    )
 
 
 def test_a_technician_reads_the_stage_but_cannot_change_it(as_tech: ApiClient, make_customer: Make) -> None:
@@ -603,7 +605,11 @@ def test_the_stage_history_runs_the_same_queries_for_2_and_20_moves(api: ApiClie
     counts = []
     for n in (1, 18):
         for i in range(n):
-            stage = "lost" if Customer.objects.get(pk=customer.pk).stage != "lost" else "intent"
+            stage = (
+                "lost"
+                if Customer.objects.for_org(customer.organization_id).get(pk=customer.pk).stage != "lost"
+                else "intent"
+            )
             api.post_json(url, {"stage": stage, "reason": f"第{i}次"})
         counts.append(queries_of(api, url))
     # 1 token with user and organization, 2 the customer, 3 the moves with who made them
@@ -653,7 +659,7 @@ def test_a_merge_keeps_the_vehicles_and_follow_ups_of_both_files(
     assert plates == ["粤B11111", "粤B22222"]
     followups = api.get(f"/api/v1/customers/{keep.pk}/followups").json()["items"]
     assert [f["content"] for f in followups] == ["微信上问过价格"]
-    assert Customer.objects.get(pk=other.pk).merged_into_id == keep.pk
+    assert Customer.objects.for_org(other.organization_id).get(pk=other.pk).merged_into_id == keep.pk
 
 
 def test_a_file_cannot_be_merged_with_itself(api: ApiClient, make_customer: Make) -> None:
@@ -671,8 +677,8 @@ def test_a_merge_with_another_organizations_or_a_deleted_file_is_404(
 
     for keep, other in ((mine.pk, foreign_customer.pk), (foreign_customer.pk, mine.pk), (mine.pk, gone.pk)):
         assert api.post_json("/api/v1/customers/merge", {"keep_id": keep, "other_id": other}).status_code == 404
-    assert Customer.objects.filter(merged_into__isnull=False).count() == 0
-    assert Customer.objects.get(pk=foreign_customer.pk).deleted_at is None
+    assert Customer.objects.for_org(owner.organization_id).filter(merged_into__isnull=False).count() == 0
+    assert Customer.objects.for_org(foreign_customer.organization_id).get(pk=foreign_customer.pk).deleted_at is None
 
 
 def test_a_merge_needs_both_ids(api: ApiClient, make_customer: Make) -> None:
@@ -683,7 +689,7 @@ def test_customer_service_cannot_merge(service: User, api_for: ApiFor, make_cust
     a, b = make_customer(), make_customer()
     r = api_for(service).post_json("/api/v1/customers/merge", {"keep_id": a.pk, "other_id": b.pk})
     assert r.status_code == 403
-    assert Customer.objects.get(pk=b.pk).deleted_at is None
+    assert Customer.objects.for_org(b.organization_id).get(pk=b.pk).deleted_at is None
 
 
 # --- reassignment ---------------------------------------------------------------------------
@@ -698,9 +704,9 @@ def test_a_staff_members_customers_and_tasks_go_to_others_in_turn(
 
     assert r.status_code == 200
     assert r.json() == {"moved": 4, "deactivated": False}
-    owners = [Customer.objects.get(pk=c.pk).owner_id for c in made]
+    owners = [Customer.objects.for_org(c.organization_id).get(pk=c.pk).owner_id for c in made]
     assert owners == [owner.pk, service.pk, owner.pk, service.pk]
-    assert not FollowUpTask.objects.filter(assignee=advisor, closed_at=None).exists()
+    assert not FollowUpTask.objects.for_org(advisor.organization_id).filter(assignee=advisor, closed_at=None).exists()
     advisor.refresh_from_db()
     assert advisor.is_active
 
@@ -713,7 +719,10 @@ def test_only_the_customers_named_are_handed_over(
     r = as_owner.post_json(f"/api/v1/staff/{advisor.pk}/reassign", {"to": [service.pk], "customer_ids": [b.pk]})
 
     assert r.json() == {"moved": 1, "deactivated": False}
-    assert (Customer.objects.get(pk=a.pk).owner_id, Customer.objects.get(pk=b.pk).owner_id) == (advisor.pk, service.pk)
+    assert (
+        Customer.objects.for_org(a.organization_id).get(pk=a.pk).owner_id,
+        Customer.objects.for_org(b.organization_id).get(pk=b.pk).owner_id,
+    ) == (advisor.pk, service.pk)
 
 
 def test_a_staff_member_who_leaves_owns_no_customer_and_cannot_sign_in(
@@ -727,8 +736,8 @@ def test_a_staff_member_who_leaves_owns_no_customer_and_cannot_sign_in(
 
     assert r.status_code == 200
     assert r.json() == {"moved": 3, "deactivated": True}
-    assert not Customer.objects.filter(owner=advisor).exists()
-    assert not FollowUpTask.objects.filter(assignee=advisor, closed_at=None).exists()
+    assert not Customer.objects.for_org(advisor.organization_id).filter(owner=advisor).exists()
+    assert not FollowUpTask.objects.for_org(advisor.organization_id).filter(assignee=advisor, closed_at=None).exists()
     assert as_advisor.get("/api/v1/customers").status_code == 401
 
 
@@ -738,7 +747,7 @@ def test_a_staff_member_who_leaves_owns_no_customer_and_cannot_sign_in(
         ({"to": []}, "to", errors.REASSIGN_TARGET_REQUIRED),
         ({"to": ["advisor"]}, "to", errors.REASSIGN_TO_SELF),
         ({"to": ["service", "outsider"]}, "to", errors.REASSIGN_TARGET_REQUIRED),
-        ({"to": ["service"], "deactivate": True, "customer_ids": []}, "customer_ids", REASSIGN_ALL_ON_LEAVING),
+        ({"to": ["service"], "deactivate": True, "customer_ids": []}, "customer_ids", errors.REASSIGN_ALL_ON_LEAVING),
         ({"to": ["service"], "customer_ids": ["foreign"]}, "customer_ids", customer_errors.CUSTOMER_NOT_FOUND),
     ],
 )
@@ -760,7 +769,7 @@ def test_a_reassignment_is_refused_per_field_and_nothing_moves(
     r = as_owner.post_json(f"/api/v1/staff/{advisor.pk}/reassign", payload)
 
     assert refused(r) == {field: [str(message)]}
-    assert Customer.objects.filter(owner=advisor).count() == 1
+    assert Customer.objects.for_org(advisor.organization_id).filter(owner=advisor).count() == 1
     advisor.refresh_from_db()
     assert advisor.is_active
 
@@ -778,7 +787,9 @@ def test_a_staff_member_of_another_organization_is_404(
     assert r.status_code == 404
     outsider.refresh_from_db()
     assert outsider.is_active
-    assert Customer.objects.get(pk=foreign_customer.pk).owner_id == outsider.pk
+    assert (
+        Customer.objects.for_org(foreign_customer.organization_id).get(pk=foreign_customer.pk).owner_id == outsider.pk
+    )
 
 
 def test_an_advisor_cannot_reassign_customers(
@@ -787,7 +798,7 @@ def test_an_advisor_cannot_reassign_customers(
     make_customer()
     r = api.post_json(f"/api/v1/staff/{advisor.pk}/reassign", {"to": [service.pk]})
     assert r.status_code == 403
-    assert Customer.objects.filter(owner=advisor).count() == 1
+    assert Customer.objects.for_org(advisor.organization_id).filter(owner=advisor).count() == 1
 
 
 # --- follow-up plans -----------------------------------------------------------------------
@@ -804,7 +815,7 @@ def test_the_plans_are_listed_with_their_steps(as_owner: ApiClient) -> None:
 
 
 def test_a_plan_for_a_source_schedules_its_steps_for_new_prospects_of_that_source(
-    as_owner: ApiClient, api: ApiClient
+    as_owner: ApiClient, api: ApiClient, org: Organization
 ) -> None:
     steps = [
         {"day_offset": 1, "channel": "wechat", "action": "发活动海报"},
@@ -815,7 +826,12 @@ def test_a_plan_for_a_source_schedules_its_steps_for_new_prospects_of_that_sourc
     assert r.status_code == 201, r.content
     assert [s["day_offset"] for s in r.json()["steps"]] == [0, 1]
     created = api.post_json("/api/v1/prospects", {"name": "张三", "phone": "13812341234", "source": "event"}).json()
-    actions = FollowUpTask.objects.filter(customer_id=created["id"]).order_by("due_on").values_list("action", flat=True)
+    actions = (
+        FollowUpTask.objects.for_org(org)
+        .filter(customer_id=created["id"])
+        .order_by("due_on")
+        .values_list("action", flat=True)
+    )
     assert list(actions) == ["致电", "发活动海报"]
 
 

@@ -13,7 +13,7 @@ from huitou.api.tests.conftest import ApiClient
 from huitou.audit.models import ChangeEntry
 from huitou.customers import errors
 from huitou.customers.models import Customer, MileageReading, Vehicle, VehicleOwnership
-from huitou.tenancy.models import User
+from huitou.tenancy.models import Organization, User
 
 Make = Callable[..., Any]
 
@@ -49,7 +49,7 @@ def test_it_registers_a_vehicle_with_its_first_reading(api: ApiClient, customer:
     assert (doc["plate"], doc["vin"], doc["customer_id"]) == ("粤B12345", VALID_VIN, customer.pk)
     assert (doc["brand"], doc["model"], doc["year"], doc["mileage_km"]) == ("大众", "朗逸", 2019, 52000)
     assert doc["vin_check_failed"] is False
-    vehicle = Vehicle.objects.get(pk=doc["id"])
+    vehicle = Vehicle.objects.for_org(customer.organization_id).get(pk=doc["id"])
     assert list(vehicle.readings.values_list("km", flat=True)) == [52000]
     assert VehicleOwnership.objects.get(vehicle=vehicle).customer == customer
 
@@ -82,7 +82,7 @@ def test_it_refuses_a_malformed_plate_with_a_message_on_plate(api: ApiClient, cu
 
     assert r.status_code == 422
     assert r.json()["errors"] == {"plate": [str(errors.PLATE_INVALID)]}
-    assert not Vehicle.objects.exists()
+    assert not Vehicle.objects.for_org(customer.organization_id).exists()
 
 
 def test_it_refuses_a_plate_already_on_file(api: ApiClient, customer: Customer, make_vehicle: Make) -> None:
@@ -133,9 +133,9 @@ def test_it_refuses_wrong_types_with_per_field_messages(
     assert r.json()["detail"]
 
 
-def test_a_vehicle_cannot_be_added_to_an_unknown_customer(api: ApiClient) -> None:
+def test_a_vehicle_cannot_be_added_to_an_unknown_customer(api: ApiClient, org: Organization) -> None:
     assert api.post_json("/api/v1/customers/999999/vehicles", {"plate": "粤B12345"}).status_code == 404
-    assert not Vehicle.objects.exists()
+    assert not Vehicle.objects.for_org(org).exists()
 
 
 # --- read -----------------------------------------------------------------------------------
@@ -164,7 +164,7 @@ def test_unknown_vehicle_ids_are_404(api: ApiClient, method: str) -> None:
 
 
 def test_the_detail_runs_the_same_queries_whatever_the_readings(
-    api: ApiClient, customer: Customer, make_vehicle: Make, django_assert_max_num_queries: Any
+    api: ApiClient, customer: Customer, make_vehicle: Make, django_assert_num_queries: Any
 ) -> None:
     one = make_vehicle(customer, mileage_km=1000)
     many = make_vehicle(customer, mileage_km=1000)
@@ -173,21 +173,21 @@ def test_the_detail_runs_the_same_queries_whatever_the_readings(
 
     for vehicle in (one, many):
         # 1 token with its user and organization, 2 vehicle, 3 its readings
-        with django_assert_max_num_queries(3):
+        with django_assert_num_queries(3):
             r = api.get(f"/api/v1/vehicles/{vehicle.pk}")
         assert r.status_code == 200
     assert len(r.json()["readings"]) == 19
 
 
 def test_the_vehicle_list_runs_the_same_queries_whatever_the_vehicles(
-    api: ApiClient, customer: Customer, make_vehicle: Make, django_assert_max_num_queries: Any
+    api: ApiClient, customer: Customer, make_vehicle: Make, django_assert_num_queries: Any
 ) -> None:
     api.get("/api/v1/customers")  # the token's first use also stamps last_used_at
     for n in (1, 10):
         for _ in range(n):
             make_vehicle(customer, mileage_km=100)
         # 1 token with its user and organization, 2 the customer, 3 its vehicles
-        with django_assert_max_num_queries(3):
+        with django_assert_num_queries(3):
             r = api.get(f"/api/v1/customers/{customer.pk}/vehicles")
     assert len(r.json()) == 11
 
@@ -206,7 +206,9 @@ def test_patch_changes_only_the_given_fields_and_records_them(
     doc = r.json()
     assert (doc["plate"], doc["brand"], doc["model"]) == ("粤B12345", "丰田", "卡罗拉")
     assert (doc["colour"], doc["insurance_expiry"]) == ("黑", "2027-03-01")
-    entry = ChangeEntry.objects.get(subject_type="vehicle", subject_id=vehicle.pk, action="updated")
+    entry = ChangeEntry.objects.for_org(customer.organization_id).get(
+        subject_type="vehicle", subject_id=vehicle.pk, action="updated"
+    )
     assert entry.changes == {"colour": ["白", "黑"], "insurance_expiry": [None, "2027-03-01"]}
     assert entry.customer_id == customer.pk
 
@@ -357,7 +359,7 @@ def test_a_technician_records_mileage_but_cannot_change_vehicles(
     assert api.get(f"/api/v1/customers/{customer.pk}/vehicles").status_code == 200
     mileage = api.post_json(f"/api/v1/vehicles/{vehicle.pk}/mileage", {"km": 1500})
     assert mileage.status_code == 201
-    assert MileageReading.objects.get(pk=mileage.json()["id"]).recorded_by == tech
+    assert MileageReading.objects.for_org(customer.organization_id).get(pk=mileage.json()["id"]).recorded_by == tech
 
     refused = [
         api.post_json(f"/api/v1/customers/{customer.pk}/vehicles", {"plate": "粤B54321"}),
@@ -367,4 +369,8 @@ def test_a_technician_records_mileage_but_cannot_change_vehicles(
     ]
     assert [r.status_code for r in refused] == [403] * 4
     vehicle.refresh_from_db()
-    assert (vehicle.colour, vehicle.deleted_at, Vehicle.objects.count()) == ("", None, 1)
+    assert (vehicle.colour, vehicle.deleted_at, Vehicle.objects.for_org(customer.organization_id).count()) == (
+        "",
+        None,
+        1,
+    )

@@ -73,7 +73,7 @@ def test_advisor_registers_customer_with_vehicle_and_mileage(page: Any, advisor:
     expect(page.locator(".consents li").first).to_have_class("on")
     page.locator("details:has(.timeline.small) > summary").click()
     expect(page.locator(".timeline.small li")).to_contain_text("保养提醒和会员优惠")
-    customer = Customer.objects.get(name="张三丰")
+    customer = Customer.objects.for_org(advisor.organization_id).get(name="张三丰")
     assert customer.phone == "+8613812345678"
     assert customer.consent_sms and not customer.consent_wechat
 

@@ -110,10 +110,10 @@ def test_the_vehicle_history_can_be_read_by_subject(timeline: Customer, org: Org
 
 def test_deleting_and_restoring_stay_in_the_history(timeline: Customer, owner: User) -> None:
     customer_delete(customer=timeline, by=owner)
-    customer_restore(customer=Customer.objects.get(pk=timeline.pk), by=owner)
+    customer_restore(customer=Customer.objects.for_org(timeline.organization_id).get(pk=timeline.pk), by=owner)
     actions = [e.action for e in customer_history(customer=timeline)][:2]
     assert actions == [ChangeEntry.Action.RESTORED, ChangeEntry.Action.DELETED]
-    assert ChangeEntry.objects.filter(customer_id=timeline.pk).count() == 7
+    assert ChangeEntry.objects.for_org(owner.organization_id).filter(customer_id=timeline.pk).count() == 7
 
 
 def test_reading_the_history_takes_one_query(

@@ -36,7 +36,7 @@ def vehicle(make_customer: Callable[..., Customer], make_vehicle: Callable[..., 
 
 
 def cached(vehicle: Vehicle) -> int | None:
-    return Vehicle.objects.get(pk=vehicle.pk).mileage_km
+    return Vehicle.objects.for_org(vehicle.organization_id).get(pk=vehicle.pk).mileage_km
 
 
 def test_a_reading_is_stored_and_cached_on_the_vehicle(vehicle: Vehicle, tech: User) -> None:
@@ -49,7 +49,7 @@ def test_a_reading_is_stored_and_cached_on_the_vehicle(vehicle: Vehicle, tech: U
         "manual",
     )
     assert reading.organization_id == vehicle.organization_id
-    stored = Vehicle.objects.get(pk=vehicle.pk)
+    stored = Vehicle.objects.for_org(vehicle.organization_id).get(pk=vehicle.pk)
     assert (stored.mileage_km, stored.mileage_at) == (12345, reading.read_at)
 
 
@@ -66,14 +66,14 @@ def test_it_refuses_a_reading_lower_than_the_previous_one(vehicle: Vehicle, tech
     with pytest.raises(ValidationError) as exc:
         mileage_record(vehicle=vehicle, km=19_999, by=tech)
     assert refused(exc, "km") == [lower(19_999, 20_000)]
-    assert MileageReading.objects.count() == 1
+    assert MileageReading.objects.for_org(vehicle.organization_id).count() == 1
     assert cached(vehicle) == 20_000
 
 
 def test_a_reading_equal_to_the_previous_one_is_accepted(vehicle: Vehicle, tech: User) -> None:
     mileage_record(vehicle=vehicle, km=20_000, by=tech, read_at=days_ago(1))
     mileage_record(vehicle=vehicle, km=20_000, by=tech)
-    assert MileageReading.objects.count() == 2
+    assert MileageReading.objects.for_org(vehicle.organization_id).count() == 2
 
 
 def test_a_lower_reading_marked_as_odometer_replacement_is_accepted(vehicle: Vehicle, tech: User) -> None:
@@ -99,7 +99,7 @@ def test_a_back_dated_reading_must_not_exceed_the_following_one(vehicle: Vehicle
     with pytest.raises(ValidationError) as exc:
         mileage_record(vehicle=vehicle, km=25_000, by=tech, read_at=days_ago(30))
     assert refused(exc, "km") == [str(errors.MILEAGE_HIGHER_THAN_LATER % {"km": 25_000, "later": 20_000})]
-    assert MileageReading.objects.count() == 2
+    assert MileageReading.objects.for_org(vehicle.organization_id).count() == 2
 
 
 def test_a_back_dated_reading_must_not_be_lower_than_the_one_before_it(vehicle: Vehicle, tech: User) -> None:
@@ -114,7 +114,7 @@ def test_a_back_dated_reading_in_between_is_accepted_and_the_latest_stays_cached
     mileage_record(vehicle=vehicle, km=10_000, by=tech, read_at=days_ago(60))
     latest = mileage_record(vehicle=vehicle, km=20_000, by=tech, read_at=days_ago(10))
     mileage_record(vehicle=vehicle, km=15_000, by=tech, read_at=days_ago(30))
-    stored = Vehicle.objects.get(pk=vehicle.pk)
+    stored = Vehicle.objects.for_org(vehicle.organization_id).get(pk=vehicle.pk)
     assert (stored.mileage_km, stored.mileage_at) == (20_000, latest.read_at)
     assert [r.km for r in vehicle_readings(vehicle=vehicle)] == [20_000, 15_000, 10_000]
 
@@ -136,7 +136,7 @@ def test_it_refuses_a_reading_in_the_future(vehicle: Vehicle, tech: User) -> Non
     with pytest.raises(ValidationError) as exc:
         mileage_record(vehicle=vehicle, km=1000, by=tech, read_at=timezone.now() + dt.timedelta(days=1))
     assert refused(exc, "read_at") == [errors.MILEAGE_FUTURE]
-    assert not MileageReading.objects.exists()
+    assert not MileageReading.objects.for_org(vehicle.organization_id).exists()
 
 
 @pytest.mark.parametrize("km", ["abc", "12.5", -5, 5_000_001, None, ""])
@@ -149,7 +149,9 @@ def test_it_refuses_a_mileage_that_is_not_a_whole_number_of_kilometres(vehicle: 
 def test_a_reading_is_recorded_in_the_customers_history(vehicle: Vehicle, tech: User) -> None:
     mileage_record(vehicle=vehicle, km=10_000, by=tech, read_at=days_ago(10))
     mileage_record(vehicle=vehicle, km=50, by=tech, odometer_replaced=True)
-    entries = ChangeEntry.objects.filter(action=ChangeEntry.Action.MILEAGE).order_by("pk")
+    entries = (
+        ChangeEntry.objects.for_org(vehicle.organization_id).filter(action=ChangeEntry.Action.MILEAGE).order_by("pk")
+    )
     assert [(e.changes["km"], e.note, e.customer_id, e.actor) for e in entries] == [
         ([None, 10_000], "", vehicle.customer_id, tech),
         ([10_000, 50], "odometer replaced", vehicle.customer_id, tech),

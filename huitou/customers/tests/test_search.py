@@ -324,22 +324,22 @@ def three_meanings(
 
 
 def test_a_name_search_page_and_its_count_take_two_queries(
-    crowd: None, org: Organization, django_assert_max_num_queries: Callable[..., object]
+    crowd: None, org: Organization, django_assert_num_queries: Callable[..., object]
 ) -> None:
     # 1 the page with owner and source joined and the number of matches, 2 the tags of the page
-    with django_assert_max_num_queries(2):
+    with django_assert_num_queries(2):
         count, rows = _api_page(org, "张")
     assert count == 25 and len(rows) == 20
     assert all("A类" in tags for *_rest, tags in rows)
 
 
 def test_a_letters_search_page_and_its_count_take_two_queries(
-    crowd: None, three_meanings: None, org: Organization, django_assert_max_num_queries: Callable[..., object]
+    crowd: None, three_meanings: None, org: Organization, django_assert_num_queries: Callable[..., object]
 ) -> None:
     # 1 the page's customers with owner and source, their ids taken from every
     # meaning (initials, full pinyin, vehicles) and the capped counts alongside,
     # 2 their tags.
-    with django_assert_max_num_queries(2):
+    with django_assert_num_queries(2):
         count, rows = _api_page(org, "zha")
     assert count == 28 and len(rows) == 20
     assert rows[0][0] == "张红安"
@@ -358,30 +358,30 @@ def test_with_tags_the_page_brings_each_customers_tag_names_sorted_in_its_own_st
 
 
 def test_a_phone_search_page_and_its_count_take_two_queries(
-    crowd: None, org: Organization, django_assert_max_num_queries: Callable[..., object]
+    crowd: None, org: Organization, django_assert_num_queries: Callable[..., object]
 ) -> None:
     # 1 the page and its count, the vehicles (the digits may be a plate part or
     # VIN suffix) looked up in the same statement, 2 the tags
-    with django_assert_max_num_queries(2):
+    with django_assert_num_queries(2):
         count, rows = _api_page(org, "13900000003")
     assert count == 1 and rows[0][0] == "张四3"
 
 
 def test_a_plate_search_page_and_its_count_take_two_queries(
-    three_meanings: None, org: Organization, django_assert_max_num_queries: Callable[..., object]
+    three_meanings: None, org: Organization, django_assert_num_queries: Callable[..., object]
 ) -> None:
     # 1 the page with the vehicles' customers and the count, 2 the tags
-    with django_assert_max_num_queries(2):
+    with django_assert_num_queries(2):
         count, rows = _api_page(org, "ZHA12")
     assert count == 1 and rows[0][0] == "李四"
 
 
 @pytest.mark.parametrize("q", ["张", "zha", "13900000003"])
 def test_counting_before_the_page_takes_one_query_more(
-    crowd: None, three_meanings: None, org: Organization, q: str, django_assert_max_num_queries: Callable[..., object]
+    crowd: None, three_meanings: None, org: Organization, q: str, django_assert_num_queries: Callable[..., object]
 ) -> None:
     # 1 the count, 2 the page with owner and source (the list page's Paginator counts first)
-    with django_assert_max_num_queries(2):
+    with django_assert_num_queries(2):
         count, names = _list_page(org, q)
     assert (count, names) == (_api_page(org, q)[0], [name for name, *_rest in _api_page(org, q)[1]])
 

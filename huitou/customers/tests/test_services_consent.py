@@ -43,7 +43,7 @@ def test_consent_given_appends_a_record_and_sets_the_flag(customer: Customer, se
     )
     assert record.at is not None
     assert customer.consent_sms is True
-    assert Customer.objects.get(pk=customer.pk).consents() == {
+    assert Customer.objects.for_org(customer.organization_id).get(pk=customer.pk).consents() == {
         "sms": True,
         "wechat": False,
         "phone": False,
@@ -54,7 +54,7 @@ def test_consent_given_appends_a_record_and_sets_the_flag(customer: Customer, se
 def test_withdrawal_appends_a_second_record_and_clears_the_flag(customer: Customer, service: User) -> None:
     consent_set(customer=customer, channel="wechat", granted=True, method="verbal", purpose="节日问候", by=service)
     consent_set(customer=customer, channel="wechat", granted=False, method="phone", purpose="客户要求退订", by=service)
-    assert Customer.objects.get(pk=customer.pk).consent_wechat is False
+    assert Customer.objects.for_org(customer.organization_id).get(pk=customer.pk).consent_wechat is False
     records = list(consent_history(customer=customer))
     assert [(r.granted, r.method, r.purpose) for r in records] == [
         (False, "phone", "客户要求退订"),
@@ -66,7 +66,7 @@ def test_consent_on_one_channel_leaves_the_others(customer: Customer, service: U
     consent_set(customer=customer, channel="email", granted=True, method="online", purpose="电子账单", by=service)
     consent_set(customer=customer, channel="phone", granted=True, method="verbal", purpose="回访", by=service)
     consent_set(customer=customer, channel="email", granted=False, method="online", purpose="退订", by=service)
-    assert Customer.objects.get(pk=customer.pk).consents() == {
+    assert Customer.objects.for_org(customer.organization_id).get(pk=customer.pk).consents() == {
         "sms": False,
         "wechat": False,
         "phone": True,
@@ -79,8 +79,8 @@ def test_it_refuses_consent_without_a_purpose(customer: Customer, service: User,
     with pytest.raises(ValidationError) as exc:
         consent_set(customer=customer, channel="sms", granted=True, method="verbal", purpose=purpose, by=service)
     assert refused(exc, "purpose") == [errors.CONSENT_PURPOSE_REQUIRED]
-    assert not ConsentRecord.objects.exists()
-    assert Customer.objects.get(pk=customer.pk).consent_sms is False
+    assert not ConsentRecord.objects.for_org(customer.organization_id).exists()
+    assert Customer.objects.for_org(customer.organization_id).get(pk=customer.pk).consent_sms is False
 
 
 def test_it_refuses_a_withdrawal_without_a_purpose(customer: Customer, service: User) -> None:
@@ -88,7 +88,7 @@ def test_it_refuses_a_withdrawal_without_a_purpose(customer: Customer, service: 
     with pytest.raises(ValidationError) as exc:
         consent_set(customer=customer, channel="sms", granted=False, method="verbal", purpose="", by=service)
     assert refused(exc, "purpose") == [errors.CONSENT_PURPOSE_REQUIRED]
-    assert Customer.objects.get(pk=customer.pk).consent_sms is True
+    assert Customer.objects.for_org(customer.organization_id).get(pk=customer.pk).consent_sms is True
 
 
 @pytest.mark.parametrize(("field", "kwargs"), [("channel", {"channel": "fax"}), ("method", {"method": "telepathy"})])
@@ -103,7 +103,7 @@ def test_it_refuses_an_unknown_channel_or_method(
 
 def test_consent_is_recorded_in_the_history(customer: Customer, service: User) -> None:
     consent_set(customer=customer, channel="sms", granted=True, method="sms_reply", purpose="保养提醒", by=service)
-    entry = ChangeEntry.objects.get(action=ChangeEntry.Action.CONSENT)
+    entry = ChangeEntry.objects.for_org(customer.organization_id).get(action=ChangeEntry.Action.CONSENT)
     assert (entry.actor, entry.customer_id) == (service, customer.pk)
     assert entry.changes == {
         "consent_sms": [False, True],
@@ -132,10 +132,10 @@ def test_registration_with_consent_but_without_purpose_is_refused(org: Organizat
     with pytest.raises(ValidationError) as exc:
         customer_create(organization=org, by=advisor, data={"name": "张三"}, consents={"sms": True})
     assert refused(exc, "consent_purpose") == [errors.CONSENT_PURPOSE_REQUIRED]
-    assert not Customer.objects.exists()
+    assert not Customer.objects.for_org(org).exists()
 
 
 def test_consent_counts_towards_completeness(customer: Customer, service: User) -> None:
-    before = Customer.objects.get(pk=customer.pk).completeness
+    before = Customer.objects.for_org(customer.organization_id).get(pk=customer.pk).completeness
     consent_set(customer=customer, channel="sms", granted=True, method="verbal", purpose="保养提醒", by=service)
-    assert Customer.objects.get(pk=customer.pk).completeness == before + 8
+    assert Customer.objects.for_org(customer.organization_id).get(pk=customer.pk).completeness == before + 8

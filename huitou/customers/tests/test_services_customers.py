@@ -86,7 +86,7 @@ def test_it_refuses_an_owner_of_another_organization(org: Organization, advisor:
     with pytest.raises(ValidationError) as exc:
         create(org, advisor, owner=outsider.pk)
     assert refused(exc, "owner") == [errors.OWNER_INVALID]
-    assert not Customer.objects.exists()
+    assert not Customer.objects.for_org(org).exists()
 
 
 def test_it_refuses_an_inactive_owner(org: Organization, advisor: User, service: User) -> None:
@@ -271,7 +271,7 @@ def test_it_refuses_a_phone_already_used_in_the_organization(org: Organization, 
     with pytest.raises(ValidationError) as exc:
         create(org, advisor, name="李四", phone="+86 138-1234-5678")
     assert refused(exc, "phone") == [errors.PHONE_TAKEN]
-    assert Customer.objects.count() == 1
+    assert Customer.objects.for_org(org).count() == 1
 
 
 def test_the_same_phone_is_allowed_in_another_organization(
@@ -311,15 +311,15 @@ def test_restoring_is_refused_when_the_phone_was_taken_meanwhile(org: Organizati
     customer_delete(customer=first, by=advisor)
     create(org, advisor, name="李四", phone="13812345678")
     with pytest.raises(ValidationError) as exc:
-        customer_restore(customer=Customer.objects.get(pk=first.pk), by=advisor)
+        customer_restore(customer=Customer.objects.for_org(first.organization_id).get(pk=first.pk), by=advisor)
     assert refused(exc, "phone") == [errors.PHONE_TAKEN]
-    assert Customer.objects.get(pk=first.pk).deleted_at is not None
+    assert Customer.objects.for_org(first.organization_id).get(pk=first.pk).deleted_at is not None
 
 
 def test_several_customers_may_have_no_phone(org: Organization, advisor: User) -> None:
     create(org, advisor, wechat="zhangsan88")
     create(org, advisor, name="李四", wechat="lisi99")
-    assert Customer.objects.filter(phone="").count() == 2
+    assert Customer.objects.for_org(org).filter(phone="").count() == 2
 
 
 # --- history of edits --------------------------------------------------------------------
@@ -327,7 +327,7 @@ def test_several_customers_may_have_no_phone(org: Organization, advisor: User) -
 
 def test_creating_a_customer_records_who_created_it_with_what(org: Organization, advisor: User) -> None:
     customer = create(org, advisor, phone="13812345678", occupation="教师")
-    entry = ChangeEntry.objects.get(subject_type="customer", subject_id=customer.pk)
+    entry = ChangeEntry.objects.for_org(org).get(subject_type="customer", subject_id=customer.pk)
     assert (entry.action, entry.actor, entry.customer_id, entry.organization_id) == (
         ChangeEntry.Action.CREATED,
         advisor,
@@ -349,7 +349,7 @@ def test_update_records_field_level_old_and_new_values_and_the_actor(
         by=owner,
         data={"occupation": "出租车司机", "phone": "13911112222", "hobbies": "钓鱼", "name": "张三"},
     )
-    entry = ChangeEntry.objects.filter(subject_id=customer.pk, action=ChangeEntry.Action.UPDATED).get()
+    entry = ChangeEntry.objects.for_org(org).filter(subject_id=customer.pk, action=ChangeEntry.Action.UPDATED).get()
     assert entry.actor == owner
     assert (entry.customer_id, entry.organization_id) == (customer.pk, org.pk)
     assert entry.changes == {
@@ -361,9 +361,9 @@ def test_update_records_field_level_old_and_new_values_and_the_actor(
 
 def test_an_update_that_changes_nothing_records_nothing(org: Organization, advisor: User) -> None:
     customer = create(org, advisor, phone="13812345678", occupation="教师")
-    before = ChangeEntry.objects.count()
+    before = ChangeEntry.objects.for_org(org).count()
     customer_update(customer=customer, by=advisor, data={"phone": "138 1234 5678", "occupation": " 教师 "})
-    assert ChangeEntry.objects.count() == before
+    assert ChangeEntry.objects.for_org(org).count() == before
 
 
 def test_changing_only_the_owner_is_recorded_as_an_owner_change(
@@ -371,7 +371,7 @@ def test_changing_only_the_owner_is_recorded_as_an_owner_change(
 ) -> None:
     customer = create(org, advisor)
     customer_update(customer=customer, by=advisor, data={"owner": service.pk})
-    entry = ChangeEntry.objects.filter(subject_id=customer.pk).order_by("-pk").first()
+    entry = ChangeEntry.objects.for_org(org).filter(subject_id=customer.pk).order_by("-pk").first()
     assert entry is not None
     assert entry.action == ChangeEntry.Action.OWNER_CHANGED
     assert entry.changes == {"owner": [str(advisor), str(service)]}
@@ -379,11 +379,11 @@ def test_changing_only_the_owner_is_recorded_as_an_owner_change(
 
 def test_a_refused_update_records_nothing_and_changes_nothing(org: Organization, advisor: User) -> None:
     customer = create(org, advisor, phone="13812345678")
-    before = ChangeEntry.objects.count()
+    before = ChangeEntry.objects.for_org(org).count()
     with pytest.raises(ValidationError):
         customer_update(customer=customer, by=advisor, data={"occupation": "教师", "email": "nope"})
-    assert ChangeEntry.objects.count() == before
-    assert Customer.objects.get(pk=customer.pk).occupation == ""
+    assert ChangeEntry.objects.for_org(org).count() == before
+    assert Customer.objects.for_org(customer.organization_id).get(pk=customer.pk).occupation == ""
 
 
 def test_a_refused_update_leaves_the_object_as_stored_so_a_retry_saves(org: Organization, advisor: User) -> None:
@@ -392,7 +392,7 @@ def test_a_refused_update_leaves_the_object_as_stored_so_a_retry_saves(org: Orga
         customer_update(customer=customer, by=advisor, data={"occupation": "教师", "phone": "12345"})
     assert (customer.occupation, customer.phone) == ("", "+8613812345678")
     customer_update(customer=customer, by=advisor, data={"occupation": "教师"})
-    assert Customer.objects.get(pk=customer.pk).occupation == "教师"
+    assert Customer.objects.for_org(customer.organization_id).get(pk=customer.pk).occupation == "教师"
 
 
 # --- tags --------------------------------------------------------------------------------
@@ -405,14 +405,14 @@ def _tag_names(customer: Customer) -> list[str]:
 def test_it_sets_tags_on_creation(org: Organization, advisor: User) -> None:
     customer = create(org, advisor, tags=["A类", " 转介绍 ", "A类", ""])
     assert _tag_names(customer) == ["A类", "转介绍"]
-    assert set(Tag.objects.values_list("organization_id", flat=True)) == {org.pk}
+    assert set(Tag.objects.for_org(org).values_list("organization_id", flat=True)) == {org.pk}
 
 
 def test_update_adds_and_removes_tags_and_records_them(org: Organization, advisor: User) -> None:
     customer = create(org, advisor, tags=["A类", "转介绍"])
     customer_update(customer=customer, by=advisor, data={"tags": ["转介绍", "爱车如命"]})
     assert _tag_names(customer) == ["爱车如命", "转介绍"]
-    entry = ChangeEntry.objects.filter(subject_id=customer.pk, action=ChangeEntry.Action.UPDATED).get()
+    entry = ChangeEntry.objects.for_org(org).filter(subject_id=customer.pk, action=ChangeEntry.Action.UPDATED).get()
     assert entry.changes == {"tags": [["A类", "转介绍"], ["爱车如命", "转介绍"]]}
 
 
@@ -420,7 +420,7 @@ def test_an_empty_tag_list_removes_every_tag(org: Organization, advisor: User) -
     customer = create(org, advisor, tags=["A类"])
     customer_update(customer=customer, by=advisor, data={"tags": []})
     assert _tag_names(customer) == []
-    assert Tag.objects.filter(name="A类").exists(), "the tag itself stays for other customers"
+    assert Tag.objects.for_org(org).filter(name="A类").exists(), "the tag itself stays for other customers"
 
 
 def test_an_update_without_tags_leaves_them_alone(org: Organization, advisor: User) -> None:
@@ -434,7 +434,7 @@ def test_tags_of_the_same_name_are_separate_per_organization(
 ) -> None:
     mine = create(org, advisor, tags=["A类"])
     theirs = create(other_org, outsider, tags=["A类"])
-    assert Tag.objects.filter(name="A类").count() == 2
+    assert Tag.objects.filter(organization__in=[org, other_org], name="A类").count() == 2
     mine_tag = CustomerTag.objects.get(customer=mine).tag
     theirs_tag = CustomerTag.objects.get(customer=theirs).tag
     assert (mine_tag.organization_id, theirs_tag.organization_id) == (org.pk, other_org.pk)
@@ -444,7 +444,7 @@ def test_tags_of_the_same_name_are_separate_per_organization(
 
 
 def _stored_completeness(customer: Customer) -> int:
-    return Customer.objects.get(pk=customer.pk).completeness
+    return Customer.objects.for_org(customer.organization_id).get(pk=customer.pk).completeness
 
 
 def test_completeness_is_computed_on_creation(org: Organization, advisor: User) -> None:
@@ -509,4 +509,4 @@ def test_it_refuses_a_tag_longer_than_thirty_characters(org: Organization, advis
     with pytest.raises(ValidationError) as exc:
         create(org, advisor, tags=["VIP", "这" * 31])
     assert exc.value.message_dict["tags"] == [str(errors.TAG_TOO_LONG)]
-    assert not Customer.objects.exists()
+    assert not Customer.objects.for_org(org).exists()

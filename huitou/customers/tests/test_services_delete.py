@@ -26,12 +26,14 @@ from huitou.customers.services import (
     vehicle_delete,
 )
 from huitou.tenancy.models import Organization, User
+from huitou.tenancy.scope import unscoped
 
 TABLES = (Customer, Vehicle, MileageReading, VehicleOwnership, ConsentRecord, CustomerTag)
 
 
 def _row_counts() -> dict[str, int]:
-    return {model.__name__: model.objects.count() for model in TABLES}
+    with unscoped():  # every organization's rows: nothing is lost anywhere
+        return {model.__name__: model.objects.count() for model in TABLES}
 
 
 @pytest.fixture
@@ -58,7 +60,7 @@ def test_deleting_removes_no_row(customer: Customer, owner: User) -> None:
     before = _row_counts()
     customer_delete(customer=customer, by=owner)
     assert _row_counts() == before
-    stored = Customer.objects.get(pk=customer.pk)
+    stored = Customer.objects.for_org(customer.organization_id).get(pk=customer.pk)
     assert stored.deleted_at is not None
     assert stored.deleted_by == owner
     assert stored.name == "张三" and stored.phone == "+8613812345678"
@@ -69,43 +71,50 @@ def test_deleting_soft_deletes_the_vehicles_too(customer: Customer, owner: User)
     vehicles = Vehicle.objects.filter(customer=customer)
     assert vehicles.count() == 2
     assert all(v.deleted_at is not None and v.deleted_by == owner for v in vehicles)
-    assert not Vehicle.objects.active().filter(customer=customer).exists()
+    assert not Vehicle.objects.for_org(customer.organization_id).active().filter(customer=customer).exists()
 
 
 def test_deleting_is_recorded_with_the_vehicles_it_hid(customer: Customer, owner: User) -> None:
     customer_delete(customer=customer, by=owner)
-    entry = ChangeEntry.objects.get(action=ChangeEntry.Action.DELETED, subject_type="customer")
+    entry = ChangeEntry.objects.for_org(customer.organization_id).get(
+        action=ChangeEntry.Action.DELETED, subject_type="customer"
+    )
     assert (entry.actor, entry.customer_id) == (owner, customer.pk)
     assert sorted(entry.changes["vehicles"][0]) == ["粤B12345", "粤B54321"]
 
 
 def test_deleting_twice_changes_nothing(customer: Customer, owner: User, advisor: User) -> None:
     customer_delete(customer=customer, by=owner)
-    entries = ChangeEntry.objects.count()
+    entries = ChangeEntry.objects.for_org(customer.organization_id).count()
     customer_delete(customer=customer, by=advisor)
-    assert ChangeEntry.objects.count() == entries
-    assert Customer.objects.get(pk=customer.pk).deleted_by == owner
+    assert ChangeEntry.objects.for_org(customer.organization_id).count() == entries
+    assert Customer.objects.for_org(customer.organization_id).get(pk=customer.pk).deleted_by == owner
 
 
 def test_restoring_brings_back_the_customer_and_its_vehicles(
     org: Organization, customer: Customer, owner: User
 ) -> None:
     customer_delete(customer=customer, by=owner)
-    customer_restore(customer=Customer.objects.get(pk=customer.pk), by=owner)
+    customer_restore(customer=Customer.objects.for_org(customer.organization_id).get(pk=customer.pk), by=owner)
     assert customer_list(organization=org).filter(pk=customer.pk).exists()
-    assert Vehicle.objects.active().filter(customer=customer).count() == 2
+    assert Vehicle.objects.for_org(org).active().filter(customer=customer).count() == 2
     assert customer.pk in set(customer_list(organization=org, q="粤B54321").values_list("pk", flat=True))
-    stored = Customer.objects.get(pk=customer.pk)
+    stored = Customer.objects.for_org(customer.organization_id).get(pk=customer.pk)
     assert (stored.deleted_at, stored.deleted_by) == (None, None)
-    assert ChangeEntry.objects.filter(action=ChangeEntry.Action.RESTORED, customer_id=customer.pk).exists()
+    assert ChangeEntry.objects.for_org(org).filter(action=ChangeEntry.Action.RESTORED, customer_id=customer.pk).exists()
 
 
 def test_restoring_leaves_a_vehicle_deleted_before_the_customer_deleted(customer: Customer, owner: User) -> None:
-    gone = Vehicle.objects.get(plate="粤B54321")
+    gone = Vehicle.objects.for_org(customer.organization_id).get(plate="粤B54321")
     vehicle_delete(vehicle=gone, by=owner)
     customer_delete(customer=customer, by=owner)
-    customer_restore(customer=Customer.objects.get(pk=customer.pk), by=owner)
-    assert list(Vehicle.objects.active().filter(customer=customer).values_list("plate", flat=True)) == ["粤B12345"]
+    customer_restore(customer=Customer.objects.for_org(customer.organization_id).get(pk=customer.pk), by=owner)
+    assert list(
+        Vehicle.objects.for_org(customer.organization_id)
+        .active()
+        .filter(customer=customer)
+        .values_list("plate", flat=True)
+    ) == ["粤B12345"]
 
 
 def test_restoring_is_refused_when_a_plate_was_taken_meanwhile(
@@ -114,17 +123,19 @@ def test_restoring_is_refused_when_a_plate_was_taken_meanwhile(
     customer_delete(customer=customer, by=owner)
     vehicle_create(customer=make_customer(name="李四"), by=owner, data={"plate": "粤B12345"})
     with pytest.raises(ValidationError) as exc:
-        customer_restore(customer=Customer.objects.get(pk=customer.pk), by=owner)
+        customer_restore(customer=Customer.objects.for_org(customer.organization_id).get(pk=customer.pk), by=owner)
     assert exc.value.message_dict == {"plate": [errors.PLATE_TAKEN]}
-    assert Customer.objects.get(pk=customer.pk).deleted_at is not None
-    assert not Vehicle.objects.active().filter(customer=customer).exists()
+    assert Customer.objects.for_org(customer.organization_id).get(pk=customer.pk).deleted_at is not None
+    assert not Vehicle.objects.for_org(customer.organization_id).active().filter(customer=customer).exists()
 
 
 def test_deleting_a_vehicle_keeps_its_row_and_readings(customer: Customer, owner: User) -> None:
-    vehicle = Vehicle.objects.get(plate="粤B12345")
+    vehicle = Vehicle.objects.for_org(customer.organization_id).get(plate="粤B12345")
     vehicle_delete(vehicle=vehicle, by=owner)
-    stored = Vehicle.objects.get(pk=vehicle.pk)
+    stored = Vehicle.objects.for_org(vehicle.organization_id).get(pk=vehicle.pk)
     assert stored.deleted_at is not None and stored.deleted_by == owner
     assert MileageReading.objects.filter(vehicle=vehicle).count() == 1
-    entry = ChangeEntry.objects.get(action=ChangeEntry.Action.DELETED, subject_type="vehicle")
+    entry = ChangeEntry.objects.for_org(customer.organization_id).get(
+        action=ChangeEntry.Action.DELETED, subject_type="vehicle"
+    )
     assert (entry.customer_id, entry.changes) == (customer.pk, {"plate": ["粤B12345", None]})

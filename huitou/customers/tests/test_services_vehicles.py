@@ -59,7 +59,7 @@ def test_it_refuses_a_malformed_plate(customer: Customer, advisor: User, plate: 
     with pytest.raises(ValidationError) as exc:
         create(customer, advisor, plate=plate)
     assert refused(exc, "plate") == [errors.PLATE_INVALID]
-    assert not Vehicle.objects.exists()
+    assert not Vehicle.objects.for_org(customer.organization_id).exists()
 
 
 @pytest.mark.parametrize("plate", ["", "  ", None])
@@ -76,7 +76,7 @@ def test_it_refuses_a_plate_already_used_in_the_organization(
     with pytest.raises(ValidationError) as exc:
         create(make_customer(name="李四"), advisor, plate="粤b·12345")
     assert refused(exc, "plate") == [errors.PLATE_TAKEN]
-    assert Vehicle.objects.count() == 1
+    assert Vehicle.objects.for_org(customer.organization_id).count() == 1
 
 
 def test_another_organization_may_have_the_same_plate(
@@ -108,13 +108,13 @@ def test_update_refuses_a_plate_of_another_vehicle(customer: Customer, advisor: 
     with pytest.raises(ValidationError) as exc:
         vehicle_update(vehicle=other, by=advisor, data={"plate": "粤B12345"})
     assert refused(exc, "plate") == [errors.PLATE_TAKEN]
-    assert Vehicle.objects.get(pk=other.pk).plate == "粤B54321"
+    assert Vehicle.objects.for_org(other.organization_id).get(pk=other.pk).plate == "粤B54321"
 
 
 def test_update_keeps_the_vehicles_own_plate(customer: Customer, advisor: User) -> None:
     vehicle = create(customer, advisor, plate="粤B12345")
     vehicle_update(vehicle=vehicle, by=advisor, data={"plate": "粤b12345", "colour": "白"})
-    assert Vehicle.objects.get(pk=vehicle.pk).colour == "白"
+    assert Vehicle.objects.for_org(vehicle.organization_id).get(pk=vehicle.pk).colour == "白"
 
 
 # --- VINs ----------------------------------------------------------------------------------
@@ -130,7 +130,7 @@ def test_it_refuses_a_vin_whose_check_digit_fails(customer: Customer, advisor: U
     with pytest.raises(ValidationError) as exc:
         create(customer, advisor, vin=BAD_CHECK_VIN)
     assert refused(exc, "vin") == [errors.VIN_CHECK_FAILED]
-    assert not Vehicle.objects.exists()
+    assert not Vehicle.objects.for_org(customer.organization_id).exists()
 
 
 def test_a_confirmed_vin_whose_check_digit_fails_is_stored_and_flagged(customer: Customer, advisor: User) -> None:
@@ -152,7 +152,7 @@ def test_update_to_a_vin_whose_check_digit_fails_needs_confirmation(customer: Cu
         vehicle_update(vehicle=vehicle, by=advisor, data={"vin": BAD_CHECK_VIN})
     assert refused(exc, "vin") == [errors.VIN_CHECK_FAILED]
     vehicle_update(vehicle=vehicle, by=advisor, data={"vin": BAD_CHECK_VIN}, vin_confirmed=True)
-    assert Vehicle.objects.get(pk=vehicle.pk).vin_check_failed is True
+    assert Vehicle.objects.for_org(vehicle.organization_id).get(pk=vehicle.pk).vin_check_failed is True
 
 
 @pytest.mark.parametrize(
@@ -179,7 +179,7 @@ def test_it_refuses_a_vin_of_the_wrong_length_or_alphabet(
 def test_a_vehicle_may_have_no_vin(customer: Customer, advisor: User) -> None:
     create(customer, advisor, plate="粤B12345", vin="")
     create(customer, advisor, plate="粤B54321")
-    assert Vehicle.objects.filter(vin="").count() == 2
+    assert Vehicle.objects.for_org(customer.organization_id).filter(vin="").count() == 2
 
 
 def test_it_refuses_a_vin_already_used_in_the_organization(customer: Customer, advisor: User) -> None:
@@ -220,7 +220,7 @@ def test_creating_a_vehicle_opens_an_ownership_and_is_recorded(customer: Custome
     vehicle = create(customer, advisor, plate="粤B12345", vin=GOOD_VIN, brand="比亚迪")
     ownership = VehicleOwnership.objects.get(vehicle=vehicle)
     assert (ownership.customer_id, ownership.until) == (customer.pk, None)
-    entry = ChangeEntry.objects.get(subject_type="vehicle", subject_id=vehicle.pk)
+    entry = ChangeEntry.objects.for_org(customer.organization_id).get(subject_type="vehicle", subject_id=vehicle.pk)
     assert (entry.action, entry.customer_id, entry.actor) == (ChangeEntry.Action.CREATED, customer.pk, advisor)
     assert entry.changes["plate"] == [None, "粤B12345"]
     assert entry.changes["brand"] == [None, "比亚迪"]
@@ -231,7 +231,9 @@ def test_updating_a_vehicle_records_old_and_new_values(customer: Customer, advis
     vehicle_update(
         vehicle=vehicle, by=owner, data={"plate": "粤B54321", "colour": "黑", "inspection_due": "2026-05-01"}
     )
-    entry = ChangeEntry.objects.get(subject_type="vehicle", action=ChangeEntry.Action.UPDATED)
+    entry = ChangeEntry.objects.for_org(customer.organization_id).get(
+        subject_type="vehicle", action=ChangeEntry.Action.UPDATED
+    )
     assert entry.actor == owner and entry.customer_id == customer.pk
     assert entry.changes == {
         "plate": ["粤B12345", "粤B54321"],
@@ -255,7 +257,7 @@ def test_a_transferred_vehicle_belongs_to_the_new_customer(
     transferred: tuple[Vehicle, Customer], customer: Customer
 ) -> None:
     vehicle, buyer = transferred
-    stored = Vehicle.objects.get(pk=vehicle.pk)
+    stored = Vehicle.objects.for_org(vehicle.organization_id).get(pk=vehicle.pk)
     assert stored.customer == buyer
     assert not Vehicle.objects.filter(customer=customer).exists()
 
@@ -264,7 +266,9 @@ def test_a_transfer_keeps_the_readings(transferred: tuple[Vehicle, Customer], ad
     vehicle, _buyer = transferred
     assert list(MileageReading.objects.filter(vehicle=vehicle).values_list("km", flat=True)) == [30_000]
     with pytest.raises(ValidationError):
-        mileage_record(vehicle=Vehicle.objects.get(pk=vehicle.pk), km=29_000, by=advisor)
+        mileage_record(
+            vehicle=Vehicle.objects.for_org(vehicle.organization_id).get(pk=vehicle.pk), km=29_000, by=advisor
+        )
 
 
 def test_a_transfer_closes_the_old_ownership_and_opens_a_new_one(
@@ -287,10 +291,20 @@ def test_a_transfer_appears_in_both_customers_history(
         assert entries[0].changes["customer"] == ["张三", "李四"]
 
 
-def test_a_transfer_moves_the_vehicle_part_of_completeness(transferred: tuple[Vehicle, Customer]) -> None:
+def test_a_transfer_moves_the_vehicle_part_of_completeness(
+    transferred: tuple[Vehicle, Customer], org: Organization
+) -> None:
     vehicle, buyer = transferred
-    seller = Customer.objects.get(pk=Vehicle.objects.get(pk=vehicle.pk).ownerships.order_by("since")[0].customer_id)
-    assert Customer.objects.get(pk=buyer.pk).completeness > Customer.objects.get(pk=seller.pk).completeness
+    seller = Customer.objects.for_org(org).get(
+        pk=Vehicle.objects.for_org(vehicle.organization_id)
+        .get(pk=vehicle.pk)
+        .ownerships.order_by("since")[0]
+        .customer_id
+    )
+    assert (
+        Customer.objects.for_org(buyer.organization_id).get(pk=buyer.pk).completeness
+        > Customer.objects.for_org(seller.organization_id).get(pk=seller.pk).completeness
+    )
 
 
 def test_a_vehicle_cannot_be_transferred_to_its_own_customer(customer: Customer, advisor: User) -> None:
@@ -308,7 +322,7 @@ def test_a_vehicle_cannot_be_transferred_to_another_organization(
     with pytest.raises(ValidationError) as exc:
         vehicle_transfer(vehicle=vehicle, to_customer=stranger, by=advisor)
     assert refused(exc, "customer") == [errors.CUSTOMER_NOT_FOUND]
-    assert Vehicle.objects.get(pk=vehicle.pk).customer_id == customer.pk
+    assert Vehicle.objects.for_org(vehicle.organization_id).get(pk=vehicle.pk).customer_id == customer.pk
     assert VehicleOwnership.objects.filter(vehicle=vehicle).count() == 1
 
 
@@ -332,7 +346,7 @@ def test_a_removed_vehicle_cannot_be_transferred(
     with pytest.raises(ValidationError) as exc:
         vehicle_transfer(vehicle=vehicle, to_customer=buyer, by=advisor)
     assert exc.value.messages == [str(errors.VEHICLE_DELETED)]
-    assert Vehicle.objects.get(pk=vehicle.pk).customer_id == customer.pk
+    assert Vehicle.objects.for_org(vehicle.organization_id).get(pk=vehicle.pk).customer_id == customer.pk
 
 
 def test_a_unique_race_on_the_vin_is_reported_on_the_vin(customer: Customer, advisor: User) -> None:

@@ -1,4 +1,4 @@
-"""The demo's service history: catalog, hours, paid orders, visits, appointments; and the bulk path."""
+"""The demo's service history: catalog, hours, paid orders, visits, appointments."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from huitou.audit.models import ChangeEntry
 from huitou.customers.models import Customer, MileageReading
-from huitou.demo.orders import BulkStats, HistoryStats, customer_visits_refresh_all
+from huitou.demo.orders import HistoryStats
 from huitou.demo.services import demo_build
+from huitou.loyalty.models import CardProduct
 from huitou.service.models import (
     Appointment,
     OpeningHours,
@@ -49,7 +50,13 @@ def orders_of(organization: Organization) -> Any:
 
 def test_the_demo_has_the_starter_catalog_and_every_shops_hours(demo: Any, db: Any) -> None:
     org = demo.organization
-    assert ServiceItem.objects.for_org(org).count() == len(SERVICES)
+    # The starter catalog, and the service items the starter package cards are sold as.
+    assert ServiceItem.objects.for_org(org).exclude(code__startswith="CARD-").count() == len(SERVICES)
+    sale_items = set(CardProduct.objects.for_org(org).values_list("sale_item_id", flat=True))
+    assert (
+        set(ServiceItem.objects.for_org(org).filter(code__startswith="CARD-").values_list("pk", flat=True))
+        == sale_items
+    )
     assert Part.objects.for_org(org).count() == len(PARTS)
     for shop in Shop.objects.for_org(org):
         assert OpeningHours.objects.for_org(org).filter(shop=shop).count() == 7
@@ -163,7 +170,8 @@ def test_appointments_today_and_in_the_coming_days(demo: Any, db: Any) -> None:
 
 
 def test_the_history_is_the_same_for_the_same_seed(db: Any) -> None:
-    now = timezone.localtime().replace(hour=11, minute=5, second=0, microsecond=0)
+    # Yesterday morning: a moment already past whenever the test runs.
+    now = (timezone.localtime() - dt.timedelta(days=1)).replace(hour=11, minute=5, second=0, microsecond=0)
 
     def summary(prefix: str) -> list[tuple[Any, ...]]:
         org = demo_build(customers=12, seed=9, now=now, user_prefix=prefix, org_name="同种子" + prefix).organization
@@ -176,23 +184,29 @@ def test_the_history_is_the_same_for_the_same_seed(db: Any) -> None:
     assert summary("s1_") == summary("s2_")
 
 
-def test_the_bulk_path_writes_paid_orders_with_lines_and_payments_and_the_visit_stats(db: Any) -> None:
-    result = demo_build(customers=30, seed=4, method="bulk", orders_per_customer=3, user_prefix="bk_", org_name="批量")
-    org = result.organization
-    stats = result.orders
-    assert isinstance(stats, BulkStats)
-    orders = orders_of(org)
-    assert orders.count() == stats.orders > 30
-    assert not orders.exclude(state=OrderState.PAID).exists()
-    for order in orders.annotate(line_sum=Sum("lines__amount")):
-        assert order.total == order.amount_paid == Decimal(order.line_sum).quantize(Decimal("0.01"))
-    paid = dict(Payment.objects.for_org(org).values("order_id").annotate(s=Sum("amount")).values_list("order_id", "s"))
-    assert all(Decimal(paid[o.pk]).quantize(Decimal("0.01")) == o.total for o in orders)
-    numbers = list(orders.values_list("number", flat=True))
-    assert len(set(numbers)) == len(numbers)
-    for customer in Customer.objects.for_org(org):
-        mine = orders.filter(customer=customer)
-        assert customer.visit_count == mine.count()
-        assert customer.lifetime_spend == Decimal(mine.aggregate(s=Sum("total"))["s"] or 0).quantize(Decimal("0.01"))
-    # The bulk refresh gives the same figures as the service's refresh.
-    assert customer_visits_refresh_all(organization_id=org.pk) == len(set(orders.values_list("customer_id", flat=True)))
+def test_a_demo_built_just_after_midnight_keeps_todays_work_in_the_past(db: Any) -> None:
+    # A minute into the day (or now, in that very minute): today's arrivals and open orders
+    # fit between midnight and the moment the demo is built, never after it.
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    now = min(timezone.localtime(), midnight + dt.timedelta(minutes=1))
+    org = demo_build(customers=40, seed=5, now=now, user_prefix="mn_", org_name="午夜演示").organization
+    today = orders_of(org).filter(opened_at__gte=midnight)
+    assert today.exists()
+    assert not today.filter(opened_at__gt=now).exists()
+    assert not MileageReading.objects.for_org(org).filter(read_at__gt=now).exists()
+
+
+def test_orders_and_their_history_carry_the_storys_dates(demo: Any, db: Any) -> None:
+    org = demo.organization
+    changes = ChangeEntry.objects.for_org(org).filter(subject_type="serviceorder")
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    past = orders_of(org).filter(state=OrderState.PAID, opened_at__date__lt=yesterday)
+    assert past.count() > 20
+    for order in past.prefetch_related("payments"):
+        # The number is the day the order was opened in the story, not the day the demo was built.
+        assert order.number.startswith(timezone.localtime(order.opened_at).strftime("%Y%m%d-"))
+        assert order.opened_at <= order.completed_at <= order.paid_at
+        assert all(order.opened_at < p.at <= order.paid_at + dt.timedelta(days=2) for p in order.payments.all())
+        at = [c.at for c in changes.filter(subject_id=order.pk)]
+        assert min(at) == order.opened_at
+        assert max(at) < order.paid_at + dt.timedelta(days=2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from huitou.lib.plates import PlateError, is_plate_like, normalize_plate, normalize_plate_text
+from huitou.lib.plates import PlateError, is_plate_like, normalize_plate, normalize_plate_text, plate_start
 
 
 @pytest.mark.parametrize("plate", ["粤B12345", "京A8K2F9", "沪C0A1B2", "川Z99999", "新A00001"])
@@ -22,9 +22,89 @@ def test_it_accepts_an_eight_character_large_new_energy_plate(plate: str) -> Non
     assert normalize_plate(plate) == plate
 
 
-@pytest.mark.parametrize("plate", ["粤A1234学", "粤A1234挂", "粤A0123警", "粤Z1234港", "粤Z1234澳"])
+@pytest.mark.parametrize("plate", ["粤A1234学", "粤A1234挂", "粤A0123警", "川AA001警", "京BF123挂"])
 def test_it_accepts_a_plate_with_a_special_suffix(plate: str) -> None:
     assert normalize_plate(plate) == plate
+
+
+@pytest.mark.parametrize("plate", ["沪A1234领", "粤A0023领", "川A0101领", "闽D0001领", "蒙H1234领"])
+def test_it_accepts_a_consulate_plate(plate: str) -> None:
+    assert normalize_plate(plate) == plate
+
+
+@pytest.mark.parametrize(
+    "plate",
+    [
+        "沪AB123领",  # the serial is four digits
+        "沪A12345领",  # five digits
+        "沪A123领",  # three digits
+        "沪1234领",  # no authority letter
+        "沪O1234领",  # no letter O
+        "使A1234领",  # 使 is no province
+        "领A1234",  # 领 stands last
+        "沪A1234领挂",
+    ],
+)
+def test_it_refuses_a_malformed_consulate_plate(plate: str) -> None:
+    with pytest.raises(PlateError):
+        normalize_plate(plate)
+
+
+@pytest.mark.parametrize("plate", ["使224009", "使196013", "使001001"])
+def test_it_accepts_an_embassy_plate(plate: str) -> None:
+    assert normalize_plate(plate) == plate
+
+
+@pytest.mark.parametrize(
+    "plate",
+    [
+        "使22400",  # five digits
+        "使2240091",  # seven digits
+        "使A24009",  # digits only
+        "使A12345",  # no authority letter after 使
+        "粤224009",  # a province is no embassy
+        "224009使",  # 使 stands first
+    ],
+)
+def test_it_refuses_a_malformed_embassy_plate(plate: str) -> None:
+    with pytest.raises(PlateError):
+        normalize_plate(plate)
+
+
+@pytest.mark.parametrize("plate", ["粤Z1234港", "粤Z1234澳", "粤ZF023港", "粤ZR057澳"])
+def test_it_accepts_a_hong_kong_or_macau_cross_border_plate(plate: str) -> None:
+    assert normalize_plate(plate) == plate
+
+
+@pytest.mark.parametrize(
+    "plate",
+    [
+        "粤B1234港",  # cross-border plates are 粤Z
+        "京Z1234港",  # issued in Guangdong only
+        "粤ZAB12澳",  # a letter or digit, then three digits
+        "粤ZO123港",  # no letter O
+        "粤Z12345港",  # five characters
+        "粤Z123港",  # three characters
+        "粤Z1234台",
+    ],
+)
+def test_it_refuses_a_malformed_cross_border_plate(plate: str) -> None:
+    with pytest.raises(PlateError):
+        normalize_plate(plate)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("沪a·1234领", "沪A1234领"),
+        ("沪Ａ １２３４ 领", "沪A1234领"),
+        ("使224·009", "使224009"),
+        ("使 224-009", "使224009"),
+        ("粤z·f023港", "粤ZF023港"),
+    ],
+)
+def test_it_normalises_mission_and_cross_border_plates(raw: str, expected: str) -> None:
+    assert normalize_plate(raw) == expected
 
 
 @pytest.mark.parametrize(
@@ -98,3 +178,24 @@ def test_search_text_is_normalised_like_a_plate_without_validation() -> None:
 @pytest.mark.parametrize(("text", "expected"), [("粤B", True), ("b123", True), ("2345", True), ("zhang", False)])
 def test_it_tells_whether_a_query_looks_like_a_plate(text: str, expected: bool) -> None:
     assert is_plate_like(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("粤b 1", "粤B1"),
+        ("粤B", "粤B"),
+        ("沪a1234领", "沪A1234领"),
+        ("粤Z1234港", "粤Z1234港"),
+        ("粤A1234学", "粤A1234学"),
+        ("使224", "使224"),
+        ("使 224·009", "使224009"),
+        ("粤", ""),  # the province alone starts every plate of a province
+        ("张三", ""),
+        ("B123", ""),  # no province: a part of a plate, not its start
+        ("粤B领1", ""),  # 领 only ends a plate
+        ("哈B1", ""),
+    ],
+)
+def test_it_tells_the_start_of_a_plate(text: str, expected: str) -> None:
+    assert plate_start(text) == expected

@@ -40,6 +40,7 @@ def followup_record(
     next_step: str = "",
     next_due: dt.date | str | None = None,
     task_id: int | None = None,
+    now: dt.datetime | None = None,
 ) -> FollowUp:
     """Record a follow-up that happened.
 
@@ -57,7 +58,8 @@ def followup_record(
     grade = (grade or "").strip().upper()
     if grade and grade not in IntentGrade.values:
         errs["grade"] = [errors.GRADE_INVALID]
-    today = timezone.localdate()
+    now = now or timezone.now()
+    today = timezone.localdate(now)
     try:
         due = _as_date(next_due)
     except ValidationError as exc:
@@ -73,13 +75,12 @@ def followup_record(
 
     open_tasks = FollowUpTask.objects.for_org(customer.organization_id).filter(customer=customer, closed_at=None)
     with transaction.atomic():
-        locked = Customer.objects.select_for_update().get(pk=customer.pk, organization_id=customer.organization_id)
+        locked = Customer.objects.for_org(customer.organization_id).select_for_update().get(pk=customer.pk)
         task = None
         if task_id is not None:
             task = open_tasks.filter(pk=task_id).first()
             if task is None:
                 raise ValidationError({"task_id": [errors.TASK_INVALID]})
-        now = timezone.now()
         followup = FollowUp.objects.create(
             organization_id=customer.organization_id,
             customer=locked,
@@ -98,7 +99,7 @@ def followup_record(
         if grade:
             locked.intent_grade = grade
             locked.save(update_fields=["intent_grade", "updated_at"])
-            stage_on_intent_grade(customer=locked, by=by)
+            stage_on_intent_grade(customer=locked, by=by, now=now)
         if due is not None:
             FollowUpTask.objects.create(
                 organization_id=customer.organization_id,
@@ -109,6 +110,7 @@ def followup_record(
                 action=next_step,
                 origin=TaskOrigin.NEXT_STEP,
                 stage=locked.stage,
+                created_at=now,
             )
     customer.refresh_from_db()
     return followup

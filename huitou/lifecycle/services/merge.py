@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from huitou.audit.models import ChangeEntry
 from huitou.audit.services import change_record
+from huitou.customers import events as customer_events
 from huitou.customers.models import Channel, ConsentRecord, Customer, CustomerTag
 from huitou.customers.services import CUSTOMER_TEXT_FIELDS, customer_refresh_completeness
 from huitou.lifecycle import errors
@@ -35,6 +36,8 @@ def _customer_relations() -> list[models.ForeignObject[Any, Any]]:
         if rel.auto_created and not rel.concrete and (rel.one_to_many or rel.one_to_one):
             if rel.related_model is Customer:
                 continue  # referrer and merged_into point between files: handled below
+            if getattr(rel.related_model, "merged_by_receiver", False):
+                continue  # its app folds it in on ``customers_merging``
             fields.append(rel.field)  # type: ignore[union-attr]
     return fields
 
@@ -78,8 +81,12 @@ def customer_merge(*, keep: Customer, other: Customer, by: User) -> Customer:
         open_tasks.filter(customer=other, plan_step_id__in=kept_steps).update(
             closed_at=now, closed_as=FollowUpTask.Closed.CANCELLED
         )
+        customer_events.customers_merging.send(sender=Customer, keep=keep, other=other, by=by)
         for field in _customer_relations():
-            field.model._default_manager.filter(**{field.name: other}).update(**{field.name: keep})
+            # Every table pointing at a customer is a tenant table: the move stays in the organization.
+            field.model._default_manager.filter(organization_id=org_id, **{field.name: other}).update(
+                **{field.name: keep}
+            )
         ChangeEntry.objects.for_org(org_id).filter(customer_id=other.pk).update(customer_id=keep.pk)
         Customer.objects.for_org(org_id).filter(referrer=other).exclude(pk=keep.pk).update(referrer=keep)
 
@@ -105,7 +112,7 @@ def customer_merge(*, keep: Customer, other: Customer, by: User) -> Customer:
             setattr(keep, f"consent_{channel}", bool(latest.values_list("granted", flat=True).first()))
         keep.save()
         # created_at is set on insert only; the earliest first contact counts in the funnel.
-        Customer.objects.filter(pk=keep.pk).update(created_at=keep.created_at)
+        Customer.objects.for_org(org_id).filter(pk=keep.pk).update(created_at=keep.created_at)
 
         if STAGE_RANK[other.stage] > STAGE_RANK[keep.stage]:
             StageChange.objects.create(
@@ -129,7 +136,7 @@ def customer_merge(*, keep: Customer, other: Customer, by: User) -> Customer:
             FollowUpTask.objects.for_org(org_id).filter(
                 customer=keep, closed_at=None, assignee_id=other.owner_id
             ).update(assignee_id=keep.owner_id)
-        customer_visits_refresh(customer_id=keep.pk)
+        customer_visits_refresh(organization_id=org_id, customer_id=keep.pk)
         change_record(
             organization_id=org_id,
             subject=keep,

@@ -10,22 +10,36 @@ that deactivates them, so no customer is left with an inactive owner
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from huitou.audit.models import ChangeEntry
+from huitou.customers import errors as customer_errors
 from huitou.customers.models import Customer
 from huitou.lifecycle import errors
 from huitou.lifecycle.models import FollowUpTask, ProspectRotation
+from huitou.service.errors import RoleRefused
 from huitou.tenancy.models import Organization, User
-from huitou.tenancy.roles import Role
+from huitou.tenancy.roles import Perm, Role
 
 
 def _active_staff(organization: Organization, ids: Sequence[int]) -> list[User]:
     found = {u.pk: u for u in User.objects.for_org(organization).filter(pk__in=list(ids), is_active=True)}
     return [found[i] for i in dict.fromkeys(ids) if i in found]
+
+
+def _takers(organization: Organization, from_user: User, to_user_ids: Sequence[int]) -> list[User]:
+    """The staff who take ``from_user``'s customers, each an active colleague (a typo must not send
+    the customers elsewhere), none of them ``from_user``."""
+    targets = _active_staff(organization, to_user_ids)
+    if len(targets) != len(set(to_user_ids)):
+        raise ValidationError({"to": [errors.REASSIGN_TARGET_REQUIRED]})
+    if any(t.pk == from_user.pk for t in targets):
+        raise ValidationError({"to": [errors.REASSIGN_TO_SELF]})
+    return targets
 
 
 def rotation_set(*, organization: Organization, member_ids: Sequence[int]) -> ProspectRotation:
@@ -75,15 +89,16 @@ def customers_reassign(
     Their open follow-up tasks go with them. Each customer's history records
     the owner change. Returns how many customers changed owner.
     """
-    targets = _active_staff(organization, to_user_ids)
-    if not targets or len(targets) != len(set(to_user_ids)):
-        # Every target must be an active colleague: a typo must not send the customers elsewhere.
+    targets = _takers(organization, from_user, to_user_ids)
+    if not targets:
         raise ValidationError({"to": [errors.REASSIGN_TARGET_REQUIRED]})
-    if any(t.pk == from_user.pk for t in targets):
-        raise ValidationError({"to": [errors.REASSIGN_TO_SELF]})
     owned = Customer.objects.for_org(organization).filter(owner=from_user)
     if customer_ids is not None:
-        owned = owned.filter(pk__in=list(customer_ids))
+        # Each customer named is an active file of the organization (not necessarily theirs).
+        wanted = set(customer_ids)
+        if len(wanted) != Customer.objects.for_org(organization).active().filter(pk__in=wanted).count():
+            raise ValidationError({"customer_ids": [customer_errors.CUSTOMER_NOT_FOUND]})
+        owned = owned.filter(pk__in=wanted)
     moved = 0
     with transaction.atomic():
         ids = list(owned.select_for_update().order_by("pk").values_list("pk", flat=True))
@@ -121,19 +136,34 @@ def customers_reassign(
     return moved
 
 
-def staff_deactivate(*, user: User, to_user_ids: Sequence[int], by: User) -> int:
-    """A staff member leaves: their customers go to others, then they can no longer sign in.
-
-    Returns how many customers were handed over.
-    """
+def staff_deactivate_refusal(*, user: User, by: User) -> Any:
+    """Why ``by`` cannot deactivate ``user`` whoever takes their customers, or None."""
     organization = user.organization
     assert organization is not None
     if user.pk == by.pk:
-        raise ValidationError({"user": [errors.DEACTIVATE_SELF]})
+        return errors.DEACTIVATE_SELF
     if user.role == Role.OWNER:
         owners = User.objects.for_org(organization).filter(role=Role.OWNER, is_active=True).exclude(pk=user.pk)
         if not owners.exists():
-            raise ValidationError({"user": [errors.DEACTIVATE_LAST_OWNER]})
+            return errors.DEACTIVATE_LAST_OWNER
+    return None
+
+
+def staff_deactivate(*, user: User, to_user_ids: Sequence[int], by: User) -> int:
+    """A staff member leaves: their customers go to others, then they can no longer sign in.
+
+    Only someone who manages staff deactivates (``RoleRefused`` otherwise). Those named in
+    ``to_user_ids`` must be active colleagues even when the leaver owns nobody. Returns how
+    many customers were handed over.
+    """
+    organization = user.organization
+    assert organization is not None
+    refusal = staff_deactivate_refusal(user=user, by=by)
+    if refusal is not None:
+        raise ValidationError({"user": [refusal]})
+    if not by.has_role_perm(Perm.MANAGE_STAFF):
+        raise RoleRefused(errors.DEACTIVATE_NOT_YOURS, "deactivate")
+    _takers(organization, user, to_user_ids)
     with transaction.atomic():
         moved = 0
         if Customer.objects.for_org(organization).filter(owner=user).exists():
@@ -149,3 +179,25 @@ def staff_deactivate(*, user: User, to_user_ids: Sequence[int], by: User) -> int
         for rotation in ProspectRotation.objects.filter(organization=organization):
             rotation.members.remove(user)
     return moved
+
+
+def staff_hand_over(
+    *,
+    user: User,
+    to_user_ids: Sequence[int],
+    by: User,
+    customer_ids: Sequence[int] | None = None,
+    leaving: bool = False,
+) -> int:
+    """Hand ``user``'s customers (all, or those in ``customer_ids``) to others; ``leaving``, all of
+    them, and ``user`` is deactivated (``staff_deactivate``). Returns how many changed owner."""
+    organization = user.organization
+    assert organization is not None
+    if leaving:
+        if customer_ids is not None:
+            # No customer may stay with someone who can no longer sign in.
+            raise ValidationError({"customer_ids": [errors.REASSIGN_ALL_ON_LEAVING]})
+        return staff_deactivate(user=user, to_user_ids=to_user_ids, by=by)
+    return customers_reassign(
+        organization=organization, from_user=user, to_user_ids=to_user_ids, by=by, customer_ids=customer_ids
+    )

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from huitou.customers.models import Customer, Source, Stage
 from huitou.lifecycle import errors
@@ -121,8 +122,11 @@ def plan_for(*, organization_id: int, stage: str, source_id: int | None) -> Foll
     return plans.filter(source=None).first()
 
 
-def _tasks(plan: FollowUpPlan, stage: str, start: dt.date, pairs: Iterable[tuple[int, int]]) -> list[FollowUpTask]:
+def _tasks(
+    plan: FollowUpPlan, stage: str, start: dt.date, pairs: Iterable[tuple[int, int]], now: dt.datetime | None
+) -> list[FollowUpTask]:
     steps = list(plan.steps.all())
+    now = now or timezone.now()
     return [
         FollowUpTask(
             organization_id=plan.organization_id,
@@ -134,21 +138,31 @@ def _tasks(plan: FollowUpPlan, stage: str, start: dt.date, pairs: Iterable[tuple
             origin=TaskOrigin.PLAN,
             plan_step=step,
             stage=stage,
+            created_at=now,
         )
         for customer_id, owner_id in pairs
         for step in steps
     ]
 
 
-def plan_schedule(*, customer: Customer, stage: str, start: dt.date) -> list[FollowUpTask]:
+def plan_schedule(
+    *, customer: Customer, stage: str, start: dt.date, now: dt.datetime | None = None
+) -> list[FollowUpTask]:
     """Schedule the plan's steps for a customer entering ``stage`` on ``start``."""
     plan = plan_for(organization_id=customer.organization_id, stage=stage, source_id=customer.source_id)
     if plan is None:
         return []
-    return FollowUpTask.objects.bulk_create(_tasks(plan, stage, start, [(customer.pk, customer.owner_id)]))
+    return FollowUpTask.objects.bulk_create(_tasks(plan, stage, start, [(customer.pk, customer.owner_id)], now))
 
 
-def plan_schedule_many(*, organization: Organization, customer_ids: Sequence[int], stage: str, start: dt.date) -> int:
+def plan_schedule_many(
+    *,
+    organization: Organization,
+    customer_ids: Sequence[int],
+    stage: str,
+    start: dt.date,
+    now: dt.datetime | None = None,
+) -> int:
     """``plan_schedule`` for many customers at once (the daily visit check)."""
     rows = list(
         Customer.objects.for_org(organization).filter(pk__in=customer_ids).values_list("pk", "owner_id", "source_id")
@@ -159,5 +173,5 @@ def plan_schedule_many(*, organization: Organization, customer_ids: Sequence[int
         if plan is None:
             continue
         pairs = [(pk, owner) for pk, owner, src in rows if src == source_id]
-        scheduled += len(FollowUpTask.objects.bulk_create(_tasks(plan, stage, start, pairs)))
+        scheduled += len(FollowUpTask.objects.bulk_create(_tasks(plan, stage, start, pairs, now)))
     return scheduled

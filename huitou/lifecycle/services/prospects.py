@@ -17,7 +17,8 @@ from huitou.lifecycle import errors
 from huitou.lifecycle.services.ownership import owner_next_in_turn
 from huitou.tenancy.models import Organization, User
 
-# ``owner`` in a capture: a staff id, "me" (the default) or this, for the rotation.
+# ``owner`` in a capture: a staff id, ME (the default) or ROUND_ROBIN, for the rotation.
+ME = "me"
 ROUND_ROBIN = "auto"
 PROSPECT_FIELDS = ("name", "phone", "wechat", "source", "need", "referrer")
 VEHICLE_FIELDS = ("plate", "brand", "model")
@@ -29,6 +30,16 @@ class DuplicateFound(ValidationError):
     def __init__(self, messages: dict[str, list[Any]], duplicates: list[Customer]) -> None:
         super().__init__(messages)
         self.duplicates = duplicates
+
+
+def owner_mode_valid(owner: Any) -> bool:
+    """Whether ``owner`` names who follows a prospect up: ME, ROUND_ROBIN or a staff id
+    (which staff member, the customer file's own rules check)."""
+    if isinstance(owner, str) and owner.isdecimal() and len(owner) < 19:  # a staff id, within 64 bits
+        return True
+    if isinstance(owner, int) and not isinstance(owner, bool):
+        return 0 < owner < 2**63
+    return owner in (ME, ROUND_ROBIN)
 
 
 def duplicates_find(*, organization: Organization, phone: str = "", plate: str = "") -> dict[str, Customer]:
@@ -65,14 +76,17 @@ def prospect_capture(*, organization: Organization, by: User, data: Mapping[str,
     """Register a prospect: who they are, how they came, what they need, and their car if known.
 
     ``data`` holds ``name``, ``phone`` and/or ``wechat``, ``source`` (a code),
-    ``need``, ``referrer`` (a customer id), ``owner`` (a staff id, "me" or
-    "auto" for round robin) and optionally ``plate``, ``brand``, ``model``.
+    ``need``, ``referrer`` (a customer id), ``owner`` (a staff id, ME or
+    ROUND_ROBIN; anything else is refused) and optionally ``plate``, ``brand``, ``model``.
     A phone or plate already on file is refused, naming the file.
     """
     phone = str(data.get("phone") or "").strip()
     wechat = str(data.get("wechat") or "").strip()
     plate = str(data.get("plate") or "").strip()
+    owner = data.get("owner") or ME
     missing: dict[str, list[Any]] = {}
+    if not owner_mode_valid(owner):
+        missing["owner"] = [errors.OWNER_MODE_INVALID]
     if not phone and not wechat:
         missing["phone"] = [customer_errors.CONTACT_REQUIRED]
     if not data.get("source"):
@@ -92,11 +106,10 @@ def prospect_capture(*, organization: Organization, by: User, data: Mapping[str,
         raise DuplicateFound(messages, list(dict.fromkeys(found.values())))
 
     fields = {f: data[f] for f in PROSPECT_FIELDS if f in data}
-    owner = data.get("owner") or "me"
     with transaction.atomic():
         if owner == ROUND_ROBIN:
             fields["owner"] = owner_next_in_turn(organization=organization).pk
-        elif owner != "me":
+        elif owner != ME:
             fields["owner"] = owner
         customer = customer_create(organization=organization, by=by, data=fields)
         if plate or data.get("brand") or data.get("model"):

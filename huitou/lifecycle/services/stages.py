@@ -27,13 +27,34 @@ MANUAL_STAGES = (Stage.PROSPECT, Stage.INTENT, Stage.CUSTOMER, Stage.LOST)
 BEFORE_CONVERSION = (Stage.PROSPECT, Stage.INTENT)
 # Stages the daily visit check moves away from.
 ACTIVE_BUYERS = (Stage.CUSTOMER, Stage.MEMBER)
+# Stages of someone who has shown intent: reaching one the first time dates the intent.
+INTENT_REACHED = (Stage.INTENT, Stage.CUSTOMER, Stage.MEMBER)
 
 
-def _move(customer: Customer, to_stage: str, reason: str, by: User | None, note: str = "") -> StageChange:
+def stage_after_intent_grade(stage: str) -> str | None:
+    """Where a follow-up with an intent grade moves a file from ``stage`` (None: it stays)."""
+    return Stage.INTENT if stage == Stage.PROSPECT else None
+
+
+def stage_after_paid_order(stage: str) -> tuple[str, str] | None:
+    """Where a paid order moves a file from ``stage``, and the reason (None: it stays).
+
+    The first makes a customer; a dormant or lost one comes back.
+    """
+    if stage in BEFORE_CONVERSION:
+        return Stage.CUSTOMER, StageReason.FIRST_PAID_ORDER
+    if stage in (Stage.DORMANT, Stage.LOST):
+        return Stage.CUSTOMER, StageReason.RETURNED
+    return None
+
+
+def _move(
+    customer: Customer, to_stage: str, reason: str, by: User | None, note: str = "", now: dt.datetime | None = None
+) -> StageChange:
     """Record the move and apply what follows from it. The caller holds a transaction."""
     from huitou.lifecycle.services.plans import plan_schedule
 
-    now = timezone.now()
+    now = now or timezone.now()
     change = StageChange.objects.create(
         organization_id=customer.organization_id,
         customer=customer,
@@ -46,7 +67,7 @@ def _move(customer: Customer, to_stage: str, reason: str, by: User | None, note:
     )
     fields = ["stage", "updated_at"]
     customer.stage = to_stage
-    if to_stage in (Stage.INTENT, Stage.CUSTOMER, Stage.MEMBER) and customer.intent_at is None:
+    if to_stage in INTENT_REACHED and customer.intent_at is None:
         customer.intent_at = now
         fields.append("intent_at")
     customer.save(update_fields=fields)
@@ -55,20 +76,22 @@ def _move(customer: Customer, to_stage: str, reason: str, by: User | None, note:
         FollowUpTask.objects.for_org(customer.organization_id).filter(
             customer=customer, closed_at=None, stage__in=BEFORE_CONVERSION
         ).update(closed_at=now, closed_as=FollowUpTask.Closed.CANCELLED)
-    plan_schedule(customer=customer, stage=to_stage, start=timezone.localdate(now))
+    plan_schedule(customer=customer, stage=to_stage, start=timezone.localdate(now), now=now)
     return change
 
 
 def _locked(customer: Customer) -> Customer:
-    return Customer.objects.select_for_update().get(pk=customer.pk, organization_id=customer.organization_id)
+    return Customer.objects.for_org(customer.organization_id).select_for_update().get(pk=customer.pk)
 
 
-def customer_entered(*, customer: Customer, by: User | None) -> StageChange:
+def customer_entered(*, customer: Customer, by: User | None, now: dt.datetime | None = None) -> StageChange:
     """A new file: its first stage, and the plan for it."""
-    return _move(customer, customer.stage, StageReason.CREATED, by)
+    return _move(customer, customer.stage, StageReason.CREATED, by, now=now)
 
 
-def stage_change(*, customer: Customer, to_stage: str, reason: str, by: User) -> Customer:
+def stage_change(
+    *, customer: Customer, to_stage: str, reason: str, by: User, now: dt.datetime | None = None
+) -> Customer:
     """Change a customer's stage by hand, saying why."""
     if to_stage not in Stage.values:
         raise ValidationError({"stage": [errors.STAGE_INVALID]})
@@ -85,26 +108,27 @@ def stage_change(*, customer: Customer, to_stage: str, reason: str, by: User) ->
             raise ValidationError({"stage": [errors.STAGE_ALREADY_CONVERTED]})
         if to_stage == Stage.CUSTOMER and locked.converted_at is None:
             raise ValidationError({"stage": [errors.STAGE_NOT_CONVERTED]})
-        _move(locked, to_stage, StageReason.MANUAL, by, note=reason)
+        _move(locked, to_stage, StageReason.MANUAL, by, note=reason, now=now)
     customer.refresh_from_db()
     return customer
 
 
-def stage_import(*, customer: Customer, stage: str, by: User | None = None) -> Customer:
+def stage_import(*, customer: Customer, stage: str, by: User | None = None, now: dt.datetime | None = None) -> Customer:
     """Give a file brought from elsewhere (an import, the demo) the stage it had there."""
     if stage not in Stage.values:
         raise ValidationError({"stage": [errors.STAGE_INVALID]})
     if stage != customer.stage:
         with transaction.atomic():
-            _move(_locked(customer), stage, StageReason.IMPORTED, by)
+            _move(_locked(customer), stage, StageReason.IMPORTED, by, now=now)
         customer.refresh_from_db()
     return customer
 
 
-def stage_on_intent_grade(*, customer: Customer, by: User | None) -> None:
+def stage_on_intent_grade(*, customer: Customer, by: User | None, now: dt.datetime | None = None) -> None:
     """A follow-up graded the prospect's intent: a prospect becomes an intent customer."""
-    if customer.stage == Stage.PROSPECT:
-        _move(customer, Stage.INTENT, StageReason.FOLLOWUP_INTENT, by)
+    to_stage = stage_after_intent_grade(customer.stage)
+    if to_stage is not None:
+        _move(customer, to_stage, StageReason.FOLLOWUP_INTENT, by, now=now)
 
 
 def stage_on_paid_order(*, organization_id: int, customer_id: int, paid_at: dt.datetime, by: User | None) -> None:
@@ -115,25 +139,26 @@ def stage_on_paid_order(*, organization_id: int, customer_id: int, paid_at: dt.d
         if customer.intent_at is None:
             customer.intent_at = paid_at
         customer.save(update_fields=["converted_at", "intent_at", "updated_at"])
-    if customer.stage in BEFORE_CONVERSION:
-        _move(customer, Stage.CUSTOMER, StageReason.FIRST_PAID_ORDER, by)
-    elif customer.stage in (Stage.DORMANT, Stage.LOST):
-        _move(customer, Stage.CUSTOMER, StageReason.RETURNED, by)
+    move = stage_after_paid_order(customer.stage)
+    if move is not None:
+        _move(customer, *move, by, now=paid_at)
 
 
-def stage_on_membership(*, customer: Customer, by: User | None) -> None:
+def stage_on_membership(*, customer: Customer, by: User | None, now: dt.datetime | None = None) -> None:
     """Joining membership makes a member."""
     if customer.stage != Stage.MEMBER:
-        _move(customer, Stage.MEMBER, StageReason.MEMBERSHIP, by)
+        _move(customer, Stage.MEMBER, StageReason.MEMBERSHIP, by, now=now)
 
 
-def stages_mark_inactive(*, organization: Organization, today: dt.date | None = None) -> dict[str, int]:
+def stages_mark_inactive(
+    *, organization: Organization, today: dt.date | None = None, now: dt.datetime | None = None
+) -> dict[str, int]:
     """The daily visit check: buyers without a visit for too long become dormant, then lost.
 
     Safe to run twice a day: a customer already moved is not moved again.
     Returns how many became dormant and lost.
     """
-    today = today or timezone.localdate()
+    today = today or timezone.localdate(now)
     moved = {Stage.DORMANT.value: 0, Stage.LOST.value: 0}
     steps: list[tuple[str, Iterable[str], int]] = [
         (Stage.LOST, (*ACTIVE_BUYERS, Stage.DORMANT), organization.lost_after_days),
@@ -146,11 +171,17 @@ def stages_mark_inactive(*, organization: Organization, today: dt.date | None = 
         due = Customer.objects.for_org(organization).filter(
             deleted_at=None, stage__in=list(from_stages), last_visit_at__lt=cutoff
         )
-        moved[to_stage] += _bulk_move(organization, due, to_stage)
+        moved[to_stage] += _bulk_move(organization, due, to_stage, now=now)
     return moved
 
 
-def _bulk_move(organization: Organization, due: Iterable[Customer], to_stage: str, batch: int = 2000) -> int:
+def _bulk_move(
+    organization: Organization,
+    due: Iterable[Customer],
+    to_stage: str,
+    batch: int = 2000,
+    now: dt.datetime | None = None,
+) -> int:
     """Move many customers in batches, each batch one transaction with its stage changes."""
     from huitou.lifecycle.services.plans import plan_schedule_many
 
@@ -158,7 +189,7 @@ def _bulk_move(organization: Organization, due: Iterable[Customer], to_stage: st
     ids = list(due.values_list("pk", flat=True).order_by("pk"))  # type: ignore[attr-defined]
     for start in range(0, len(ids), batch):
         chunk = ids[start : start + batch]
-        now = timezone.now()
+        at = now or timezone.now()
         with transaction.atomic():
             rows = list(
                 Customer.objects.for_org(organization)
@@ -175,15 +206,15 @@ def _bulk_move(organization: Organization, due: Iterable[Customer], to_stage: st
                         from_stage=stage,
                         to_stage=to_stage,
                         reason=StageReason.NO_VISIT,
-                        at=now,
+                        at=at,
                     )
                     for pk, stage in rows
                 ]
             )
             moved_ids = [pk for pk, _ in rows]
-            Customer.objects.for_org(organization).filter(pk__in=moved_ids).update(stage=to_stage, updated_at=now)
+            Customer.objects.for_org(organization).filter(pk__in=moved_ids).update(stage=to_stage, updated_at=at)
             plan_schedule_many(
-                organization=organization, customer_ids=moved_ids, stage=to_stage, start=timezone.localdate(now)
+                organization=organization, customer_ids=moved_ids, stage=to_stage, start=timezone.localdate(at), now=at
             )
         total += len(rows)
     return total

@@ -59,7 +59,7 @@ def test_a_prospect_captured_at_the_counter_is_followed_up_pays_and_shows_in_the
     # The new file: a prospect, with the standard plan's calls to make.
     expect(phone_page).to_have_url(FILE_URL)
     expect(phone_page.locator(".msg-success")).to_contain_text("张先生")
-    customer = Customer.objects.get(name="张先生")
+    customer = Customer.objects.for_org(advisor.organization_id).get(name="张先生")
     assert (customer.phone, customer.source.code, customer.owner) == ("+8613812345678", "flyer", advisor)
     assert Vehicle.objects.get(customer=customer).plate == "粤B5K2M8"
     panel = phone_page.locator("#lifecycle")
@@ -189,7 +189,7 @@ def test_a_known_phone_links_to_the_file_and_the_referrer_is_chosen_by_search(
     page.fill("input[name=phone]", "13912345678")
     page.click("form.capture-form button.primary")
     expect(page).to_have_url(FILE_URL)
-    captured = Customer.objects.get(name="张先生")
+    captured = Customer.objects.for_org(advisor.organization_id).get(name="张先生")
     assert captured.referrer == old
     expect(page.locator("#lifecycle")).to_contain_text("欧阳老客")
 

@@ -27,7 +27,11 @@ pytestmark = pytest.mark.django_db
 
 
 def open_tasks(customer: Customer) -> list[FollowUpTask]:
-    return list(FollowUpTask.objects.filter(customer=customer, closed_at=None).order_by("due_on", "pk"))
+    return list(
+        FollowUpTask.objects.for_org(customer.organization_id)
+        .filter(customer=customer, closed_at=None)
+        .order_by("due_on", "pk")
+    )
 
 
 def test_a_follow_up_records_channel_content_result_grade_and_who(make_customer, advisor, service):
@@ -40,7 +44,7 @@ def test_a_follow_up_records_channel_content_result_grade_and_who(make_customer,
         result="很感兴趣，问价格",
         grade="H",
     )
-    stored = FollowUp.objects.get(pk=followup.pk)
+    stored = FollowUp.objects.for_org(followup.organization_id).get(pk=followup.pk)
     assert (stored.channel, stored.content, stored.result, stored.grade, stored.staff) == (
         "wechat",
         "发了同款车型的镀晶照片",
@@ -79,7 +83,9 @@ def test_a_follow_up_closes_the_tasks_due_by_today_and_leaves_later_ones(make_cu
     assert [t.due_on - today for t in open_tasks(customer)] == [dt.timedelta(days=d) for d in (0, 2, 7)]
     followup_record(customer=customer, by=advisor, channel="phone", content="了解需求")
     assert [t.due_on - today for t in open_tasks(customer)] == [dt.timedelta(days=d) for d in (2, 7)]
-    done = FollowUpTask.objects.get(customer=customer, closed_as=FollowUpTask.Closed.DONE)
+    done = FollowUpTask.objects.for_org(advisor.organization_id).get(
+        customer=customer, closed_as=FollowUpTask.Closed.DONE
+    )
     assert done.due_on == today
 
 
@@ -97,7 +103,7 @@ def test_a_task_of_another_customer_is_refused(make_customer, advisor):
     with pytest.raises(ValidationError) as exc:
         followup_record(customer=customer, by=advisor, channel="phone", content="…", task_id=open_tasks(other)[0].pk)
     assert exc.value.message_dict["task_id"] == [errors.TASK_INVALID]
-    assert not FollowUp.objects.exists()
+    assert not FollowUp.objects.for_org(advisor.organization_id).exists()
 
 
 def test_the_next_step_becomes_a_task_for_the_customers_owner(make_customer, advisor, service):
@@ -111,7 +117,7 @@ def test_the_next_step_becomes_a_task_for_the_customers_owner(make_customer, adv
         next_step="周六上午邀约到店检测",
         next_due=due.isoformat(),
     )
-    task = FollowUpTask.objects.get(customer=customer, origin=TaskOrigin.NEXT_STEP)
+    task = FollowUpTask.objects.for_org(advisor.organization_id).get(customer=customer, origin=TaskOrigin.NEXT_STEP)
     assert (task.assignee, task.due_on, task.action, task.channel) == (advisor, due, "周六上午邀约到店检测", "phone")
 
 
@@ -121,14 +127,14 @@ def test_a_next_step_given_as_a_date_and_time_is_due_on_its_local_day(make_custo
     local = timezone.localtime() + dt.timedelta(days=2)
     when = local.replace(hour=23, minute=30)
     followup_record(customer=customer, by=advisor, channel="phone", content="约时间", next_due=when)
-    task = FollowUpTask.objects.get(customer=customer, origin=TaskOrigin.NEXT_STEP)
+    task = FollowUpTask.objects.for_org(advisor.organization_id).get(customer=customer, origin=TaskOrigin.NEXT_STEP)
     assert task.due_on == when.date()
 
 
 def test_a_next_date_without_words_still_schedules_a_task(make_customer, advisor):
     customer = make_customer(name="张三", by=advisor)
     followup_record(customer=customer, by=advisor, channel="sms", content="短信提醒", next_due=timezone.localdate())
-    task = FollowUpTask.objects.get(customer=customer, origin=TaskOrigin.NEXT_STEP)
+    task = FollowUpTask.objects.for_org(advisor.organization_id).get(customer=customer, origin=TaskOrigin.NEXT_STEP)
     assert task.action == str(errors.NEXT_STEP_DEFAULT)
 
 
@@ -171,18 +177,18 @@ def test_deleting_a_file_puts_its_open_tasks_on_hold_and_restoring_it_opens_them
     customer_delete(customer=gone, by=owner)
 
     assert open_tasks(gone) == []
-    held = FollowUpTask.objects.filter(customer=gone, closed_as=FollowUpTask.Closed.ON_HOLD)
+    held = FollowUpTask.objects.for_org(org).filter(customer=gone, closed_as=FollowUpTask.Closed.ON_HOLD)
     assert sorted(t.pk for t in held) == waiting
-    assert {t.closed_at for t in held} == {Customer.objects.get(pk=gone.pk).deleted_at}
-    assert FollowUpTask.objects.filter(customer=gone, closed_as=FollowUpTask.Closed.DONE).count() == 1
+    assert {t.closed_at for t in held} == {Customer.objects.for_org(gone.organization_id).get(pk=gone.pk).deleted_at}
+    assert FollowUpTask.objects.for_org(org).filter(customer=gone, closed_as=FollowUpTask.Closed.DONE).count() == 1
     upcoming = tasks_due(organization=org, due=DUE_UPCOMING, assignee_id=advisor.pk, today=today)
     assert {t.customer for t in upcoming} == {kept}
     assert [(b.today, b.overdue) for b in backlog_by_staff(organization=org, today=today)] == [(1, 0)]
 
-    customer_restore(customer=Customer.objects.get(pk=gone.pk), by=owner)
+    customer_restore(customer=Customer.objects.for_org(gone.organization_id).get(pk=gone.pk), by=owner)
 
     assert sorted(t.pk for t in open_tasks(gone)) == waiting
-    assert FollowUpTask.objects.filter(customer=gone, closed_as=FollowUpTask.Closed.DONE).count() == 1
+    assert FollowUpTask.objects.for_org(org).filter(customer=gone, closed_as=FollowUpTask.Closed.DONE).count() == 1
     upcoming = tasks_due(organization=org, due=DUE_UPCOMING, assignee_id=advisor.pk, today=today)
     assert {t.customer for t in upcoming} == {kept, gone}
 
@@ -194,9 +200,9 @@ def test_a_restored_files_tasks_go_to_its_owner_when_their_assignee_has_left(
     customer_delete(customer=customer, by=owner)
     staff_deactivate(user=advisor, to_user_ids=[service.pk], by=owner)
 
-    customer_restore(customer=Customer.objects.get(pk=customer.pk), by=owner)
+    customer_restore(customer=Customer.objects.for_org(customer.organization_id).get(pk=customer.pk), by=owner)
 
-    assert Customer.objects.get(pk=customer.pk).owner == service
+    assert Customer.objects.for_org(customer.organization_id).get(pk=customer.pk).owner == service
     assert [t.assignee for t in open_tasks(customer)] == [service, service, service]
 
 

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 
 def fresh(customer: Customer) -> Customer:
-    return Customer.objects.get(pk=customer.pk)
+    return Customer.objects.for_org(customer.organization_id).get(pk=customer.pk)
 
 
 def tag_names(customer: Customer) -> list[str]:
@@ -57,8 +57,8 @@ def test_merging_moves_every_record_of_the_other_file_to_the_kept_one(
     )
     other_tasks = set(FollowUpTask.objects.filter(customer=other).values_list("pk", flat=True))
     other_changes = set(StageChange.objects.filter(customer=other).values_list("pk", flat=True))
-    other_history = set(ChangeEntry.objects.filter(customer_id=other.pk).values_list("pk", flat=True))
-    keep_history = set(ChangeEntry.objects.filter(customer_id=keep.pk).values_list("pk", flat=True))
+    other_history = set(ChangeEntry.objects.for_org(org).filter(customer_id=other.pk).values_list("pk", flat=True))
+    keep_history = set(ChangeEntry.objects.for_org(org).filter(customer_id=keep.pk).values_list("pk", flat=True))
     assert other_tasks and other_changes and other_history
 
     merged = customer_merge(keep=keep, other=other, by=owner)
@@ -71,13 +71,13 @@ def test_merging_moves_every_record_of_the_other_file_to_the_kept_one(
     assert set(VehicleOwnership.objects.filter(customer=keep).values_list("vehicle_id", flat=True)) >= {
         v.pk for v in their_cars
     }
-    assert ServiceOrder.objects.get(pk=open_order.pk).customer_id == keep.pk
-    assert Appointment.objects.get(pk=booking.pk).customer_id == keep.pk
-    assert FollowUp.objects.get(pk=followup.pk).customer_id == keep.pk
+    assert ServiceOrder.objects.for_org(open_order.organization_id).get(pk=open_order.pk).customer_id == keep.pk
+    assert Appointment.objects.for_org(booking.organization_id).get(pk=booking.pk).customer_id == keep.pk
+    assert FollowUp.objects.for_org(followup.organization_id).get(pk=followup.pk).customer_id == keep.pk
     assert set(FollowUpTask.objects.filter(customer=keep).values_list("pk", flat=True)) >= other_tasks
     assert set(StageChange.objects.filter(customer=keep).values_list("pk", flat=True)) >= other_changes
-    assert ConsentRecord.objects.get(pk=consent.pk).customer_id == keep.pk
-    assert set(ChangeEntry.objects.filter(customer_id=keep.pk).values_list("pk", flat=True)) >= (
+    assert ConsentRecord.objects.for_org(consent.organization_id).get(pk=consent.pk).customer_id == keep.pk
+    assert set(ChangeEntry.objects.for_org(org).filter(customer_id=keep.pk).values_list("pk", flat=True)) >= (
         other_history | keep_history
     )
     assert tag_names(keep) == ["VIP", "洗车", "镀晶"]  # the tag both had, once
@@ -92,9 +92,13 @@ def test_the_other_file_is_closed_pointing_at_the_kept_one_and_both_record_the_m
 
     closed = fresh(other)
     assert closed.deleted_at is not None and closed.deleted_by == owner and closed.merged_into_id == keep.pk
-    assert not Customer.objects.active().filter(pk=other.pk).exists()
-    kept_entry = ChangeEntry.objects.get(customer_id=keep.pk, action=ChangeEntry.Action.MERGED)
-    other_entry = ChangeEntry.objects.get(customer_id=other.pk, action=ChangeEntry.Action.MERGED)
+    assert not Customer.objects.for_org(owner.organization_id).active().filter(pk=other.pk).exists()
+    kept_entry = ChangeEntry.objects.for_org(owner.organization_id).get(
+        customer_id=keep.pk, action=ChangeEntry.Action.MERGED
+    )
+    other_entry = ChangeEntry.objects.for_org(owner.organization_id).get(
+        customer_id=other.pk, action=ChangeEntry.Action.MERGED
+    )
     assert kept_entry.changes["merged"] == other_entry.changes["merged"] == [other.pk, keep.pk]
     assert (kept_entry.note, other_entry.note, kept_entry.actor) == ("张三（重复）", "张三", owner)
 
@@ -134,7 +138,9 @@ def test_the_kept_file_keeps_its_facts_and_takes_the_others_where_it_has_none(ma
     kept = fresh(keep)
     assert (kept.name, kept.phone, kept.wechat) == ("李四", "+8613800003333", "lisi_keep")
     assert (kept.occupation, kept.hobbies, kept.source.code) == ("出租车司机", "钓鱼", "referral")
-    entry = ChangeEntry.objects.get(customer_id=keep.pk, action=ChangeEntry.Action.MERGED, subject_id=keep.pk)
+    entry = ChangeEntry.objects.for_org(org).get(
+        customer_id=keep.pk, action=ChangeEntry.Action.MERGED, subject_id=keep.pk
+    )
     assert {"occupation", "hobbies", "source"} <= set(entry.changes)
     assert kept.completeness > fresh(other).completeness or kept.completeness > 0
 
@@ -173,7 +179,9 @@ def test_a_prospect_merged_with_a_paying_customer_gets_no_more_prospect_calls(
     make_customer, owner, advisor, make_vehicle, make_order, make_service_item
 ):
     keep = make_customer(name="新登记的")
-    assert FollowUpTask.objects.filter(customer=keep, closed_at=None).count() == 3  # the prospect plan
+    assert (
+        FollowUpTask.objects.for_org(advisor.organization_id).filter(customer=keep, closed_at=None).count() == 3
+    )  # the prospect plan
     other = make_customer(name="老客户")
     paid(make_order(make_vehicle(other)), make_service_item(), advisor, Decimal("300.00"))
 
@@ -181,14 +189,18 @@ def test_a_prospect_merged_with_a_paying_customer_gets_no_more_prospect_calls(
 
     kept = fresh(keep)
     assert kept.stage == Stage.CUSTOMER and kept.converted_at is not None
-    assert not FollowUpTask.objects.filter(customer=keep, closed_at=None, stage__in=[Stage.PROSPECT, Stage.INTENT])
+    assert not FollowUpTask.objects.for_org(advisor.organization_id).filter(
+        customer=keep, closed_at=None, stage__in=[Stage.PROSPECT, Stage.INTENT]
+    )
 
 
 def test_the_earliest_first_contact_intent_and_conversion_count(make_customer, owner):
     keep, other = make_customer(), make_customer()
     early, late = timezone.now() - dt.timedelta(days=400), timezone.now() - dt.timedelta(days=30)
-    Customer.objects.filter(pk=keep.pk).update(created_at=late, converted_at=late, intent_at=None)
-    Customer.objects.filter(pk=other.pk).update(
+    Customer.objects.for_org(keep.organization_id).filter(pk=keep.pk).update(
+        created_at=late, converted_at=late, intent_at=None
+    )
+    Customer.objects.for_org(other.organization_id).filter(pk=other.pk).update(
         created_at=early, converted_at=early + dt.timedelta(days=3), intent_at=early
     )
 
@@ -201,7 +213,7 @@ def test_the_earliest_first_contact_intent_and_conversion_count(make_customer, o
 def test_customers_referred_by_the_other_file_are_referred_by_the_kept_one(make_customer, owner):
     keep, other = make_customer(name="甲"), make_customer(name="乙")
     friend = make_customer(name="朋友", referrer=other.pk)
-    referred_keep = Customer.objects.filter(pk=keep.pk)
+    referred_keep = Customer.objects.for_org(keep.organization_id).filter(pk=keep.pk)
     referred_keep.update(referrer=other)  # the duplicate once referred the kept file: that link ends
 
     customer_merge(keep=fresh(keep), other=other, by=owner)
@@ -240,9 +252,13 @@ def test_a_file_of_another_organization_is_refused(make_customer, owner, outside
 def test_open_follow_ups_of_the_other_file_go_to_the_kept_files_owner(make_customer, advisor, service, owner):
     keep = make_customer(name="张三", phone="13800001111", by=advisor)
     other = make_customer(name="张三（重复）", phone="13900002222", by=service)
-    assert FollowUpTask.objects.filter(customer=other, closed_at=None, assignee=service).exists()
+    assert (
+        FollowUpTask.objects.for_org(advisor.organization_id)
+        .filter(customer=other, closed_at=None, assignee=service)
+        .exists()
+    )
     customer_merge(keep=keep, other=other, by=owner)
-    open_tasks = FollowUpTask.objects.filter(customer=keep, closed_at=None)
+    open_tasks = FollowUpTask.objects.for_org(advisor.organization_id).filter(customer=keep, closed_at=None)
     # Both ran the prospect plan (day 0, 2 and 7): its steps are not doubled.
     assert sorted(open_tasks.values_list("plan_step__day_offset", flat=True)) == [0, 2, 7]
     assert set(open_tasks.values_list("assignee_id", flat=True)) == {advisor.pk}

@@ -38,11 +38,15 @@ def capture(org: Organization, by: User, phone: str) -> Callable[[], Customer]:
 
 
 def open_tasks(customer: Customer) -> list[FollowUpTask]:
-    return list(FollowUpTask.objects.filter(customer=customer, closed_at=None))
+    return list(FollowUpTask.objects.for_org(customer.organization_id).filter(customer=customer, closed_at=None))
 
 
 def owners(customers: list[Customer]) -> list[int]:
-    by_pk = dict(Customer.objects.filter(pk__in=[c.pk for c in customers]).values_list("pk", "owner_id"))
+    by_pk = dict(
+        Customer.objects.for_org(customers[0].organization_id)
+        .filter(pk__in=[c.pk for c in customers])
+        .values_list("pk", "owner_id")
+    )
     return [by_pk[c.pk] for c in customers]
 
 
@@ -116,7 +120,7 @@ def test_reassignment_shares_the_customers_out_evenly_in_turn(org, owner, adviso
     assert moved == 7
     counts = [owners(theirs).count(service.pk), owners(theirs).count(colleague.pk)]
     assert sorted(counts) == [3, 4]
-    assert not Customer.objects.filter(owner=advisor).exists()
+    assert not Customer.objects.for_org(org).filter(owner=advisor).exists()
 
 
 def test_reassignment_moves_the_open_follow_ups_but_not_the_closed_ones(org, owner, advisor, service, make_customer):
@@ -124,7 +128,7 @@ def test_reassignment_moves_the_open_follow_ups_but_not_the_closed_ones(org, own
     planned = open_tasks(customer)
     assert len(planned) == 3 and {t.assignee_id for t in planned} == {advisor.pk}
     followup_record(customer=customer, by=advisor, channel="phone", content="第一次电话")  # closes today's task
-    done = FollowUpTask.objects.get(customer=customer, closed_as=FollowUpTask.Closed.DONE)
+    done = FollowUpTask.objects.for_org(org).get(customer=customer, closed_as=FollowUpTask.Closed.DONE)
 
     customers_reassign(organization=org, from_user=advisor, to_user_ids=[service.pk], by=owner)
 
@@ -172,7 +176,7 @@ def test_reassignment_refuses_no_target_the_leaver_and_staff_of_another_organiza
         with pytest.raises(ValidationError) as exc:
             customers_reassign(organization=org, from_user=advisor, to_user_ids=targets, by=owner)
         assert exc.value.message_dict["to"] == [message]
-    assert Customer.objects.filter(owner=advisor).count() == 1
+    assert Customer.objects.for_org(org).filter(owner=advisor).count() == 1
 
 
 def test_reassignment_to_an_inactive_staff_member_is_refused(org, owner, advisor, service, make_customer):
@@ -230,7 +234,7 @@ def test_deactivation_is_refused_without_a_target_when_they_own_customers(org, o
     assert exc.value.message_dict["to"] == [errors.REASSIGN_TARGET_REQUIRED]
     advisor.refresh_from_db()
     assert advisor.is_active is True
-    assert Customer.objects.filter(owner=advisor).count() == 1
+    assert Customer.objects.for_org(org).filter(owner=advisor).count() == 1
 
 
 def test_nobody_deactivates_themselves_or_the_last_store_manager(org, owner, advisor):

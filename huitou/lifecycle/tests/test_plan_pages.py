@@ -42,11 +42,11 @@ def steps_of(plan: FollowUpPlan) -> list[tuple[int, str, str]]:
     return list(plan.steps.order_by("day_offset", "pk").values_list("day_offset", "channel", "action"))
 
 
-def test_the_list_shows_every_plan_with_its_steps_by_stage(client_for, owner, django_assert_max_num_queries):
+def test_the_list_shows_every_plan_with_its_steps_by_stage(client_for, owner, django_assert_num_queries):
     client = client_for(owner)
     # 1 session, 2 user + organization, 3 plans with their source, 4 their steps,
     # 5 the user's shops (switcher).
-    with django_assert_max_num_queries(5):
+    with django_assert_num_queries(5):
         response = client.get(PLANS)
     body = response.content.decode()
     assert "新潜客标准跟进" in body and "沉睡客户唤醒" in body  # the seeded standard plans

@@ -30,7 +30,7 @@ def moves(customer: Customer) -> list[tuple[str, str, str]]:
 
 
 def fresh(customer: Customer) -> Customer:
-    return Customer.objects.get(pk=customer.pk)
+    return Customer.objects.for_org(customer.organization_id).get(pk=customer.pk)
 
 
 def test_a_new_file_starts_as_a_prospect_and_its_creation_is_recorded(make_customer, advisor):
@@ -61,7 +61,7 @@ def test_the_first_paid_order_makes_a_customer_and_cancels_the_prospect_plan(
     make_customer, make_vehicle, make_order, make_service_item, advisor
 ):
     customer = make_customer(name="张三", by=advisor)
-    planned = FollowUpTask.objects.filter(customer=customer, closed_at=None).count()
+    planned = FollowUpTask.objects.for_org(advisor.organization_id).filter(customer=customer, closed_at=None).count()
     assert planned == 3  # the standard prospect plan: day 0, 2 and 7
     vehicle = make_vehicle(customer, plate="粤B12345")
     order = make_order(vehicle)
@@ -71,8 +71,13 @@ def test_the_first_paid_order_makes_a_customer_and_cancels_the_prospect_plan(
     assert customer.converted_at == order.paid_at or customer.converted_at is not None
     assert customer.intent_at == customer.converted_at  # skipped intent: reached it when paying
     assert moves(customer)[-1] == (Stage.PROSPECT, Stage.CUSTOMER, StageReason.FIRST_PAID_ORDER)
-    assert FollowUpTask.objects.filter(customer=customer, closed_at=None).count() == 0
-    assert FollowUpTask.objects.filter(customer=customer, closed_as=FollowUpTask.Closed.CANCELLED).count() == 3
+    assert FollowUpTask.objects.for_org(advisor.organization_id).filter(customer=customer, closed_at=None).count() == 0
+    assert (
+        FollowUpTask.objects.for_org(advisor.organization_id)
+        .filter(customer=customer, closed_as=FollowUpTask.Closed.CANCELLED)
+        .count()
+        == 3
+    )
 
 
 def test_a_second_paid_order_moves_nothing(make_customer, make_vehicle, make_order, make_service_item, advisor):
@@ -93,7 +98,9 @@ def test_a_dormant_customer_who_pays_again_is_a_customer_again(
     vehicle = make_vehicle(customer, plate="粤B12345")
     item = make_service_item()
     paid(make_order(vehicle), item, advisor, Decimal("100"))
-    Customer.objects.filter(pk=customer.pk).update(last_visit_at=timezone.now() - dt.timedelta(days=200))
+    Customer.objects.for_org(customer.organization_id).filter(pk=customer.pk).update(
+        last_visit_at=timezone.now() - dt.timedelta(days=200)
+    )
     stages_mark_inactive(organization=org)
     assert fresh(customer).stage == Stage.DORMANT
     paid(make_order(vehicle), item, advisor, Decimal("100"))
@@ -106,11 +113,15 @@ def test_the_daily_check_moves_buyers_to_dormant_then_lost_by_the_organizations_
     org.save()
     now = timezone.now()
     recent, sleepy, gone, prospect = (make_customer(name=n, by=advisor) for n in ("近来", "沉睡", "流失", "潜客"))
-    Customer.objects.filter(pk__in=[recent.pk, sleepy.pk, gone.pk]).update(stage=Stage.CUSTOMER)
-    Customer.objects.filter(pk=recent.pk).update(last_visit_at=now - dt.timedelta(days=30))
-    Customer.objects.filter(pk=sleepy.pk).update(last_visit_at=now - dt.timedelta(days=120))
-    Customer.objects.filter(pk=gone.pk).update(last_visit_at=now - dt.timedelta(days=400))
-    Customer.objects.filter(pk=prospect.pk).update(last_visit_at=None)
+    Customer.objects.for_org(org).filter(pk__in=[recent.pk, sleepy.pk, gone.pk]).update(stage=Stage.CUSTOMER)
+    Customer.objects.for_org(recent.organization_id).filter(pk=recent.pk).update(
+        last_visit_at=now - dt.timedelta(days=30)
+    )
+    Customer.objects.for_org(sleepy.organization_id).filter(pk=sleepy.pk).update(
+        last_visit_at=now - dt.timedelta(days=120)
+    )
+    Customer.objects.for_org(gone.organization_id).filter(pk=gone.pk).update(last_visit_at=now - dt.timedelta(days=400))
+    Customer.objects.for_org(prospect.organization_id).filter(pk=prospect.pk).update(last_visit_at=None)
 
     assert stages_mark_inactive(organization=org) == {"dormant": 1, "lost": 1}
     assert fresh(recent).stage == Stage.CUSTOMER
@@ -119,7 +130,7 @@ def test_the_daily_check_moves_buyers_to_dormant_then_lost_by_the_organizations_
     assert fresh(prospect).stage == Stage.PROSPECT
     assert moves(sleepy)[-1] == (Stage.CUSTOMER, Stage.DORMANT, StageReason.NO_VISIT)
     # The win-back plan is scheduled for the newly dormant.
-    assert FollowUpTask.objects.filter(customer=sleepy, stage=Stage.DORMANT, closed_at=None).count() == 2
+    assert FollowUpTask.objects.for_org(org).filter(customer=sleepy, stage=Stage.DORMANT, closed_at=None).count() == 2
     # Running again the same day moves nobody.
     assert stages_mark_inactive(organization=org) == {"dormant": 0, "lost": 0}
     assert len(moves(sleepy)) == 2
@@ -129,7 +140,9 @@ def test_the_periodic_job_checks_every_organization(make_customer, advisor, org,
     mine = make_customer(name="本店", by=advisor)
     theirs = make_customer(name="隔壁", by=outsider, organization=other_org)
     long_ago = timezone.now() - dt.timedelta(days=250)
-    Customer.objects.filter(pk__in=[mine.pk, theirs.pk]).update(stage=Stage.MEMBER, last_visit_at=long_ago)
+    Customer.objects.filter(organization__in=[org, other_org], pk__in=[mine.pk, theirs.pk]).update(
+        stage=Stage.MEMBER, last_visit_at=long_ago
+    )
     mark_inactive_daily.call_local()
     assert fresh(mine).stage == Stage.DORMANT
     assert fresh(theirs).stage == Stage.DORMANT

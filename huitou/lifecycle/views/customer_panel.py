@@ -14,7 +14,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,6 +26,7 @@ from huitou.lifecycle.models import FollowUp, FollowUpChannel, FollowUpTask, Sta
 from huitou.lifecycle.services.followups import followup_record
 from huitou.lifecycle.services.stages import stage_change
 from huitou.tenancy.decorators import staff_required
+from huitou.tenancy.http import StaffRequest
 from huitou.tenancy.models import User
 from huitou.tenancy.roles import Perm
 from huitou.tenancy.scoping import get_scoped_or_404
@@ -85,27 +86,27 @@ def lifecycle_panel(
     )
 
 
-def _customer(request: HttpRequest, customer_id: int) -> Customer:
+def _customer(request: StaffRequest, customer_id: int) -> Customer:
     return get_scoped_or_404(
         Customer.objects.active().select_related("owner", "source"),
-        request.organization,  # type: ignore[attr-defined]
+        request.organization,
         pk=customer_id,
     )
 
 
-def _panel_response(request: HttpRequest, panel: Panel) -> HttpResponse:
+def _panel_response(request: StaffRequest, panel: Panel) -> HttpResponse:
     return render(request, "lifecycle/_customer_panel.html", {"panel": panel, "customer": panel.customer, "oob": True})
 
 
-def _saved(request: HttpRequest, customer: Customer, text: str) -> HttpResponse:
-    if request.htmx:  # type: ignore[attr-defined]
+def _saved(request: StaffRequest, customer: Customer, text: str) -> HttpResponse:
+    if request.htmx:
         return _panel_response(request, lifecycle_panel(customer, saved=text))
     messages.success(request, text)
     return redirect(f"{customer.get_absolute_url()}#lifecycle")
 
 
 @staff_required(Perm.CHANGE_STAGE)
-def stage_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
+def stage_edit(request: StaffRequest, customer_id: int) -> HttpResponse:
     """Change the stage by hand, with a reason."""
     customer = _customer(request, customer_id)
     form = StageForm(request.POST if request.method == "POST" else None, current=customer.stage)
@@ -115,13 +116,13 @@ def stage_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
                 customer=customer,
                 to_stage=form.cleaned_data["stage"],
                 reason=form.cleaned_data["reason"],
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
             )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             return _saved(request, customer, _("Stage changed to %(stage)s.") % {"stage": customer.get_stage_display()})
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         return _panel_response(request, lifecycle_panel(customer, stage_form=form, open_form=STAGE_FORM))
     return render(request, "lifecycle/stage_form.html", {"customer": customer, "form": form})
 
@@ -131,13 +132,13 @@ def _task(tasks: list[FollowUpTask], task_id: Any) -> FollowUpTask | None:
 
 
 @staff_required(Perm.FOLLOW_UP)
-def followup_new(request: HttpRequest, customer_id: int) -> HttpResponse:
+def followup_new(request: StaffRequest, customer_id: int) -> HttpResponse:
     """Record a follow-up: how, what was said, the result, the intent grade and the next step.
 
     ``?task=`` (a link on an open task) makes it the answer to that task.
     """
     customer = _customer(request, customer_id)
-    user: User = request.user  # type: ignore[assignment]
+    user: User = request.user
     tasks = selectors.open_tasks_for_customer(customer=customer)
     if request.method == "POST":
         form = FollowUpForm(request.POST)
@@ -155,10 +156,10 @@ def followup_new(request: HttpRequest, customer_id: int) -> HttpResponse:
         form = FollowUpForm(initial=initial)
         if answering:
             form.fields["content"].widget.attrs["autofocus"] = True
-        if request.htmx:  # type: ignore[attr-defined]
+        if request.htmx:
             context = {"customer": customer, "form": form, "answering": answering, "in_panel": True, "open": True}
             return render(request, "lifecycle/_followup_form.html", context)
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         panel = lifecycle_panel(customer, followup_form=form, answering=answering, open_form=FOLLOWUP_FORM, tasks=tasks)
         return _panel_response(request, panel)
     context = {"customer": customer, "form": form, "answering": answering, "open": True}

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,6 +18,7 @@ from huitou.customers.selectors import customer_list
 from huitou.lifecycle import errors
 from huitou.lifecycle.services.merge import FILL_FIELDS, FILL_FIELDS_RELATED, STAGE_RANK, customer_merge
 from huitou.tenancy.decorators import staff_required
+from huitou.tenancy.http import StaffRequest
 from huitou.tenancy.roles import Perm
 from huitou.tenancy.scoping import get_scoped_or_404
 
@@ -28,11 +29,11 @@ def _active_vehicles() -> Prefetch:
     return Prefetch("vehicles", queryset=Vehicle.objects.active().order_by("pk"), to_attr="active_vehicles")
 
 
-def _customer(request: HttpRequest, customer_id: Any) -> Customer:
+def _customer(request: StaffRequest, customer_id: Any) -> Customer:
     """An active file of the organization: another organization's, a deleted one or none at all is a 404."""
     return get_scoped_or_404(
         Customer.objects.active().select_related("owner", "source"),
-        request.organization,  # type: ignore[attr-defined]
+        request.organization,
         pk=customer_id,
     )
 
@@ -42,7 +43,7 @@ def _pick_url(keep: Customer) -> str:
 
 
 @staff_required(Perm.MERGE_CUSTOMERS)
-def merge_pick(request: HttpRequest) -> HttpResponse:
+def merge_pick(request: StaffRequest) -> HttpResponse:
     """Find the duplicate of ``?keep=`` by name, phone or plate.
 
     Queries: session, user (+organization), the kept file; with a search,
@@ -54,34 +55,34 @@ def merge_pick(request: HttpRequest) -> HttpResponse:
     results = []
     if q:
         found = (
-            customer_list(organization=request.organization, q=q)  # type: ignore[attr-defined]
+            customer_list(organization=request.organization, q=q)
             .exclude(pk=keep.pk)
             .prefetch_related(_active_vehicles())[:MATCHES_SHOWN]
         )
-        results = [(c, visible_phone(c, request.user)) for c in found]  # type: ignore[arg-type]
-    context = {"keep": keep, "keep_phone": visible_phone(keep, request.user), "q": q, "results": results}  # type: ignore[arg-type]
-    if request.htmx:  # type: ignore[attr-defined]
+        results = [(c, visible_phone(c, request.user)) for c in found]
+    context = {"keep": keep, "keep_phone": visible_phone(keep, request.user), "q": q, "results": results}
+    if request.htmx:
         return render(request, "lifecycle/merge_results.html", context)
     return render(request, "lifecycle/merge_pick.html", context)
 
 
-def _compared(request: HttpRequest, keep: Customer, other: Customer) -> list[Customer]:
+def _compared(request: StaffRequest, keep: Customer, other: Customer) -> list[Customer]:
     """Both files with their vehicles and how many orders each has: two queries."""
     rows = {
         c.pk: c
-        for c in Customer.objects.for_org(request.organization)  # type: ignore[attr-defined]
+        for c in Customer.objects.for_org(request.organization)
         .filter(pk__in=[keep.pk, other.pk])
         .select_related("owner", "source")
         .annotate(order_count=Count("orders"))
         .prefetch_related(_active_vehicles())
     }
     for c in rows.values():
-        c.shown_phone = visible_phone(c, request.user)  # type: ignore[attr-defined,arg-type]
+        c.shown_phone = visible_phone(c, request.user)  # type: ignore[attr-defined]  # for the template only
     return [rows[keep.pk], rows[other.pk]]
 
 
 @staff_required(Perm.MERGE_CUSTOMERS)
-def merge_confirm(request: HttpRequest) -> HttpResponse:
+def merge_confirm(request: StaffRequest) -> HttpResponse:
     """Both files side by side and what merging does; the POST merges ``other`` into ``keep``."""
     params = request.POST if request.method == "POST" else request.GET
     keep = _customer(request, params.get("keep"))
@@ -91,7 +92,7 @@ def merge_confirm(request: HttpRequest) -> HttpResponse:
         return redirect(_pick_url(keep))
     if request.method == "POST":
         try:
-            merged = customer_merge(keep=keep, other=other, by=request.user)  # type: ignore[arg-type]
+            merged = customer_merge(keep=keep, other=other, by=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect(_pick_url(keep))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -15,6 +15,7 @@ from huitou.lifecycle.forms_work import PlanForm, step_formset
 from huitou.lifecycle.models import FollowUpPlan
 from huitou.lifecycle.services.plans import plan_save
 from huitou.tenancy.decorators import staff_required
+from huitou.tenancy.http import StaffRequest
 from huitou.tenancy.roles import Perm
 from huitou.tenancy.scoping import get_scoped_or_404
 from huitou.web.forms import apply_errors
@@ -24,19 +25,19 @@ MORE_ROWS = "more_rows"
 
 
 @staff_required(Perm.MANAGE_SETTINGS)
-def plan_list(request: HttpRequest) -> HttpResponse:
+def plan_list(request: StaffRequest) -> HttpResponse:
     """Every plan, grouped by the stage it starts with.
 
     Queries: session, user (+organization), plans (+source), their steps,
     the user's shops (switcher).
     """
-    plans = selectors.plans_for_org(organization=request.organization)  # type: ignore[attr-defined]
+    plans = selectors.plans_for_org(organization=request.organization)
     groups = [(label, [p for p in plans if p.stage == value]) for value, label in Stage.choices]
     return render(request, "lifecycle/plan_list.html", {"groups": [g for g in groups if g[1]], "count": len(plans)})
 
 
-def _edit(request: HttpRequest, plan: FollowUpPlan | None) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def _edit(request: StaffRequest, plan: FollowUpPlan | None) -> HttpResponse:
+    org = request.organization
     sources = list(sources_for(org))
     title = plan.name if plan is not None else ""
     if request.method == "POST":
@@ -75,11 +76,11 @@ def _edit(request: HttpRequest, plan: FollowUpPlan | None) -> HttpResponse:
 
 
 @staff_required(Perm.MANAGE_SETTINGS)
-def plan_new(request: HttpRequest) -> HttpResponse:
+def plan_new(request: StaffRequest) -> HttpResponse:
     return _edit(request, None)
 
 
 @staff_required(Perm.MANAGE_SETTINGS)
-def plan_edit(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = get_scoped_or_404(FollowUpPlan.objects.select_related("source"), request.organization, pk=plan_id)  # type: ignore[attr-defined]
+def plan_edit(request: StaffRequest, plan_id: int) -> HttpResponse:
+    plan = get_scoped_or_404(FollowUpPlan.objects.select_related("source"), request.organization, pk=plan_id)
     return _edit(request, plan)

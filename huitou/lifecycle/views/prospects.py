@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from huitou.lifecycle import selectors
 from huitou.lifecycle.forms import ME, ProspectForm
 from huitou.lifecycle.services.prospects import DuplicateFound, duplicates_find, prospect_capture
 from huitou.tenancy.decorators import staff_required
+from huitou.tenancy.http import StaffRequest
 from huitou.tenancy.models import User
 from huitou.tenancy.roles import Perm
 from huitou.tenancy.selectors import staff_for_org
@@ -45,15 +46,15 @@ def _sees_the_team(user: User) -> bool:
 
 
 @staff_required(Perm.VIEW_CUSTOMERS)
-def prospect_list(request: HttpRequest) -> HttpResponse:
+def prospect_list(request: StaffRequest) -> HttpResponse:
     """Prospects and intent customers with their source, need, grade, owner and next follow-up.
 
     Queries: session, user (+organization), count, one page of prospects
     with owner, source and the next open task's day (a subquery); for the
     full page the filter choices (sources, staff) and the user's shops.
     """
-    org = request.organization  # type: ignore[attr-defined]
-    user: User = request.user  # type: ignore[assignment]
+    org = request.organization
+    user: User = request.user
     params = request.GET
     # No owner in the query: the default (one's own, or everyone's); an empty one: everyone's.
     owner = params.get("owner")
@@ -78,7 +79,7 @@ def prospect_list(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "today": timezone.localdate(),
     }
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         return render(request, "lifecycle/_prospect_results.html", context)
     context.update(
         stages=[(s.value, s.label) for s in (Stage.PROSPECT, Stage.INTENT)],
@@ -92,13 +93,13 @@ def prospect_list(request: HttpRequest) -> HttpResponse:
 # --- quick capture ---------------------------------------------------------------------------
 
 
-def _referrer_choices(request: HttpRequest, q: str, chosen_id: int | None) -> dict[str, Any]:
+def _referrer_choices(request: StaffRequest, q: str, chosen_id: int | None) -> dict[str, Any]:
     """Customers to choose the referrer from: those matching ``q``, and the one already chosen.
 
     Both through the organization's customer list, so an id of another
     organization finds nobody.
     """
-    org = request.organization  # type: ignore[attr-defined]
+    org = request.organization
     vehicles = Prefetch("vehicles", queryset=Vehicle.objects.active().order_by("pk"), to_attr="active_vehicles")
     found: list[Customer] = []
     if q:
@@ -108,14 +109,14 @@ def _referrer_choices(request: HttpRequest, q: str, chosen_id: int | None) -> di
         if chosen is not None:
             found.insert(0, chosen)
     return {
-        "referrer_results": [(c, visible_phone(c, request.user)) for c in found],  # type: ignore[arg-type]
+        "referrer_results": [(c, visible_phone(c, request.user)) for c in found],
         "referrer_q": q,
         "referrer_chosen": chosen_id,
     }
 
 
 @staff_required(Perm.CAPTURE_PROSPECTS)
-def referrer_pick(request: HttpRequest) -> HttpResponse:
+def referrer_pick(request: StaffRequest) -> HttpResponse:
     """The referrer choices of the capture form for what was typed (htmx)."""
     q = request.GET.get("referrer_q", "").strip()[:50]
     context = _referrer_choices(request, q, _int_or_none(request.GET.get("referrer")))
@@ -123,14 +124,14 @@ def referrer_pick(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(Perm.CAPTURE_PROSPECTS)
-def prospect_new(request: HttpRequest) -> HttpResponse:
+def prospect_new(request: StaffRequest) -> HttpResponse:
     """Quick capture: a prospect in a few fields; a phone or plate already on file links to that file.
 
     "Search" next to the referrer (without JavaScript) sends the form back
     with the matching customers to choose from, saving nothing.
     """
-    org = request.organization  # type: ignore[attr-defined]
-    user: User = request.user  # type: ignore[assignment]
+    org = request.organization
+    user: User = request.user
     initial = {"owner": ME, "source": request.GET.get("source", "")}
     searching = request.method == "POST" and "find_referrer" in request.POST
     if request.method == "POST" and not searching:

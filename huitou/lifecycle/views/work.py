@@ -7,20 +7,21 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huitou.customers.models import Customer
 from huitou.customers.presentation import visible_phone
-from huitou.lifecycle import errors, selectors
+from huitou.lifecycle import selectors
 from huitou.lifecycle.forms_work import HandOverForm, RotationForm
 from huitou.lifecycle.models import FollowUpTask
-from huitou.lifecycle.services.ownership import customers_reassign, rotation_set, staff_deactivate
+from huitou.lifecycle.services.ownership import rotation_set, staff_deactivate_refusal, staff_hand_over
 from huitou.tenancy.decorators import staff_required
+from huitou.tenancy.http import StaffRequest
 from huitou.tenancy.models import User
-from huitou.tenancy.roles import Perm, Role
+from huitou.tenancy.roles import Perm
 from huitou.tenancy.scoping import get_scoped_or_404
 from huitou.tenancy.selectors import staff_for_org
 from huitou.web.forms import apply_errors
@@ -28,25 +29,25 @@ from huitou.web.forms import apply_errors
 PAGE_SIZE = 20
 
 
-def _assignee(request: HttpRequest) -> User:
+def _assignee(request: StaffRequest) -> User:
     """Whose list: one's own, or (store manager only) the staff member of ``?owner=``."""
     wanted = request.GET.get("owner", "")
     if not wanted or wanted == str(request.user.pk):
-        return request.user  # type: ignore[return-value]
-    if not request.user.has_role_perm(Perm.VIEW_TEAM_FOLLOWUPS):  # type: ignore[union-attr]
+        return request.user
+    if not request.user.has_role_perm(Perm.VIEW_TEAM_FOLLOWUPS):
         raise PermissionDenied
-    return get_scoped_or_404(User.objects.all(), request.organization, pk=wanted)  # type: ignore[attr-defined]
+    return get_scoped_or_404(User.objects.all(), request.organization, pk=wanted)
 
 
 @staff_required(Perm.FOLLOW_UP)
-def followups_mine(request: HttpRequest) -> HttpResponse:
+def followups_mine(request: StaffRequest) -> HttpResponse:
     """My follow-ups due today, overdue or upcoming, oldest first.
 
     Queries: session, user (+organization), the three tab counts, the page
     count, one page of tasks (+customer, assignee), the user's shops
     (switcher); one more when a store manager opens someone else's list.
     """
-    org = request.organization  # type: ignore[attr-defined]
+    org = request.organization
     assignee = _assignee(request)
     due = request.GET.get("due", "")
     due = due if due in selectors.DUE_CHOICES else selectors.DUE_TODAY
@@ -54,10 +55,7 @@ def followups_mine(request: HttpRequest) -> HttpResponse:
     tasks = selectors.tasks_due(organization=org, due=due, assignee_id=assignee.pk, today=today)
     counts = selectors.task_counts(organization=org, assignee_id=assignee.pk, today=today)
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [
-        (task, visible_phone(task.customer, request.user), (today - task.due_on).days)  # type: ignore[arg-type]
-        for task in page.object_list
-    ]
+    rows = [(task, visible_phone(task.customer, request.user), (today - task.due_on).days) for task in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
     query["due"] = due
@@ -77,20 +75,20 @@ def followups_mine(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "today": today,
     }
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         return render(request, "lifecycle/work_results.html", context)
     return render(request, "lifecycle/work_list.html", context)
 
 
 @staff_required(Perm.VIEW_TEAM_FOLLOWUPS)
-def followups_team(request: HttpRequest) -> HttpResponse:
+def followups_team(request: StaffRequest) -> HttpResponse:
     """Per staff member: follow-ups overdue and due today, and the oldest overdue.
 
     Queries: session, user (+organization), the counts by staff member, the
     staff members, the user's shops (switcher).
     """
     today = timezone.localdate()
-    backlog = selectors.backlog_by_staff(organization=request.organization, today=today)  # type: ignore[attr-defined]
+    backlog = selectors.backlog_by_staff(organization=request.organization, today=today)
     rows = [(b, (today - b.oldest_due).days if b.oldest_due else None) for b in backlog]
     totals = {"overdue": sum(b.overdue for b in backlog), "today": sum(b.today for b in backlog)}
     return render(request, "lifecycle/work_team.html", {"rows": rows, "totals": totals, "today": today})
@@ -99,51 +97,37 @@ def followups_team(request: HttpRequest) -> HttpResponse:
 # --- staff who leave: their customers and follow-ups go to others ---------------------------
 
 
-def _member(request: HttpRequest, user_id: int) -> User:
-    return get_scoped_or_404(User.objects.all(), request.organization, pk=user_id)  # type: ignore[attr-defined]
+def _member(request: StaffRequest, user_id: int) -> User:
+    return get_scoped_or_404(User.objects.all(), request.organization, pk=user_id)
 
 
-def _takers(request: HttpRequest, member: User) -> list[User]:
+def _takers(request: StaffRequest, member: User) -> list[User]:
     """Active staff who can take the member's customers: everyone else."""
-    return [u for u in staff_for_org(request.organization) if u.pk != member.pk]  # type: ignore[attr-defined]
+    return [u for u in staff_for_org(request.organization) if u.pk != member.pk]
 
 
-def _load(request: HttpRequest, member: User) -> dict[str, int]:
+def _load(request: StaffRequest, member: User) -> dict[str, int]:
     """How many customer files (deleted ones too: they move as well) and open follow-ups the member has."""
-    org = request.organization  # type: ignore[attr-defined]
+    org = request.organization
     return {
         "customers": Customer.objects.for_org(org).filter(owner=member).count(),
         "tasks": FollowUpTask.objects.for_org(org).filter(assignee=member, closed_at=None).count(),
     }
 
 
-def _deactivate_refusal(request: HttpRequest, member: User) -> str:
-    """Why the member cannot be deactivated by this user, or "" (the service checks again)."""
-    if member.pk == request.user.pk:
-        return str(errors.DEACTIVATE_SELF)
-    if member.role == Role.OWNER:
-        others = (
-            User.objects.for_org(request.organization)  # type: ignore[attr-defined]
-            .filter(role=Role.OWNER, is_active=True)
-            .exclude(pk=member.pk)
-        )
-        if not others.exists():
-            return str(errors.DEACTIVATE_LAST_OWNER)
-    return ""
-
-
 @staff_required(Perm.MANAGE_STAFF)
-def staff_deactivate_page(request: HttpRequest, user_id: int) -> HttpResponse:
+def staff_deactivate_page(request: StaffRequest, user_id: int) -> HttpResponse:
     """A staff member leaves: who takes their customers, then they can no longer sign in."""
     member = _member(request, user_id)
     if not member.is_active:
         messages.info(request, _("%(name)s is already deactivated.") % {"name": member})
         return redirect("tenancy:staff_edit", member.pk)
     form = HandOverForm(request.POST if request.method == "POST" else None, staff=_takers(request, member))
-    refusal = _deactivate_refusal(request, member)
+    # Shown before anything is chosen; the service checks it again.
+    refusal = str(staff_deactivate_refusal(user=member, by=request.user) or "")
     if request.method == "POST" and not refusal and form.is_valid():
         try:
-            moved = staff_deactivate(user=member, to_user_ids=form.cleaned_data["to"], by=request.user)  # type: ignore[arg-type]
+            moved = staff_hand_over(user=member, to_user_ids=form.cleaned_data["to"], by=request.user, leaving=True)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -157,18 +141,13 @@ def staff_deactivate_page(request: HttpRequest, user_id: int) -> HttpResponse:
 
 
 @staff_required(Perm.REASSIGN_CUSTOMERS)
-def staff_reassign_page(request: HttpRequest, user_id: int) -> HttpResponse:
+def staff_reassign_page(request: StaffRequest, user_id: int) -> HttpResponse:
     """Hand all of a staff member's customers and their open follow-ups to others, evenly."""
     member = _member(request, user_id)
     form = HandOverForm(request.POST if request.method == "POST" else None, staff=_takers(request, member))
     if request.method == "POST" and form.is_valid():
         try:
-            moved = customers_reassign(
-                organization=request.organization,  # type: ignore[attr-defined]
-                from_user=member,
-                to_user_ids=form.cleaned_data["to"],
-                by=request.user,  # type: ignore[arg-type]
-            )
+            moved = staff_hand_over(user=member, to_user_ids=form.cleaned_data["to"], by=request.user)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -183,9 +162,9 @@ def staff_reassign_page(request: HttpRequest, user_id: int) -> HttpResponse:
 
 
 @staff_required(Perm.MANAGE_STAFF)
-def rotation_edit(request: HttpRequest) -> HttpResponse:
+def rotation_edit(request: StaffRequest) -> HttpResponse:
     """Choose the staff who take new prospects in turn (round robin)."""
-    org = request.organization  # type: ignore[attr-defined]
+    org = request.organization
     staff = list(staff_for_org(org))
     initial = {"members": [u.pk for u in selectors.rotation_members(organization=org)]}
     form = RotationForm(request.POST if request.method == "POST" else None, staff=staff, initial=initial)

@@ -5,12 +5,24 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from huitou.service.warranty import MAX_KM, MAX_MONTHS, warranty_words
 from huitou.tenancy.models import Shop, TenantModel
+
+# Warranty terms (质保), on a service item (its usual terms) and on an order line (the promise made).
+WARRANTY_MONTHS = [MinValueValidator(1), MaxValueValidator(MAX_MONTHS)]
+WARRANTY_KM = [MinValueValidator(1), MaxValueValidator(MAX_KM)]
+
+
+def warranty_in_range() -> Q:
+    """Each warranty leg empty or within its range (a check constraint)."""
+    return (Q(warranty_months__isnull=True) | Q(warranty_months__gte=1, warranty_months__lte=MAX_MONTHS)) & (
+        Q(warranty_km__isnull=True) | Q(warranty_km__gte=1, warranty_km__lte=MAX_KM)
+    )
 
 
 class MoneyField(models.DecimalField):
@@ -45,16 +57,29 @@ class ServiceItem(TenantModel):
     standard_hours = models.DecimalField(_("standard hours"), max_digits=5, decimal_places=2, default=Decimal(0))
     interval_km = models.PositiveIntegerField(_("interval (km)"), null=True, blank=True)
     interval_months = models.PositiveSmallIntegerField(_("interval (months)"), null=True, blank=True)
+    # The usual warranty, copied to each order line of the item (and changeable there).
+    warranty_months = models.PositiveSmallIntegerField(
+        _("warranty (months)"), null=True, blank=True, validators=WARRANTY_MONTHS
+    )
+    warranty_km = models.PositiveIntegerField(_("warranty (km)"), null=True, blank=True, validators=WARRANTY_KM)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         verbose_name = _("service item")
         verbose_name_plural = _("service items")
-        constraints = [models.UniqueConstraint(fields=["organization", "code"], name="serviceitem_unique_code")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "code"], name="serviceitem_unique_code"),
+            models.CheckConstraint(condition=warranty_in_range(), name="serviceitem_warranty_range"),
+        ]
         indexes = [models.Index(fields=["organization", "category", "name"], name="serviceitem_org_cat_idx")]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def warranty_words(self) -> str:
+        """ "Warranty 3 months or 3,000 km" in the reader's language; empty without one."""
+        return warranty_words(self.warranty_months, self.warranty_km)
 
 
 class Part(TenantModel):

@@ -16,7 +16,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from huitou.customers.models import Customer, MileageReading, Vehicle
-from huitou.service.models.catalog import MoneyField, Part, ServiceItem
+from huitou.service.models.catalog import WARRANTY_KM, WARRANTY_MONTHS, MoneyField, Part, ServiceItem, warranty_in_range
+from huitou.service.warranty import warranty_words
 from huitou.tenancy.models import Shop, TenantModel
 
 ZERO = Decimal("0.00")
@@ -36,7 +37,9 @@ class PaymentMethod(models.TextChoices):
     ALIPAY = "alipay", _("Alipay")
     CARD = "card", _("Bank card")
     TRANSFER = "transfer", _("Bank transfer")
-    # Stored-value cards (储值卡) pay from a ledger; that method arrives with membership.
+    # Paid from the customer's stored-value balance (储值卡): the loyalty app keeps that ledger and
+    # refuses the payment (``payment_taken``) when the balance does not cover it.
+    STORED_VALUE = "stored_value", _("Stored value")
 
 
 class ServiceOrder(TenantModel):
@@ -114,6 +117,9 @@ class OrderLine(TenantModel):
     class Kind(models.TextChoices):
         SERVICE = "service", _("Service")
         PART = "part", _("Part")
+        # Money off shown as its own line (a member's discount, a coupon, points), never a
+        # silently lower price: no item, an amount of zero or less.
+        DISCOUNT = "discount", _("Discount")
 
     order = models.ForeignKey(ServiceOrder, on_delete=models.CASCADE, related_name="lines")
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -128,20 +134,51 @@ class OrderLine(TenantModel):
     technician = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Why a line is priced as it is, printed on the bill ("套餐卡抵扣"), and for a discount line the
+    # line it takes money off (removed with it).
+    note = models.CharField(_("note"), max_length=60, blank=True)
+    applies_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="discounts", verbose_name=_("applies to")
+    )
+    # The warranty promised on this visit (质保), whichever leg comes first; printed on the bill and
+    # reminded before it lapses (care kind ``warranty``).
+    warranty_months = models.PositiveSmallIntegerField(
+        _("warranty (months)"), null=True, blank=True, validators=WARRANTY_MONTHS
+    )
+    warranty_km = models.PositiveIntegerField(_("warranty (km)"), null=True, blank=True, validators=WARRANTY_KM)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind="service", service__isnull=False, part__isnull=True)
-                | Q(kind="part", part__isnull=False, service__isnull=True),
+                | Q(kind="part", part__isnull=False, service__isnull=True)
+                | Q(kind="discount", service__isnull=True, part__isnull=True, amount__lte=0),
                 name="orderline_kind_matches_item",
             ),
+            models.CheckConstraint(
+                condition=warranty_in_range()
+                & (~Q(kind="discount") | Q(warranty_months__isnull=True, warranty_km__isnull=True)),
+                name="orderline_warranty_terms",
+            ),
         ]
-        indexes = [models.Index(fields=["organization", "order"], name="orderline_org_order_idx")]
+        indexes = [
+            models.Index(fields=["organization", "order"], name="orderline_org_order_idx"),
+            # The warranty reminders read only the lines with a promise.
+            models.Index(
+                fields=["organization", "order"],
+                condition=Q(warranty_months__isnull=False) | Q(warranty_km__isnull=False),
+                name="orderline_org_warranty_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def warranty_words(self) -> str:
+        """ "Warranty 3 months or 3,000 km" in the reader's language; empty without a promise."""
+        return warranty_words(self.warranty_months, self.warranty_km)
 
 
 class Payment(TenantModel):

@@ -58,20 +58,40 @@ def slot_starts(hours: OpeningHours) -> list[dt.time]:
     return starts
 
 
+def _minutes(moment: dt.time) -> int:
+    return moment.hour * 60 + moment.minute
+
+
 def opening_hours_set(
-    *, shop: Shop, weekday: int, opens: dt.time, closes: dt.time, slot_minutes: int = 60, bays: int = 2
+    *,
+    shop: Shop,
+    weekday: int,
+    opens: dt.time | None,
+    closes: dt.time | None,
+    slot_minutes: int | None = 60,
+    bays: int | None = 2,
 ) -> OpeningHours:
+    """Open ``shop`` on a weekday: from ``opens`` to ``closes``, cut into slots of
+    ``slot_minutes`` with ``bays`` places each. The day holds at least one slot."""
     problems: dict[str, list[Any]] = {}
+    given = {"opens": opens, "closes": closes, "slot_minutes": slot_minutes, "bays": bays}
+    for name, value in given.items():
+        if value is None:
+            problems[name] = [errors.HOURS_NEEDED]
     if not 0 <= weekday <= 6:
         problems["weekday"] = [errors.HOURS_WEEKDAY_INVALID]
-    if closes <= opens:
-        problems["closes"] = [errors.HOURS_CLOSE_BEFORE_OPEN]
-    if not 10 <= slot_minutes <= 480:
+    if slot_minutes is not None and not 10 <= slot_minutes <= 480:
         problems["slot_minutes"] = [errors.SLOT_LENGTH_INVALID]
-    if not 1 <= bays <= 100:
+    if bays is not None and not 1 <= bays <= 100:
         problems["bays"] = [errors.BAYS_INVALID]
+    if opens is not None and closes is not None:
+        if closes <= opens:
+            problems["closes"] = [errors.HOURS_CLOSE_BEFORE_OPEN]
+        elif slot_minutes and "slot_minutes" not in problems and _minutes(closes) - _minutes(opens) < slot_minutes:
+            problems["slot_minutes"] = [errors.SLOT_LONGER_THAN_DAY]
     if problems:
         raise ValidationError(problems)
+    assert opens is not None and closes is not None and slot_minutes is not None and bays is not None
     hours, _created = OpeningHours.objects.update_or_create(
         organization_id=shop.organization_id,
         shop=shop,
@@ -83,6 +103,51 @@ def opening_hours_set(
 
 def opening_hours_close(*, shop: Shop, weekday: int) -> None:
     OpeningHours.objects.for_org(shop.organization_id).filter(shop=shop, weekday=weekday).delete()
+
+
+@dataclass(frozen=True)
+class OpeningDay:
+    """One weekday's hours as ``opening_hours_week_set`` takes them."""
+
+    opens: dt.time | None
+    closes: dt.time | None
+    slot_minutes: int | None = 60
+    bays: int | None = 2
+
+
+class WeekRefused(ValidationError):
+    """Some days of the week were refused: ``by_weekday`` holds each one's ValidationError."""
+
+    def __init__(self, by_weekday: dict[int, ValidationError]) -> None:
+        super().__init__([m for exc in by_weekday.values() for m in exc.messages])
+        self.by_weekday = by_weekday
+
+
+def opening_hours_week_set(*, shop: Shop, week: dict[int, OpeningDay | None]) -> None:
+    """Set a shop's week at once: each weekday open (``OpeningDay``) or closed (None).
+
+    All or nothing: if any day is refused nothing changes, and ``WeekRefused`` says
+    which days and why.
+    """
+    refused: dict[int, ValidationError] = {}
+    with transaction.atomic():
+        for weekday, day in sorted(week.items()):
+            if day is None:
+                opening_hours_close(shop=shop, weekday=weekday)
+                continue
+            try:
+                opening_hours_set(
+                    shop=shop,
+                    weekday=weekday,
+                    opens=day.opens,
+                    closes=day.closes,
+                    slot_minutes=day.slot_minutes,
+                    bays=day.bays,
+                )
+            except ValidationError as exc:
+                refused[weekday] = exc
+        if refused:
+            raise WeekRefused(refused)
 
 
 def _hours(shop: Shop, day: dt.date) -> OpeningHours | None:
@@ -114,6 +179,7 @@ def appointment_book(
     vehicle: Vehicle | None = None,
     service: ServiceItem | None = None,
     note: str = "",
+    now: dt.datetime | None = None,
 ) -> Appointment:
     """Book a bay. A full slot, a closed time or a past time is refused."""
     org_id = shop.organization_id
@@ -130,11 +196,11 @@ def appointment_book(
     if hours is None or slot not in slot_starts(hours):
         raise ValidationError({"slot": [errors.SLOT_CLOSED]})
     starts_at = timezone.make_aware(dt.datetime.combine(day, slot))
-    if starts_at < timezone.now():
+    if starts_at < (now or timezone.now()):
         raise ValidationError({"slot": [errors.SLOT_PAST]})
     with transaction.atomic():
         # Serialise bookings of this shop: count and insert under the lock.
-        Shop.objects.select_for_update().filter(pk=shop.pk).first()
+        Shop.objects.for_org(org_id).select_for_update().filter(pk=shop.pk).first()
         taken = (
             Appointment.objects.for_org(org_id)
             .filter(shop=shop, day=day, slot=slot, state__in=Appointment.HOLDING)
@@ -160,14 +226,17 @@ def appointment_book(
             actor=by,
             customer_id=customer.pk,
             changes={"day": [None, str(day)], "slot": [None, slot.strftime("%H:%M")], "shop": [None, shop.name]},
+            at=now,
         )
     return appointment
 
 
-def appointment_transition(*, appointment: Appointment, target: str, by: User | None) -> Appointment:
+def appointment_transition(
+    *, appointment: Appointment, target: str, by: User | None, now: dt.datetime | None = None
+) -> Appointment:
     """Confirm, mark arrived, no-show or cancel (converting opens an order: ``appointment_convert``)."""
     with transaction.atomic():
-        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        locked = Appointment.objects.for_org(appointment.organization_id).select_for_update().get(pk=appointment.pk)
         if target not in TRANSITIONS.get(locked.state, set()) or target == State.CONVERTED:
             raise StateConflict(
                 errors.APPOINTMENT_TRANSITION
@@ -186,19 +255,39 @@ def appointment_transition(*, appointment: Appointment, target: str, by: User | 
             actor=by,
             customer_id=appointment.customer_id,
             changes={"state": [before, target]},
+            at=now,
         )
     return appointment
 
 
+def _only_car(appointment: Appointment) -> Vehicle | None:
+    cars = list(
+        Vehicle.objects.for_org(appointment.organization_id).active().filter(customer_id=appointment.customer_id)[:2]
+    )
+    return cars[0] if len(cars) == 1 else None
+
+
 def appointment_convert(
-    *, appointment: Appointment, by: User, vehicle: Vehicle | None = None, mileage_km: Any = None, description: str = ""
+    *,
+    appointment: Appointment,
+    by: User,
+    vehicle: Vehicle | None = None,
+    mileage_km: Any = None,
+    description: str = "",
+    now: dt.datetime | None = None,
 ) -> ServiceOrder:
-    """The customer is here: open a service order from the appointment."""
-    vehicle = vehicle or appointment.vehicle
-    if vehicle is None or vehicle.customer_id != appointment.customer_id:
+    """The customer is here: open a service order from the appointment.
+
+    For ``vehicle``, else the booked car, else (booked without a car on file) the
+    customer's only car; a customer with none or several must say which.
+    """
+    vehicle = vehicle or appointment.vehicle or _only_car(appointment)
+    if vehicle is None:
+        raise ValidationError({"vehicle_id": [errors.CONVERT_NEEDS_CAR]})
+    if vehicle.customer_id != appointment.customer_id:
         raise ValidationError({"vehicle_id": [errors.VEHICLE_UNKNOWN]})
     with transaction.atomic():
-        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        locked = Appointment.objects.for_org(appointment.organization_id).select_for_update().get(pk=appointment.pk)
         if locked.state not in (State.BOOKED, State.CONFIRMED, State.ARRIVED):
             raise StateConflict(
                 errors.APPOINTMENT_TRANSITION % {"state": State(locked.state).label, "target": State.CONVERTED.label}
@@ -210,6 +299,7 @@ def appointment_convert(
             by=by,
             mileage_km=mileage_km,
             description=description or appointment.note,
+            now=now,
         )
         before = locked.state
         appointment.state, appointment.order = State.CONVERTED, order
@@ -221,5 +311,6 @@ def appointment_convert(
             actor=by,
             customer_id=appointment.customer_id,
             changes={"state": [before, State.CONVERTED], "order": [None, order.number]},
+            at=now,
         )
     return order

@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from huitou.lib.money import MoneyError, parse_decimal, parse_money
+from huitou.lib.money import DecimalIn, MoneyError, parse_decimal, parse_money
 from huitou.service import errors
 from huitou.service.models import Category, Part, ServiceItem, ShopPrice
+from huitou.service.selectors import shop_overrides, shop_price
+from huitou.service.warranty import warranty_terms
 from huitou.tenancy.models import Organization, Shop
 
 
 def price_for(*, shop_id: int, item: ServiceItem | Part) -> Decimal:
-    """The shop's price for an item: its own override, else the organization's."""
-    lookup = {"service": item} if isinstance(item, ServiceItem) else {"part": item}
-    override = (
-        ShopPrice.objects.for_org(item.organization_id)
-        .filter(shop_id=shop_id, **lookup)
-        .values_list("price", flat=True)
-        .first()
-    )
-    if override is not None:
-        return override
-    return item.labour_price if isinstance(item, ServiceItem) else item.sale_price
+    """The shop's price of an item; kept for the demo loader: read ``selectors.shop_price``."""
+    return shop_price(shop=shop_id, item=item)
 
 
 def _money(data: dict[str, Any], field: str, problems: dict[str, list[Any]], required: bool = True) -> Any:
@@ -44,18 +38,46 @@ def _money(data: dict[str, Any], field: str, problems: dict[str, list[Any]], req
         return None
 
 
-def _save(item: ServiceItem | Part) -> None:
+def _save(item: ServiceItem | Part, shop_prices: Mapping[Shop, DecimalIn | None] | None = None) -> None:
+    """Save the item and the shops' own prices that change, all or nothing.
+
+    A refused shop price comes back on ``shop_price_<shop id>``; an empty one goes back
+    to the organization's price.
+    """
+    created = item.pk is None
     try:
         with transaction.atomic():
+            current = shop_overrides(organization=item.organization_id, item=item) if item.pk else {}
             item.save()
+            problems: dict[str, list[Any]] = {}
+            for shop, price in (shop_prices or {}).items():
+                if price == current.get(shop.pk) or (price in (None, "") and shop.pk not in current):
+                    continue
+                try:
+                    shop_price_set(shop=shop, item=item, price=price)
+                except ValidationError as exc:
+                    problems[f"shop_price_{shop.pk}"] = exc.messages
+            if problems:
+                raise ValidationError(problems)
     except IntegrityError as exc:
         raise ValidationError({"code": [errors.CODE_TAKEN]}) from exc
+    except ValidationError:
+        if created:
+            item.pk = None  # rolled back: not saved after all
+        raise
 
 
 def service_item_save(
-    *, organization: Organization, data: dict[str, Any], item: ServiceItem | None = None
+    *,
+    organization: Organization,
+    data: dict[str, Any],
+    item: ServiceItem | None = None,
+    shop_prices: Mapping[Shop, DecimalIn | None] | None = None,
 ) -> ServiceItem:
-    """Create or change a service item; ``data`` holds the fields to set."""
+    """Create or change a service item; ``data`` holds the fields to set.
+
+    ``shop_prices`` sets shops' own prices in the same transaction (see ``_save``).
+    """
     item = item or ServiceItem(organization=organization)
     problems: dict[str, list[Any]] = {}
     for field in ("code", "name"):
@@ -83,6 +105,13 @@ def service_item_save(
                 problems[field] = [errors.QUANTITY_INVALID]
             else:
                 setattr(item, field, int(value))
+    if "warranty_months" in data or "warranty_km" in data:  # the usual warranty of the item's lines
+        try:
+            item.warranty_months, item.warranty_km = warranty_terms(
+                data.get("warranty_months", item.warranty_months), data.get("warranty_km", item.warranty_km)
+            )
+        except ValidationError as exc:
+            problems.update(exc.message_dict)
     if "is_active" in data:
         item.is_active = bool(data["is_active"])
     try:
@@ -92,11 +121,18 @@ def service_item_save(
             problems.setdefault(field, []).extend(messages)
     if problems:
         raise ValidationError(problems)
-    _save(item)
+    _save(item, shop_prices)
     return item
 
 
-def part_save(*, organization: Organization, data: dict[str, Any], part: Part | None = None) -> Part:
+def part_save(
+    *,
+    organization: Organization,
+    data: dict[str, Any],
+    part: Part | None = None,
+    shop_prices: Mapping[Shop, DecimalIn | None] | None = None,
+) -> Part:
+    """Create or change a part; ``data`` holds the fields to set, ``shop_prices`` as for a service item."""
     part = part or Part(organization=organization)
     problems: dict[str, list[Any]] = {}
     for field in ("code", "name", "unit"):
@@ -114,11 +150,11 @@ def part_save(*, organization: Organization, data: dict[str, Any], part: Part | 
             problems.setdefault(field, []).extend(messages)
     if problems:
         raise ValidationError(problems)
-    _save(part)
+    _save(part, shop_prices)
     return part
 
 
-def shop_price_set(*, shop: Shop, item: ServiceItem | Part, price: Any) -> ShopPrice | None:
+def shop_price_set(*, shop: Shop, item: ServiceItem | Part, price: DecimalIn | None) -> ShopPrice | None:
     """Set a shop's own price for an item; an empty price goes back to the organization's."""
     if item.organization_id != shop.organization_id:
         raise ValidationError({"item": [errors.ITEM_UNKNOWN]})

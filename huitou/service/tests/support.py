@@ -27,7 +27,7 @@ def conflict(exc: pytest.ExceptionInfo[StateConflict]) -> str:
 
 
 def fresh(order: ServiceOrder) -> ServiceOrder:
-    return ServiceOrder.objects.get(pk=order.pk)
+    return ServiceOrder.objects.for_org(order.organization_id).get(pk=order.pk)
 
 
 def completed(order: ServiceOrder, item: ServiceItem, by: User, price: Any) -> ServiceOrder:
@@ -46,9 +46,9 @@ def paid(order: ServiceOrder, item: ServiceItem, by: User, price: Any, method: s
 def history(order: ServiceOrder) -> list[ChangeEntry]:
     """The order's own change entries, oldest first."""
     return list(
-        ChangeEntry.objects.filter(
-            organization_id=order.organization_id, subject_type="serviceorder", subject_id=order.pk
-        ).order_by("at", "pk")
+        ChangeEntry.objects.for_org(order.organization_id)
+        .filter(organization_id=order.organization_id, subject_type="serviceorder", subject_id=order.pk)
+        .order_by("at", "pk")
     )
 
 

@@ -29,7 +29,7 @@ def paid_500(make_order: Callable[..., ServiceOrder], repair: ServiceItem, advis
 
 def test_a_downward_adjustment_lowers_the_total_and_leaves_a_refund_due(paid_500: ServiceOrder, owner: User) -> None:
     adjustment = order_adjust(order=paid_500, by=owner, amount="-120.50", reason=" 刹车片换成副厂件 ")
-    adjustment = OrderAdjustment.objects.get(pk=adjustment.pk)
+    adjustment = OrderAdjustment.objects.for_org(adjustment.organization_id).get(pk=adjustment.pk)
     assert (adjustment.amount, adjustment.reason, adjustment.author) == (Decimal("-120.50"), "刹车片换成副厂件", owner)
     order = fresh(paid_500)
     assert (order.lines_total, order.adjustments_total, order.total) == (
@@ -109,7 +109,7 @@ def test_only_a_paid_order_takes_adjustments(
     with pytest.raises(StateConflict) as exc:
         order_adjust(order=order, by=advisor, amount="-10", reason="优惠")
     assert conflict(exc) == str(errors.ORDER_NOT_PAID)
-    assert not OrderAdjustment.objects.exists()
+    assert not OrderAdjustment.objects.for_org(advisor.organization_id).exists()
 
 
 @pytest.mark.parametrize("reason", ["", "  ", None])
@@ -117,7 +117,7 @@ def test_an_adjustment_needs_a_reason(paid_500: ServiceOrder, owner: User, reaso
     with pytest.raises(ValidationError) as exc:
         order_adjust(order=paid_500, by=owner, amount="-10", reason=reason)
     assert refused(exc, "reason") == [errors.ADJUSTMENT_REASON_REQUIRED]
-    assert not OrderAdjustment.objects.exists()
+    assert not OrderAdjustment.objects.for_org(owner.organization_id).exists()
 
 
 @pytest.mark.parametrize(

@@ -72,14 +72,16 @@ def book(shop: Shop, customer: Customer, car: Vehicle, service: User) -> Callabl
 # --- opening hours -------------------------------------------------------------------------
 
 
-def test_opening_hours_are_set_per_shop_and_weekday_and_replaced_when_set_again(shops: list[Shop]) -> None:
+def test_opening_hours_are_set_per_shop_and_weekday_and_replaced_when_set_again(
+    shops: list[Shop], org: Organization
+) -> None:
     opening_hours_set(shop=shops[0], weekday=0, opens=T(8), closes=T(18))
     opening_hours_set(shop=shops[0], weekday=0, opens=T(9), closes=T(17), slot_minutes=30, bays=4)
     opening_hours_set(shop=shops[1], weekday=0, opens=T(8), closes=T(18))
     hours = OpeningHours.objects.get(shop=shops[0])
     assert (hours.weekday, hours.opens, hours.closes, hours.slot_minutes, hours.bays) == (0, T(9), T(17), 30, 4)
     assert hours.organization_id == shops[0].organization_id
-    assert OpeningHours.objects.count() == 2
+    assert OpeningHours.objects.for_org(org).count() == 2
 
 
 @pytest.mark.parametrize(
@@ -96,13 +98,13 @@ def test_opening_hours_are_set_per_shop_and_weekday_and_replaced_when_set_again(
     ],
 )
 def test_it_refuses_impossible_opening_hours(
-    shops: list[Shop], kwargs: dict[str, Any], field: str, message: Any
+    shops: list[Shop], kwargs: dict[str, Any], field: str, message: Any, org: Organization
 ) -> None:
     values = {"weekday": 0, "opens": T(8), "closes": T(18), **kwargs}
     with pytest.raises(ValidationError) as exc:
         opening_hours_set(shop=shops[0], **values)
     assert exc.value.message_dict == {field: [str(message)]}
-    assert not OpeningHours.objects.exists()
+    assert not OpeningHours.objects.for_org(org).exists()
 
 
 def test_the_day_is_cut_into_slots_from_opening_to_closing(shop: Shop) -> None:
@@ -138,7 +140,7 @@ def test_a_booking_holds_a_bay_in_its_slot(
     book: Callable[..., Appointment], shop: Shop, customer: Customer, car: Vehicle, service: User
 ) -> None:
     appointment = book(note=" 做保养 ")
-    appointment = Appointment.objects.get(pk=appointment.pk)
+    appointment = Appointment.objects.for_org(appointment.organization_id).get(pk=appointment.pk)
     assert (appointment.shop, appointment.customer, appointment.vehicle) == (shop, customer, car)
     assert (appointment.day, appointment.slot, appointment.state, appointment.note) == (
         MONDAY,
@@ -147,18 +149,20 @@ def test_a_booking_holds_a_bay_in_its_slot(
         "做保养",
     )
     assert appointment.created_by == service
-    entry = ChangeEntry.objects.get(subject_type="appointment", subject_id=appointment.pk)
+    entry = ChangeEntry.objects.for_org(customer.organization_id).get(
+        subject_type="appointment", subject_id=appointment.pk
+    )
     assert (entry.action, entry.actor, entry.customer_id) == ("created", service, customer.pk)
 
 
 @pytest.mark.parametrize("slot", [T(7), T(12), T(13), T(8, 30), T(9, 1)])
 def test_it_refuses_a_time_that_is_not_a_slot_start_within_the_hours(
-    book: Callable[..., Appointment], slot: dt.time
+    book: Callable[..., Appointment], slot: dt.time, org: Organization
 ) -> None:
     with pytest.raises(ValidationError) as exc:
         book(slot=slot)
     assert refused(exc, "slot") == [errors.SLOT_CLOSED]
-    assert not Appointment.objects.exists()
+    assert not Appointment.objects.for_org(org).exists()
 
 
 def test_it_refuses_a_day_the_shop_is_closed(book: Callable[..., Appointment], shop: Shop) -> None:
@@ -172,7 +176,7 @@ def test_it_refuses_a_day_the_shop_is_closed(book: Callable[..., Appointment], s
 
 
 def test_it_refuses_a_time_in_the_past(
-    book: Callable[..., Appointment], make_opening_hours: Callable[..., Any]
+    book: Callable[..., Appointment], make_opening_hours: Callable[..., Any], org: Organization
 ) -> None:
     make_opening_hours(opens=T(0), closes=T(23))
     a_week_ago = timezone.localdate() - dt.timedelta(days=7)
@@ -180,16 +184,16 @@ def test_it_refuses_a_time_in_the_past(
         with pytest.raises(ValidationError) as exc:
             book(day=day, slot=slot)
         assert refused(exc, "slot") == [errors.SLOT_PAST]
-    assert not Appointment.objects.exists()
+    assert not Appointment.objects.for_org(org).exists()
 
 
-def test_a_full_slot_refuses_another_booking(book: Callable[..., Appointment]) -> None:
+def test_a_full_slot_refuses_another_booking(book: Callable[..., Appointment], org: Organization) -> None:
     book()
     book()
     with pytest.raises(StateConflict) as exc:
         book()
     assert conflict(exc) == str(errors.SLOT_FULL)
-    assert Appointment.objects.count() == 2
+    assert Appointment.objects.for_org(org).count() == 2
     book(slot=T(10))
 
 
@@ -205,12 +209,14 @@ def test_the_same_time_at_another_shop_has_its_own_bays(
 
 
 @pytest.mark.parametrize("target", [State.CANCELLED, State.NO_SHOW])
-def test_a_cancelled_or_no_show_appointment_frees_its_bay(book: Callable[..., Appointment], target: str) -> None:
+def test_a_cancelled_or_no_show_appointment_frees_its_bay(
+    book: Callable[..., Appointment], target: str, org: Organization
+) -> None:
     book()
     gone = book()
     appointment_transition(appointment=gone, target=target, by=None)
     book()
-    assert Appointment.objects.filter(state__in=Appointment.HOLDING).count() == 2
+    assert Appointment.objects.for_org(org).filter(state__in=Appointment.HOLDING).count() == 2
 
 
 def test_an_arrived_or_converted_appointment_still_holds_its_bay(
@@ -223,12 +229,15 @@ def test_an_arrived_or_converted_appointment_still_holds_its_bay(
 
 
 def test_it_refuses_a_vehicle_that_is_not_the_customers(
-    book: Callable[..., Appointment], make_customer: Callable[..., Customer], make_vehicle: Callable[..., Vehicle]
+    book: Callable[..., Appointment],
+    make_customer: Callable[..., Customer],
+    make_vehicle: Callable[..., Vehicle],
+    org: Organization,
 ) -> None:
     with pytest.raises(ValidationError) as exc:
         book(vehicle=make_vehicle(make_customer(name="李四")))
     assert refused(exc, "vehicle_id") == [errors.VEHICLE_UNKNOWN]
-    assert not Appointment.objects.exists()
+    assert not Appointment.objects.for_org(org).exists()
 
 
 def test_it_refuses_a_customer_of_another_organization(
@@ -236,11 +245,12 @@ def test_it_refuses_a_customer_of_another_organization(
     make_customer: Callable[..., Customer],
     other_org: Organization,
     outsider: User,
+    org: Organization,
 ) -> None:
     with pytest.raises(ValidationError) as exc:
         book(customer=make_customer(organization=other_org, by=outsider))
     assert "customer_id" in exc.value.message_dict
-    assert not Appointment.objects.exists()
+    assert not Appointment.objects.for_org(org).exists()
 
 
 def test_it_refuses_a_service_of_another_organization_or_an_inactive_one(
@@ -264,8 +274,12 @@ def test_an_appointment_is_confirmed_then_the_customer_arrives(book: Callable[..
     appointment = book()
     appointment_transition(appointment=appointment, target=State.CONFIRMED, by=service)
     appointment_transition(appointment=appointment, target=State.ARRIVED, by=service)
-    assert Appointment.objects.get(pk=appointment.pk).state == State.ARRIVED
-    changes = ChangeEntry.objects.filter(subject_type="appointment", action="updated").order_by("pk")
+    assert Appointment.objects.for_org(appointment.organization_id).get(pk=appointment.pk).state == State.ARRIVED
+    changes = (
+        ChangeEntry.objects.for_org(service.organization_id)
+        .filter(subject_type="appointment", action="updated")
+        .order_by("pk")
+    )
     assert [(e.changes, e.actor) for e in changes] == [
         ({"state": ["booked", "confirmed"]}, service),
         ({"state": ["confirmed", "arrived"]}, service),
@@ -297,7 +311,7 @@ def test_forbidden_transitions_are_refused(book: Callable[..., Appointment], pat
     assert conflict(exc) == str(
         errors.APPOINTMENT_TRANSITION % {"state": State(state).label, "target": State(target).label}
     )
-    assert Appointment.objects.get(pk=appointment.pk).state == state
+    assert Appointment.objects.for_org(appointment.organization_id).get(pk=appointment.pk).state == state
 
 
 def test_an_unknown_target_state_is_refused(book: Callable[..., Appointment]) -> None:
@@ -323,13 +337,13 @@ def test_converting_opens_an_order_with_the_mileage_and_links_it(
     appointment_transition(appointment=appointment, target=State.CONFIRMED, by=None)
     appointment_transition(appointment=appointment, target=State.ARRIVED, by=None)
     order = appointment_convert(appointment=appointment, by=advisor, mileage_km="21500")
-    order = ServiceOrder.objects.get(pk=order.pk)
+    order = ServiceOrder.objects.for_org(order.organization_id).get(pk=order.pk)
     assert (order.shop, order.customer_id, order.vehicle_id, order.advisor) == (shop, customer.pk, car.pk, advisor)
     assert (order.mileage_km, order.description, order.state) == (21500, "保养，顺便看看空调", "open")
-    assert MileageReading.objects.get(pk=order.mileage_id).source == "order"
-    stored = Appointment.objects.get(pk=appointment.pk)
+    assert MileageReading.objects.for_org(customer.organization_id).get(pk=order.mileage_id).source == "order"
+    stored = Appointment.objects.for_org(appointment.organization_id).get(pk=appointment.pk)
     assert (stored.state, stored.order) == (State.CONVERTED, order)
-    entry = ChangeEntry.objects.filter(subject_type="appointment").latest("pk")
+    entry = ChangeEntry.objects.for_org(customer.organization_id).filter(subject_type="appointment").latest("pk")
     assert entry.changes == {"state": ["arrived", "converted"], "order": [None, order.number]}
 
 
@@ -341,6 +355,13 @@ def test_a_booked_appointment_may_be_converted_straight_away_with_another_of_the
     assert (order.vehicle_id, order.description) == (other_car.pk, "换轮胎")
 
 
+def test_a_booking_without_a_car_becomes_an_order_for_the_customers_only_car(
+    book: Callable[..., Appointment], car: Vehicle, advisor: User
+) -> None:
+    order = appointment_convert(appointment=book(vehicle=None), by=advisor)
+    assert order.vehicle == car
+
+
 def test_converting_needs_a_car_of_the_appointments_customer(
     book: Callable[..., Appointment],
     make_customer: Callable[..., Customer],
@@ -348,14 +369,15 @@ def test_converting_needs_a_car_of_the_appointments_customer(
     advisor: User,
 ) -> None:
     without_car = book(vehicle=None)
+    make_vehicle(without_car.customer, plate="粤B54322")  # a second car: which one came?
     with pytest.raises(ValidationError) as exc:
         appointment_convert(appointment=without_car, by=advisor)
-    assert refused(exc, "vehicle_id") == [errors.VEHICLE_UNKNOWN]
+    assert refused(exc, "vehicle_id") == [errors.CONVERT_NEEDS_CAR]
     with pytest.raises(ValidationError) as exc:
         appointment_convert(appointment=without_car, by=advisor, vehicle=make_vehicle(make_customer(name="李四")))
     assert refused(exc, "vehicle_id") == [errors.VEHICLE_UNKNOWN]
-    assert Appointment.objects.get(pk=without_car.pk).state == State.BOOKED
-    assert not ServiceOrder.objects.exists()
+    assert Appointment.objects.for_org(without_car.organization_id).get(pk=without_car.pk).state == State.BOOKED
+    assert not ServiceOrder.objects.for_org(advisor.organization_id).exists()
 
 
 @pytest.mark.parametrize("state", [State.CANCELLED, State.NO_SHOW])
@@ -369,15 +391,17 @@ def test_a_cancelled_or_no_show_appointment_cannot_be_converted(
     assert conflict(exc) == str(
         errors.APPOINTMENT_TRANSITION % {"state": State(state).label, "target": State.CONVERTED.label}
     )
-    assert not ServiceOrder.objects.exists()
+    assert not ServiceOrder.objects.for_org(advisor.organization_id).exists()
 
 
 def test_an_appointment_is_converted_only_once(book: Callable[..., Appointment], advisor: User) -> None:
     appointment = book()
     appointment_convert(appointment=appointment, by=advisor)
     with pytest.raises(StateConflict):
-        appointment_convert(appointment=Appointment.objects.get(pk=appointment.pk), by=advisor)
-    assert ServiceOrder.objects.count() == 1
+        appointment_convert(
+            appointment=Appointment.objects.for_org(appointment.organization_id).get(pk=appointment.pk), by=advisor
+        )
+    assert ServiceOrder.objects.for_org(advisor.organization_id).count() == 1
 
 
 def test_a_refused_mileage_leaves_the_appointment_unconverted(book: Callable[..., Appointment], advisor: User) -> None:
@@ -385,6 +409,6 @@ def test_a_refused_mileage_leaves_the_appointment_unconverted(book: Callable[...
     with pytest.raises(ValidationError) as exc:
         appointment_convert(appointment=appointment, by=advisor, mileage_km=100)
     assert refused(exc, "mileage") == [str(customer_errors.MILEAGE_LOWER % {"km": 100, "previous": 20000})]
-    stored = Appointment.objects.get(pk=appointment.pk)
+    stored = Appointment.objects.for_org(appointment.organization_id).get(pk=appointment.pk)
     assert (stored.state, stored.order) == (State.BOOKED, None)
-    assert not ServiceOrder.objects.exists()
+    assert not ServiceOrder.objects.for_org(advisor.organization_id).exists()

@@ -69,7 +69,7 @@ def test_advisor_receives_a_car_by_its_plate_and_bills_it_honestly(
 
     expect(page).to_have_url(ORDER_URL)
     expect(page.locator(".msg-success")).to_contain_text("粤B5K2M8")
-    order = ServiceOrder.objects.get()
+    order = ServiceOrder.objects.for_org(advisor.organization_id).get()
     expect(page.locator(".badge.order-open")).to_be_visible()
     expect(page.locator("dd.mileage")).to_have_text("45230 km")
 
@@ -129,7 +129,9 @@ def test_advisor_receives_a_car_by_its_plate_and_bills_it_honestly(
     expect(page.locator(".badge.order-paid")).to_be_visible()
     expect(page.locator("table.payments tbody tr")).to_have_count(2)
     expect(page.locator("form.line-add")).to_have_count(0)
-    expect(page.locator("tr.line button")).to_have_count(0)
+    expect(page.locator("tr.line .row-actions button")).to_have_count(0)
+    # The warranty promised on each line can still be corrected, with a reason (the money cannot).
+    expect(page.locator("tr.line details.line-warranty")).to_have_count(2)
     expect(page.locator(".banner-locked")).to_be_visible()
     order.refresh_from_db()
     assert order.state == OrderState.PAID and order.amount_paid == Decimal("200.00")
@@ -202,7 +204,7 @@ def test_advisor_receives_a_car_by_its_plate_and_bills_it_honestly(
     expect(page.locator("#visits .lifetime-spend")).to_contain_text("180.00")
     page.locator("#visits").scroll_into_view_if_needed()
     page.locator("#visits").screenshot(path=str(artifacts_dir() / "orders-12-customer-visits.png"))
-    assert Customer.objects.get(pk=customer.pk).visit_count == 1
+    assert Customer.objects.for_org(advisor.organization_id).get(pk=customer.pk).visit_count == 1
 
 
 def test_an_unknown_plate_leads_to_registering_the_customer(

@@ -41,7 +41,7 @@ def test_a_service_item_is_created_with_its_price_hours_and_interval(org: Organi
             "interval_months": 6,
         },
     )
-    item = ServiceItem.objects.get(pk=item.pk)
+    item = ServiceItem.objects.for_org(item.organization_id).get(pk=item.pk)
     assert (item.organization_id, item.code, item.name, item.category) == (org.pk, "BY-01", "小保养", "maintenance")
     assert (item.labour_price, item.standard_hours) == (Decimal("168.50"), Decimal("0.50"))
     assert (item.interval_km, item.interval_months, item.is_active) == (5000, 6, True)
@@ -52,7 +52,7 @@ def test_a_new_service_item_needs_a_code_a_name_a_category_and_a_price(org: Orga
         service_item_save(organization=org, data={})
     assert set(exc.value.message_dict) == {"code", "name", "category", "labour_price"}
     assert refused(exc, "labour_price") == [errors.PRICE_INVALID]
-    assert not ServiceItem.objects.exists()
+    assert not ServiceItem.objects.for_org(org).exists()
 
 
 @pytest.mark.parametrize("price", ["-1", "33.335", 19.9, "abc", "", "10000000000"])
@@ -88,7 +88,7 @@ def test_it_refuses_bad_standard_hours(make_service_item: MakeItem, hours: str) 
 def test_an_edit_changes_only_the_fields_given(make_service_item: MakeItem, org: Organization) -> None:
     item = make_service_item(code="XC", name="洗车", category="detailing", labour_price="30", interval_km=1000)
     service_item_save(organization=org, item=item, data={"labour_price": "35.00", "interval_km": ""})
-    item = ServiceItem.objects.get(pk=item.pk)
+    item = ServiceItem.objects.for_org(item.organization_id).get(pk=item.pk)
     assert (item.code, item.name, item.labour_price, item.interval_km) == ("XC", "洗车", Decimal("35.00"), None)
 
 
@@ -101,12 +101,14 @@ def test_an_item_can_be_deactivated_and_disappears_from_the_active_catalog(
     assert list(service_items(org, active_only=False)) == [item]
 
 
-def test_it_refuses_a_service_code_already_used_in_the_organization(make_service_item: MakeItem) -> None:
+def test_it_refuses_a_service_code_already_used_in_the_organization(
+    make_service_item: MakeItem, org: Organization
+) -> None:
     make_service_item(code="BY-01")
     with pytest.raises(ValidationError) as exc:
         make_service_item(code=" BY-01")
     assert refused(exc, "code") == [errors.CODE_TAKEN]
-    assert ServiceItem.objects.count() == 1
+    assert ServiceItem.objects.for_org(org).count() == 1
 
 
 def test_it_refuses_renaming_an_item_to_a_code_already_used(make_service_item: MakeItem, org: Organization) -> None:
@@ -115,7 +117,7 @@ def test_it_refuses_renaming_an_item_to_a_code_already_used(make_service_item: M
     with pytest.raises(ValidationError) as exc:
         service_item_save(organization=org, item=other, data={"code": "BY-01"})
     assert refused(exc, "code") == [errors.CODE_TAKEN]
-    assert ServiceItem.objects.get(pk=other.pk).code == "BY-02"
+    assert ServiceItem.objects.for_org(other.organization_id).get(pk=other.pk).code == "BY-02"
 
 
 def test_another_organization_may_reuse_a_code_at_its_own_price(
@@ -137,7 +139,7 @@ def test_a_part_is_created_with_its_sale_price_and_cost(org: Organization) -> No
         organization=org,
         data={"code": "JY-5W30", "name": "机油 5W-30", "unit": "升", "sale_price": "88", "cost": "52.40"},
     )
-    part = Part.objects.get(pk=part.pk)
+    part = Part.objects.for_org(part.organization_id).get(pk=part.pk)
     assert (part.code, part.name, part.unit) == ("JY-5W30", "机油 5W-30", "升")
     assert (part.sale_price, part.cost) == (Decimal("88.00"), Decimal("52.40"))
 
@@ -158,20 +160,20 @@ def test_it_refuses_a_bad_part_price(make_part: MakePart, field: str, price: obj
 
 
 def test_it_refuses_a_part_code_already_used_in_the_organization_but_not_in_another(
-    make_part: MakePart, other_org: Organization
+    make_part: MakePart, other_org: Organization, org: Organization
 ) -> None:
     make_part(code="LX-01")
     with pytest.raises(ValidationError) as exc:
         make_part(code="LX-01")
     assert refused(exc, "code") == [errors.CODE_TAKEN]
     make_part(organization=other_org, code="LX-01")
-    assert Part.objects.filter(code="LX-01").count() == 2
+    assert Part.objects.filter(organization__in=[org, other_org], code="LX-01").count() == 2
 
 
 def test_a_part_edit_keeps_the_prices_not_given(make_part: MakePart, org: Organization) -> None:
     part = make_part(sale_price="100", cost="60")
     part_save(organization=org, part=part, data={"cost": "65.5"})
-    part = Part.objects.get(pk=part.pk)
+    part = Part.objects.for_org(part.organization_id).get(pk=part.pk)
     assert (part.sale_price, part.cost) == (Decimal("100.00"), Decimal("65.50"))
 
 
@@ -197,41 +199,43 @@ def test_a_shop_price_overrides_the_organization_price_in_that_shop_only(
     assert price_for(shop_id=shops[0].pk, item=item) == Decimal("200.00")
 
 
-def test_setting_a_shop_price_again_replaces_it(make_part: MakePart, shops: list[Shop]) -> None:
+def test_setting_a_shop_price_again_replaces_it(make_part: MakePart, shops: list[Shop], org: Organization) -> None:
     part = make_part(sale_price="100")
     shop_price_set(shop=shops[0], item=part, price="90")
     shop_price_set(shop=shops[0], item=part, price="95")
-    assert ShopPrice.objects.get().price == Decimal("95.00")
+    assert ShopPrice.objects.for_org(org).get().price == Decimal("95.00")
     assert price_for(shop_id=shops[0].pk, item=part) == Decimal("95.00")
 
 
 @pytest.mark.parametrize("price", ["", None])
 def test_an_empty_shop_price_goes_back_to_the_organization_price(
-    make_service_item: MakeItem, shops: list[Shop], price: object
+    make_service_item: MakeItem, shops: list[Shop], price: object, org: Organization
 ) -> None:
     item = make_service_item(labour_price="200")
     shop_price_set(shop=shops[0], item=item, price="150")
     assert shop_price_set(shop=shops[0], item=item, price=price) is None
-    assert not ShopPrice.objects.exists()
+    assert not ShopPrice.objects.for_org(org).exists()
     assert price_for(shop_id=shops[0].pk, item=item) == Decimal("200.00")
 
 
 @pytest.mark.parametrize("price", ["-1", "1.234", "abc", 9.9])
-def test_it_refuses_a_bad_shop_price(make_service_item: MakeItem, shops: list[Shop], price: object) -> None:
+def test_it_refuses_a_bad_shop_price(
+    make_service_item: MakeItem, shops: list[Shop], price: object, org: Organization
+) -> None:
     with pytest.raises(ValidationError) as exc:
         shop_price_set(shop=shops[0], item=make_service_item(), price=price)
     assert refused(exc, "price") == [errors.PRICE_INVALID]
-    assert not ShopPrice.objects.exists()
+    assert not ShopPrice.objects.for_org(org).exists()
 
 
 def test_it_refuses_a_shop_price_for_another_organizations_item(
-    make_service_item: MakeItem, shops: list[Shop], other_org: Organization
+    make_service_item: MakeItem, shops: list[Shop], other_org: Organization, org: Organization
 ) -> None:
     theirs = make_service_item(organization=other_org)
     with pytest.raises(ValidationError) as exc:
         shop_price_set(shop=shops[0], item=theirs, price="1")
     assert refused(exc, "item") == [errors.ITEM_UNKNOWN]
-    assert not ShopPrice.objects.exists()
+    assert not ShopPrice.objects.for_org(org).exists()
 
 
 def test_an_order_line_takes_the_shop_price_while_it_is_set(

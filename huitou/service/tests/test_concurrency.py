@@ -103,7 +103,9 @@ def test_two_simultaneous_bookings_for_the_last_bay_one_succeeds(
     assert len(booked) == 1
     assert len(refused) == 1 and isinstance(refused[0], StateConflict), refused
     assert str(refused[0]) == str(errors.SLOT_FULL)
-    assert Appointment.objects.filter(shop=shop, day=SLOT_DAY, slot=NINE).count() == BAYS
+    assert (
+        Appointment.objects.for_org(service.organization_id).filter(shop=shop, day=SLOT_DAY, slot=NINE).count() == BAYS
+    )
 
 
 def test_a_booking_after_the_last_bay_is_taken_is_refused(shop: Shop, customers: list[Customer], service: User) -> None:
@@ -112,7 +114,9 @@ def test_a_booking_after_the_last_bay_is_taken_is_refused(shop: Shop, customers:
     with pytest.raises(StateConflict) as exc:
         book(shop, customers[-1], service)()
     assert conflict(exc) == str(errors.SLOT_FULL)
-    assert Appointment.objects.filter(shop=shop, day=SLOT_DAY, slot=NINE).count() == BAYS
+    assert (
+        Appointment.objects.for_org(service.organization_id).filter(shop=shop, day=SLOT_DAY, slot=NINE).count() == BAYS
+    )
 
 
 # --- the last yuan due ---------------------------------------------------------------------
@@ -120,7 +124,9 @@ def test_a_booking_after_the_last_bay_is_taken_is_refused(shop: Shop, customers:
 
 def pay(order: ServiceOrder, by: User, amount: str) -> Callable[[], Payment]:
     # Each call works on its own copy of the order, as two requests would.
-    return lambda: order_pay(order=ServiceOrder.objects.get(pk=order.pk), by=by, method="cash", amount=amount)
+    return lambda: order_pay(
+        order=ServiceOrder.objects.for_org(order.organization_id).get(pk=order.pk), by=by, method="cash", amount=amount
+    )
 
 
 @postgres_only
@@ -130,7 +136,7 @@ def test_two_simultaneous_payments_of_the_whole_amount_one_succeeds(due_order: S
     assert len(taken) == 1
     assert len(refused) == 1 and isinstance(refused[0], StateConflict), refused
     assert str(refused[0]) == str(errors.PAYMENT_NOTHING_DUE)
-    order = ServiceOrder.objects.get(pk=due_order.pk)
+    order = ServiceOrder.objects.for_org(due_order.organization_id).get(pk=due_order.pk)
     assert (order.state, order.amount_paid, order.total) == (OrderState.PAID, Decimal("300.00"), Decimal("300.00"))
     assert Payment.objects.filter(order=order).count() == 1
 
@@ -144,7 +150,7 @@ def test_two_simultaneous_payments_that_together_exceed_the_amount_due_one_succe
     assert len(taken) == 1
     assert len(refused) == 1 and isinstance(refused[0], StateConflict), refused
     assert str(refused[0]) == str(errors.PAYMENT_TOO_MUCH % {"amount": Decimal("200.00"), "due": Decimal("100.00")})
-    order = ServiceOrder.objects.get(pk=due_order.pk)
+    order = ServiceOrder.objects.for_org(due_order.organization_id).get(pk=due_order.pk)
     assert (order.state, order.amount_paid) == (OrderState.COMPLETED, Decimal("200.00"))
     assert order.amount_paid <= order.total
 
@@ -152,12 +158,15 @@ def test_two_simultaneous_payments_that_together_exceed_the_amount_due_one_succe
 def test_a_payment_on_a_stale_copy_of_the_order_sees_the_payment_before_it(
     due_order: ServiceOrder, service: User
 ) -> None:
-    first, stale = ServiceOrder.objects.get(pk=due_order.pk), ServiceOrder.objects.get(pk=due_order.pk)
+    first, stale = (
+        ServiceOrder.objects.for_org(due_order.organization_id).get(pk=due_order.pk),
+        ServiceOrder.objects.for_org(due_order.organization_id).get(pk=due_order.pk),
+    )
     order_pay(order=first, by=service, method="cash", amount="300")
     with pytest.raises(StateConflict) as exc:
         order_pay(order=stale, by=service, method="cash", amount="300")
     assert conflict(exc) == str(errors.PAYMENT_NOTHING_DUE)
-    order = ServiceOrder.objects.get(pk=due_order.pk)
+    order = ServiceOrder.objects.for_org(due_order.organization_id).get(pk=due_order.pk)
     assert (order.amount_paid, order.total, order.state) == (Decimal("300.00"), Decimal("300.00"), OrderState.PAID)
 
 

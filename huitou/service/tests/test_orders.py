@@ -82,7 +82,7 @@ def test_an_order_is_opened_for_the_vehicles_owner_with_the_mileage_at_arrival(
     assert (order.customer_id, order.vehicle_id, order.shop_id) == (customer.pk, vehicle.pk, shop.pk)
     assert (order.state, order.description, order.advisor, order.created_by) == ("open", "刹车异响", advisor, advisor)
     assert order.total == order.amount_paid == Decimal("0.00")
-    reading = MileageReading.objects.get(pk=order.mileage_id)
+    reading = MileageReading.objects.for_org(org).get(pk=order.mileage_id)
     assert (reading.km, reading.source, reading.recorded_by, reading.vehicle_id) == (
         31200,
         "order",
@@ -90,7 +90,7 @@ def test_an_order_is_opened_for_the_vehicles_owner_with_the_mileage_at_arrival(
         vehicle.pk,
     )
     assert order.mileage_km == 31200
-    assert Vehicle.objects.get(pk=vehicle.pk).mileage_km == 31200
+    assert Vehicle.objects.for_org(vehicle.organization_id).get(pk=vehicle.pk).mileage_km == 31200
 
 
 def test_the_order_follows_the_car_to_its_new_owner(
@@ -98,14 +98,19 @@ def test_the_order_follows_the_car_to_its_new_owner(
 ) -> None:
     buyer = make_customer(name="李四")
     vehicle_transfer(vehicle=vehicle, to_customer=buyer, by=advisor)
-    order = order_open(organization=org, shop=shop, vehicle=Vehicle.objects.get(pk=vehicle.pk), by=advisor)
+    order = order_open(
+        organization=org,
+        shop=shop,
+        vehicle=Vehicle.objects.for_org(vehicle.organization_id).get(pk=vehicle.pk),
+        by=advisor,
+    )
     assert order.customer_id == buyer.pk
 
 
 def test_an_order_without_mileage_records_no_reading(make_order: MakeOrder, vehicle: Vehicle) -> None:
     order = make_order(vehicle=vehicle, mileage_km="")
     assert (order.mileage_id, order.mileage_km) == (None, None)
-    assert MileageReading.objects.filter(vehicle=vehicle, source="order").count() == 0
+    assert MileageReading.objects.for_org(vehicle.organization_id).filter(vehicle=vehicle, source="order").count() == 0
 
 
 def test_it_refuses_a_mileage_lower_than_the_last_reading_and_opens_nothing(
@@ -114,8 +119,8 @@ def test_it_refuses_a_mileage_lower_than_the_last_reading_and_opens_nothing(
     with pytest.raises(ValidationError) as exc:
         make_order(vehicle=vehicle, mileage_km=29000)
     assert refused(exc, "mileage") == [str(customer_errors.MILEAGE_LOWER % {"km": 29000, "previous": 30000})]
-    assert not ServiceOrder.objects.exists()
-    assert Vehicle.objects.get(pk=vehicle.pk).mileage_km == 30000
+    assert not ServiceOrder.objects.for_org(vehicle.organization_id).exists()
+    assert Vehicle.objects.for_org(vehicle.organization_id).get(pk=vehicle.pk).mileage_km == 30000
 
 
 @pytest.mark.parametrize("km", ["abc", "-5", "12.5"])
@@ -125,7 +130,7 @@ def test_it_refuses_a_mileage_that_is_not_a_number_of_kilometres(
     with pytest.raises(ValidationError) as exc:
         make_order(vehicle=vehicle, mileage_km=km)
     assert refused(exc, "mileage") == [customer_errors.MILEAGE_INVALID]
-    assert not ServiceOrder.objects.exists()
+    assert not ServiceOrder.objects.for_org(vehicle.organization_id).exists()
 
 
 def test_it_refuses_a_vehicle_of_another_organization(
@@ -141,7 +146,7 @@ def test_it_refuses_a_vehicle_of_another_organization(
     with pytest.raises(ValidationError) as exc:
         order_open(organization=org, shop=shop, vehicle=theirs, by=advisor, mileage_km=1000)
     assert refused(exc, "vehicle_id") == [errors.VEHICLE_UNKNOWN]
-    assert not ServiceOrder.objects.exists()
+    assert not ServiceOrder.objects.filter(organization__in=[org, other_org]).exists()
     assert not MileageReading.objects.filter(vehicle=theirs, km=1000).exists()
 
 
@@ -189,7 +194,7 @@ def test_orders_are_numbered_per_organization_and_local_day(
 def test_the_sequence_starts_again_on_a_new_local_day(make_order: MakeOrder) -> None:
     yesterday = make_order()
     earlier = (timezone.localdate() - dt.timedelta(days=1)).strftime("%Y%m%d-")
-    ServiceOrder.objects.filter(pk=yesterday.pk).update(number=f"{earlier}0042")
+    ServiceOrder.objects.for_org(yesterday.organization_id).filter(pk=yesterday.pk).update(number=f"{earlier}0042")
     assert make_order().number == f"{today_prefix()}0001"
     assert make_order().number == f"{today_prefix()}0002"
 
@@ -208,7 +213,10 @@ def test_a_service_line_defaults_to_the_labour_price_and_a_part_line_to_the_sale
 ) -> None:
     labour = order_add_line(order=order, by=advisor, service=oil_change, technician=tech)
     fitted = order_add_line(order=order, by=advisor, part=oil, quantity="1.5")
-    labour, fitted = OrderLine.objects.get(pk=labour.pk), OrderLine.objects.get(pk=fitted.pk)
+    labour, fitted = (
+        OrderLine.objects.for_org(labour.organization_id).get(pk=labour.pk),
+        OrderLine.objects.for_org(fitted.organization_id).get(pk=fitted.pk),
+    )
     assert (labour.kind, labour.name, labour.quantity, labour.unit_price) == (
         "service",
         "小保养",
@@ -252,7 +260,7 @@ def test_it_refuses_a_bad_quantity(order: ServiceOrder, oil: Part, advisor: User
     with pytest.raises(ValidationError) as exc:
         order_add_line(order=order, by=advisor, part=oil, quantity=quantity)
     assert refused(exc, "quantity") == [errors.QUANTITY_INVALID]
-    assert not OrderLine.objects.exists()
+    assert not OrderLine.objects.for_org(order.organization_id).exists()
 
 
 @pytest.mark.parametrize("price", ["-0.01", "33.335", 19.9, "free"])
@@ -276,7 +284,7 @@ def test_it_refuses_a_line_worth_more_than_an_amount_can_hold(order: ServiceOrde
     with pytest.raises(ValidationError) as exc:
         order_add_line(order=order, by=advisor, part=oil, quantity="999999", unit_price="9999999")
     assert refused(exc, "quantity") == [errors.QUANTITY_INVALID]
-    assert not OrderLine.objects.exists()
+    assert not OrderLine.objects.for_org(order.organization_id).exists()
 
 
 def test_a_line_needs_exactly_one_item(order: ServiceOrder, oil_change: ServiceItem, oil: Part, advisor: User) -> None:
@@ -301,7 +309,7 @@ def test_it_refuses_an_item_of_another_organization_or_an_inactive_one(
         with pytest.raises(ValidationError) as exc:
             order_add_line(order=order, by=advisor, **kwargs)
         assert refused(exc, "item") == [errors.ITEM_UNKNOWN]
-    assert not OrderLine.objects.exists()
+    assert not OrderLine.objects.for_org(order.organization_id).exists()
 
 
 def test_it_refuses_a_technician_of_another_organization_or_one_who_left(
@@ -314,7 +322,7 @@ def test_it_refuses_a_technician_of_another_organization_or_one_who_left(
         with pytest.raises(ValidationError) as exc:
             order_add_line(order=order, by=advisor, service=oil_change, technician=technician)
         assert refused(exc, "technician_id") == [errors.TECHNICIAN_INVALID]
-    assert not OrderLine.objects.exists()
+    assert not OrderLine.objects.for_org(org).exists()
 
 
 def test_removing_a_line_recomputes_the_total(
@@ -500,7 +508,11 @@ def test_every_change_is_in_the_orders_history_with_its_author(
 
 def test_the_mileage_at_arrival_is_in_the_vehicles_history_too(make_order: MakeOrder, vehicle: Vehicle) -> None:
     make_order(vehicle=vehicle, mileage_km=31000)
-    entry = ChangeEntry.objects.filter(subject_type="vehicle", subject_id=vehicle.pk, action="mileage").latest("pk")
+    entry = (
+        ChangeEntry.objects.for_org(vehicle.organization_id)
+        .filter(subject_type="vehicle", subject_id=vehicle.pk, action="mileage")
+        .latest("pk")
+    )
     assert entry.changes == {"km": [30000, 31000]}
 
 
@@ -526,6 +538,6 @@ def test_an_order_with_money_received_cannot_be_voided(
 def test_numbers_keep_counting_past_9999_orders_a_day(make_order: MakeOrder, vehicle: Vehicle, advisor: User) -> None:
     first = make_order(vehicle=vehicle, by=advisor)
     prefix = first.number.rsplit("-", 1)[0]
-    ServiceOrder.objects.filter(pk=first.pk).update(number=f"{prefix}-9999")
+    ServiceOrder.objects.for_org(first.organization_id).filter(pk=first.pk).update(number=f"{prefix}-9999")
     assert make_order(vehicle=vehicle, by=advisor).number == f"{prefix}-10000"
     assert make_order(vehicle=vehicle, by=advisor).number == f"{prefix}-10001"

@@ -15,7 +15,7 @@ from huitou.service.errors import StateConflict
 from huitou.service.models import OrderState, Payment, ServiceItem, ServiceOrder
 from huitou.service.services.orders import order_complete, order_pay, order_start, order_void
 from huitou.service.tests.support import completed, conflict, fresh, history, refused
-from huitou.tenancy.models import User
+from huitou.tenancy.models import Organization, User
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_several_payments_that_add_up_to_the_total_mark_the_order_paid(due_300: 
 
 def test_a_payment_records_who_took_it_and_its_reference(due_300: ServiceOrder, service: User) -> None:
     payment = order_pay(order=due_300, by=service, method="alipay", amount="300", reference="2024060122001")
-    payment = Payment.objects.get(pk=payment.pk)
+    payment = Payment.objects.for_org(payment.organization_id).get(pk=payment.pk)
     assert (payment.organization_id, payment.order_id, payment.received_by) == (
         due_300.organization_id,
         due_300.pk,
@@ -88,7 +88,7 @@ def test_it_refuses_a_payment_before_the_work_is_completed(
     with pytest.raises(StateConflict) as exc:
         order_pay(order=order, by=advisor, method="cash", amount="50")
     assert conflict(exc) == str(errors.ORDER_NOT_COMPLETED)
-    assert not Payment.objects.exists()
+    assert not Payment.objects.for_org(order.organization_id).exists()
 
 
 def test_it_refuses_a_payment_on_a_void_order(order: ServiceOrder, advisor: User) -> None:
@@ -116,7 +116,7 @@ def test_a_zero_payment_is_refused_while_money_is_owed(due_300: ServiceOrder, se
     with pytest.raises(ValidationError) as exc:
         order_pay(order=due_300, by=service, method="cash", amount="0")
     assert refused(exc, "amount") == [errors.PAYMENT_AMOUNT_INVALID]
-    assert not Payment.objects.exists()
+    assert not Payment.objects.for_org(service.organization_id).exists()
 
 
 def test_a_free_order_is_settled_with_a_zero_payment(order: ServiceOrder, wash: ServiceItem, advisor: User) -> None:
@@ -149,7 +149,7 @@ def test_paying_in_many_small_parts_adds_up_exactly(due_300: ServiceOrder, servi
     assert fresh(due_300).state == OrderState.PAID
 
 
-def test_completing_an_order_writes_no_payment_history(due_300: ServiceOrder) -> None:
+def test_completing_an_order_writes_no_payment_history(due_300: ServiceOrder, org: Organization) -> None:
     assert not [e for e in history(due_300) if "payment" in e.changes]
     assert order_complete  # the completed fixture went through the service
-    assert ChangeEntry.objects.filter(subject_type="payment").count() == 0
+    assert ChangeEntry.objects.for_org(org).filter(subject_type="payment").count() == 0

@@ -51,7 +51,7 @@ def test_a_technician_records_further_work_on_the_order(
     found = recommendation_add(
         order=order, by=tech, description=" 前刹车片剩 2mm ", urgency="now", estimate="450", service=brakes
     )
-    found = Recommendation.objects.get(pk=found.pk)
+    found = Recommendation.objects.for_org(found.organization_id).get(pk=found.pk)
     assert (found.order_id, found.customer_id, found.vehicle_id, found.service) == (
         order.pk,
         customer.pk,
@@ -79,7 +79,7 @@ def test_a_free_text_recommendation_needs_a_description(order: ServiceOrder, tec
     with pytest.raises(ValidationError) as exc:
         recommendation_add(order=order, by=tech, description="  ")
     assert refused(exc, "description") == [errors.DESCRIPTION_REQUIRED]
-    assert not Recommendation.objects.exists()
+    assert not Recommendation.objects.for_org(order.organization_id).exists()
 
 
 @pytest.mark.parametrize("estimate", ["-1", "1.234", 99.9, "abc"])
@@ -93,7 +93,7 @@ def test_it_refuses_an_unknown_urgency(order: ServiceOrder, tech: User) -> None:
     with pytest.raises(ValidationError) as exc:
         recommendation_add(order=order, by=tech, description="空调滤芯脏", urgency="yesterday")
     assert exc.value.message_dict["urgency"] == [str(errors.URGENCY_INVALID)]
-    assert not Recommendation.objects.exists()
+    assert not Recommendation.objects.for_org(order.organization_id).exists()
 
 
 def test_it_refuses_a_service_item_of_another_organization(
@@ -117,7 +117,7 @@ def test_a_paid_order_may_still_record_work_for_later(
     paid(order, brakes, advisor, "480")
     found = recommendation_add(order=order, by=tech, description="轮胎老化", urgency="later")
     recommendation_decide(recommendation=found, by=advisor, accept=False)
-    assert Recommendation.objects.get(pk=found.pk).status == "declined"
+    assert Recommendation.objects.for_org(found.organization_id).get(pk=found.pk).status == "declined"
 
 
 def test_accepted_work_becomes_a_line_at_the_estimate(
@@ -125,7 +125,7 @@ def test_accepted_work_becomes_a_line_at_the_estimate(
 ) -> None:
     found = recommendation_add(order=order, by=tech, description="前刹车片", estimate="450", service=brakes)
     recommendation_decide(recommendation=found, by=advisor, accept=True)
-    found = Recommendation.objects.get(pk=found.pk)
+    found = Recommendation.objects.for_org(found.organization_id).get(pk=found.pk)
     line = OrderLine.objects.get(order=order)
     assert (found.status, found.line, found.decided_at is not None) == ("accepted", line, True)
     assert (line.service, line.unit_price, line.amount) == (brakes, Decimal("450.00"), Decimal("450.00"))
@@ -148,10 +148,10 @@ def test_free_text_work_needs_its_service_item_to_be_accepted(
     with pytest.raises(ValidationError) as exc:
         recommendation_decide(recommendation=found, by=advisor, accept=True)
     assert refused(exc, "service_id") == [errors.ITEM_REQUIRED]
-    assert Recommendation.objects.get(pk=found.pk).status == "open"
+    assert Recommendation.objects.for_org(found.organization_id).get(pk=found.pk).status == "open"
 
     recommendation_decide(recommendation=found, by=advisor, accept=True, service=brakes)
-    found = Recommendation.objects.get(pk=found.pk)
+    found = Recommendation.objects.for_org(found.organization_id).get(pk=found.pk)
     assert (found.status, found.service, found.line.unit_price) == ("accepted", brakes, Decimal("300.00"))
 
 
@@ -172,7 +172,7 @@ def test_declined_work_stays_declined_for_the_follow_up(
     recommendation_decide(recommendation=accepted, by=advisor, accept=True)
     recommendation_decide(recommendation=someone_elses, by=advisor, accept=False)
 
-    declined = Recommendation.objects.get(pk=declined.pk)
+    declined = Recommendation.objects.for_org(declined.organization_id).get(pk=declined.pk)
     assert (declined.status, declined.line, declined.decided_at is not None) == ("declined", None, True)
     assert OrderLine.objects.filter(order=order).count() == 1
     assert list(declined_recommendations(customer=customer)) == [declined]
@@ -190,9 +190,15 @@ def test_the_customer_decides_only_once(
     found = recommendation_add(order=order, by=tech, description="刹车片", service=brakes)
     recommendation_decide(recommendation=found, by=advisor, accept=first)
     with pytest.raises(StateConflict) as exc:
-        recommendation_decide(recommendation=Recommendation.objects.get(pk=found.pk), by=advisor, accept=second)
+        recommendation_decide(
+            recommendation=Recommendation.objects.for_org(found.organization_id).get(pk=found.pk),
+            by=advisor,
+            accept=second,
+        )
     assert conflict(exc) == str(errors.RECOMMENDATION_DECIDED)
-    assert Recommendation.objects.get(pk=found.pk).status == ("accepted" if first else "declined")
+    assert Recommendation.objects.for_org(found.organization_id).get(pk=found.pk).status == (
+        "accepted" if first else "declined"
+    )
     assert OrderLine.objects.filter(order=order).count() == (1 if first else 0)
 
 
@@ -204,7 +210,7 @@ def test_a_paid_order_cannot_accept_work_into_its_lines(
     with pytest.raises(StateConflict) as exc:
         recommendation_decide(recommendation=found, by=advisor, accept=True)
     assert conflict(exc) == str(errors.ORDER_LOCKED)
-    assert Recommendation.objects.get(pk=found.pk).status == "open"
+    assert Recommendation.objects.for_org(found.organization_id).get(pk=found.pk).status == "open"
     assert fresh(order).total == Decimal("100.00")
 
 
@@ -214,6 +220,6 @@ def test_removing_the_line_of_accepted_work_reopens_the_recommendation(
     found = recommendation_add(order=order, by=tech, description="刹车片", service=brakes)
     recommendation_decide(recommendation=found, by=advisor, accept=True)
     order_remove_line(line=OrderLine.objects.get(order=order), by=advisor)
-    found = Recommendation.objects.get(pk=found.pk)
+    found = Recommendation.objects.for_org(found.organization_id).get(pk=found.pk)
     assert (found.status, found.line) == ("open", None)
     assert fresh(order).total == Decimal("0.00")

@@ -44,8 +44,8 @@ def wash(make_service_item: Callable[..., ServiceItem]) -> ServiceItem:
 
 
 def opened(order: ServiceOrder, when: dt.datetime) -> ServiceOrder:
-    ServiceOrder.objects.filter(pk=order.pk).update(opened_at=when)
-    return ServiceOrder.objects.get(pk=order.pk)
+    ServiceOrder.objects.for_org(order.organization_id).filter(pk=order.pk).update(opened_at=when)
+    return ServiceOrder.objects.for_org(order.organization_id).get(pk=order.pk)
 
 
 # --- order_list ----------------------------------------------------------------------------

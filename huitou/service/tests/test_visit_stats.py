@@ -38,7 +38,7 @@ def wash(make_service_item: Callable[..., ServiceItem]) -> ServiceItem:
 
 
 def stats(customer: Customer) -> tuple[int, Decimal, dt.datetime | None, dt.datetime | None]:
-    fresh_customer = Customer.objects.get(pk=customer.pk)
+    fresh_customer = Customer.objects.for_org(customer.organization_id).get(pk=customer.pk)
     return (
         fresh_customer.visit_count,
         fresh_customer.lifetime_spend,
@@ -157,6 +157,6 @@ def test_a_car_sold_on_leaves_its_past_visits_with_the_seller(
     paid(make_order(vehicle=car), wash, advisor, "40")
     buyer = make_customer(name="李四")
     vehicle_transfer(vehicle=car, to_customer=buyer, by=advisor)
-    paid(make_order(vehicle=Vehicle.objects.get(pk=car.pk)), wash, advisor, "60")
+    paid(make_order(vehicle=Vehicle.objects.for_org(car.organization_id).get(pk=car.pk)), wash, advisor, "60")
     assert stats(customer)[:2] == (1, Decimal("40.00"))
     assert stats(buyer)[:2] == (1, Decimal("60.00"))

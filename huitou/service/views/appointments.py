@@ -13,9 +13,8 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count, Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -35,6 +34,7 @@ from huitou.service.services import appointments as services
 from huitou.service.services.appointments import TRANSITIONS
 from huitou.service.services.appointments import slot_starts as slot_starts
 from huitou.tenancy.decorators import staff_required
+from huitou.tenancy.http import StaffRequest
 from huitou.tenancy.middleware import current_shop
 from huitou.tenancy.models import Shop, User
 from huitou.tenancy.roles import Perm
@@ -152,19 +152,19 @@ def _decorate(appointments: list[Appointment], user: User, now: dt.datetime) -> 
     return appointments
 
 
-def _no_shop(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+def _no_shop(request: StaffRequest, template: str, context: dict[str, Any]) -> HttpResponse:
     return render(request, template, {**context, "no_shop": True})
 
 
 @staff_required(Perm.VIEW_APPOINTMENTS)
-def appointment_day(request: HttpRequest) -> HttpResponse:
+def appointment_day(request: StaffRequest) -> HttpResponse:
     """The shop's day: each slot with its bays, who is booked and the free places.
 
     Queries: session, user (+organization), the user's shops (the current
     shop), the weekday's opening hours, the day's appointments with customer,
     vehicle and service. The same five however many appointments there are.
     """
-    org = request.organization  # type: ignore[attr-defined]
+    org = request.organization
     today = timezone.localdate()
     day = _day_param(request.GET.get("day"), today)
     context: dict[str, Any] = {"day": day, "today": today, "previous": day - ONE_DAY, "next": day + ONE_DAY}
@@ -175,7 +175,7 @@ def appointment_day(request: HttpRequest) -> HttpResponse:
     hours = OpeningHours.objects.for_org(org).filter(shop=shop, weekday=day.weekday()).first()
     appointments = _decorate(
         list(selectors.appointments_between(organization=org, shop_id=shop.pk, first=day, last=day)),
-        request.user,  # type: ignore[arg-type]
+        request.user,
         now,
     )
     rows: dict[dt.time, SlotRow] = {}
@@ -198,14 +198,14 @@ def appointment_day(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(Perm.VIEW_APPOINTMENTS)
-def appointment_week(request: HttpRequest) -> HttpResponse:
+def appointment_week(request: StaffRequest) -> HttpResponse:
     """Seven days from Monday: per day and slot, the places booked of the bays.
 
     Queries: session, user (+organization), the user's shops, the shop's
     opening hours (every weekday), the week's bookings counted per day and
     slot. The same five however many appointments there are.
     """
-    org = request.organization  # type: ignore[attr-defined]
+    org = request.organization
     today = timezone.localdate()
     day = _day_param(request.GET.get("day"), today)
     monday = max(day - dt.timedelta(days=day.weekday()), FIRST_DAY)
@@ -262,13 +262,13 @@ def _carry(source: Any) -> str:
 
 
 @staff_required(Perm.BOOK_APPOINTMENTS)
-def appointment_new(request: HttpRequest) -> HttpResponse:
+def appointment_new(request: StaffRequest) -> HttpResponse:
     """Book a bay: pick the customer, then vehicle, service, day and one of the free times.
 
     A full slot (someone took the last bay meanwhile) is refused with the
     service's message on the time field, and nothing is booked.
     """
-    org = request.organization  # type: ignore[attr-defined]
+    org = request.organization
     shop = current_shop(request)
     if shop is None:
         return _no_shop(request, "service/appointment_form.html", {})
@@ -320,7 +320,7 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
                 customer=customer,
                 day=data["day"],
                 slot=data["slot"],
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 vehicle=next((v for v in vehicles if v.pk == data["vehicle"]), None),
                 service=next((s for s in items if s.pk == data["service"]), None),
                 note=data["note"],
@@ -345,7 +345,7 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "customer": customer,
-        "phone": visible_phone(customer, request.user),  # type: ignore[arg-type]
+        "phone": visible_phone(customer, request.user),
         "vehicles": vehicles,
         "shop": shop,
         "day": day,
@@ -354,15 +354,15 @@ def appointment_new(request: HttpRequest) -> HttpResponse:
     return render(request, "service/appointment_form.html", context)
 
 
-def _pick(request: HttpRequest, source: Any) -> HttpResponse:
+def _pick(request: StaffRequest, source: Any) -> HttpResponse:
     """The customer picker of the booking form: search results to choose from."""
     q = source.get("q", "").strip()[:50]
     results = []
     if q:
-        org = request.organization  # type: ignore[attr-defined]
+        org = request.organization
         vehicles = Prefetch("vehicles", queryset=Vehicle.objects.active().order_by("pk"), to_attr="active_vehicles")
         found = customer_list(organization=org, q=q).prefetch_related(vehicles)[:8]
-        results = [(c, visible_phone(c, request.user)) for c in found]  # type: ignore[arg-type]
+        results = [(c, visible_phone(c, request.user)) for c in found]
     context = {
         "results": results,
         "q": q,
@@ -370,13 +370,13 @@ def _pick(request: HttpRequest, source: Any) -> HttpResponse:
         "day": source.get("day", ""),
         "slot": source.get("slot", ""),
     }
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         return render(request, "service/_appointment_pick.html", context)
     return render(request, "service/appointment_form.html", context)
 
 
 @staff_required(Perm.BOOK_APPOINTMENTS)
-def appointment_slots(request: HttpRequest) -> HttpResponse:
+def appointment_slots(request: StaffRequest) -> HttpResponse:
     """The time field of the booking form for the day just chosen (htmx)."""
     shop = current_shop(request)
     day = _day_param(request.GET.get("day"), timezone.localdate())
@@ -385,15 +385,15 @@ def appointment_slots(request: HttpRequest) -> HttpResponse:
     return render(request, "service/_appointment_slots.html", {"form": form})
 
 
-def _appointment(request: HttpRequest, appointment_id: int) -> Appointment:
+def _appointment(request: StaffRequest, appointment_id: int) -> Appointment:
     return get_scoped_or_404(
         Appointment.objects.select_related("customer", "vehicle", "shop__organization"),
-        request.organization,  # type: ignore[attr-defined]
+        request.organization,
         pk=appointment_id,
     )
 
 
-def _back(request: HttpRequest, appointment: Appointment) -> HttpResponse:
+def _back(request: StaffRequest, appointment: Appointment) -> HttpResponse:
     """Back to the page the button was on (the day, arrivals, workbench), else to the day."""
     wanted = request.POST.get("next", "")
     if wanted and url_has_allowed_host_and_scheme(wanted, {request.get_host()}, request.is_secure()):
@@ -403,12 +403,12 @@ def _back(request: HttpRequest, appointment: Appointment) -> HttpResponse:
 
 @require_POST
 @staff_required(Perm.BOOK_APPOINTMENTS)
-def appointment_state(request: HttpRequest, appointment_id: int) -> HttpResponse:
+def appointment_state(request: StaffRequest, appointment_id: int) -> HttpResponse:
     """Confirm, arrived, no-show or cancel. A change the state forbids comes back as a message."""
     appointment = _appointment(request, appointment_id)
     target = request.POST.get("state", "")[:20]
     try:
-        services.appointment_transition(appointment=appointment, target=target, by=request.user)  # type: ignore[arg-type]
+        services.appointment_transition(appointment=appointment, target=target, by=request.user)
     except StateConflict as exc:
         messages.error(request, str(exc.message))
     else:
@@ -426,22 +426,13 @@ def _order_url(order_id: int, customer: Customer) -> str:
 
 @require_POST
 @staff_required(Perm.OPEN_ORDERS)
-def appointment_convert(request: HttpRequest, appointment_id: int) -> HttpResponse:
+def appointment_convert(request: StaffRequest, appointment_id: int) -> HttpResponse:
     """The customer is here: open a service order for the booked car, with the mileage at arrival."""
     appointment = _appointment(request, appointment_id)
-    vehicle = appointment.vehicle
-    if vehicle is None:
-        # Booked without a car on file: the customer's only car, once it is added.
-        cars = list(Vehicle.objects.for_org(appointment.organization_id).active().filter(customer=appointment.customer))
-        vehicle = cars[0] if len(cars) == 1 else None
-    if vehicle is None:
-        messages.error(request, _("Add the customer's car to the file first: an order is opened for a car."))
-        return _back(request, appointment)
     try:
         order = services.appointment_convert(
             appointment=appointment,
-            by=request.user,  # type: ignore[arg-type]
-            vehicle=vehicle,
+            by=request.user,
             mileage_km=request.POST.get("mileage", "").strip() or None,
         )
     except ValidationError as exc:
@@ -451,22 +442,22 @@ def appointment_convert(request: HttpRequest, appointment_id: int) -> HttpRespon
         messages.error(request, str(exc.message))
         return _back(request, appointment)
     messages.success(
-        request, _("Order %(number)s opened for %(plate)s.") % {"number": order.number, "plate": vehicle.plate}
+        request, _("Order %(number)s opened for %(plate)s.") % {"number": order.number, "plate": order.vehicle.plate}
     )
     return redirect(_order_url(order.pk, appointment.customer))
 
 
-def todays_arrivals(request: HttpRequest) -> list[Appointment]:
+def todays_arrivals(request: StaffRequest) -> list[Appointment]:
     """Today's expected and arrived customers at the current shop, ready for the cards (one query)."""
     shop = current_shop(request)
-    if shop is None or not request.user.has_role_perm(Perm.VIEW_APPOINTMENTS):  # type: ignore[union-attr]
+    if shop is None or not request.user.has_role_perm(Perm.VIEW_APPOINTMENTS):
         return []
-    found = selectors.arrivals_today(organization=request.organization, shop_id=shop.pk)  # type: ignore[attr-defined]
-    return _decorate(list(found), request.user, timezone.now())  # type: ignore[arg-type]
+    found = selectors.arrivals_today(organization=request.organization, shop_id=shop.pk)
+    return _decorate(list(found), request.user, timezone.now())
 
 
 @staff_required(Perm.VIEW_APPOINTMENTS)
-def arrivals(request: HttpRequest) -> HttpResponse:
+def arrivals(request: StaffRequest) -> HttpResponse:
     """The front desk's today: who is expected (late ones first to catch the eye), who is here.
 
     Queries: session, user (+organization), the user's shops, today's appointments.
@@ -485,36 +476,32 @@ def arrivals(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required(Perm.MANAGE_SETTINGS)
-def hours_edit(request: HttpRequest) -> HttpResponse:
+def hours_edit(request: StaffRequest) -> HttpResponse:
     """The store manager sets each weekday's hours, slot length and bays, or closes the day."""
-    org = request.organization  # type: ignore[attr-defined]
+    org = request.organization
     shop = current_shop(request)
     if shop is None:
         return _no_shop(request, "service/hours_edit.html", {})
     rows = list(OpeningHours.objects.for_org(org).filter(shop=shop))
     days = hours_forms(request.POST if request.method == "POST" else None, rows)
     if request.method == "POST" and all([f.is_valid() for f in days]):
-        with transaction.atomic():
+        week = {
+            form.weekday: services.OpeningDay(
+                opens=form.cleaned_data["opens"],
+                closes=form.cleaned_data["closes"],
+                slot_minutes=form.cleaned_data["slot_minutes"],
+                bays=form.cleaned_data["bays"],
+            )
+            if form.cleaned_data["is_open"]
+            else None
+            for form in days
+        }
+        try:
+            services.opening_hours_week_set(shop=shop, week=week)
+        except services.WeekRefused as exc:
             for form in days:
-                data = form.cleaned_data
-                if not data["is_open"]:
-                    services.opening_hours_close(shop=shop, weekday=form.weekday)
-                    continue
-                try:
-                    services.opening_hours_set(
-                        shop=shop,
-                        weekday=form.weekday,
-                        opens=data["opens"],
-                        closes=data["closes"],
-                        slot_minutes=data["slot_minutes"],
-                        bays=data["bays"],
-                    )
-                except ValidationError as exc:
-                    apply_errors(form, exc)
-            failed = any(form.errors for form in days)
-            if failed:
-                transaction.set_rollback(True)
-        if not failed:
+                apply_errors(form, exc.by_weekday.get(form.weekday))
+        else:
             messages.success(request, _("Opening hours of %(shop)s saved.") % {"shop": shop.name})
             return redirect("service:hours_edit")
     return render(

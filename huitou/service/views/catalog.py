@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from huitou.service import selectors
 from huitou.service.forms_orders import PartForm, ServiceItemForm
-from huitou.service.models import Category, Part, ServiceItem, ShopPrice
+from huitou.service.models import Category, Part, ServiceItem
 from huitou.service.services import catalog as services
 from huitou.tenancy.decorators import staff_required
+from huitou.tenancy.http import StaffRequest
 from huitou.tenancy.middleware import user_shops
 from huitou.tenancy.roles import Perm
 from huitou.tenancy.scoping import get_scoped_or_404
@@ -26,19 +25,16 @@ HUNDRED = Decimal(100)
 
 
 @staff_required(Perm.MANAGE_SETTINGS)
-def catalog_list(request: HttpRequest) -> HttpResponse:
+def catalog_list(request: StaffRequest) -> HttpResponse:
     """Services by category and parts, with prices, intervals, margins and shop prices.
 
     Queries: session, user (+organization), services, parts, shop prices
     (+ shop), the user's shops (switcher).
     """
-    org = request.organization  # type: ignore[attr-defined]
+    org = request.organization
     services_ = list(selectors.service_items(org, active_only=False))
     parts_ = list(selectors.parts(org, active_only=False))
-    overrides: dict[tuple[str, int], list[ShopPrice]] = {}
-    for sp in ShopPrice.objects.for_org(org).select_related("shop").order_by("shop_id"):
-        key = ("service", sp.service_id) if sp.service_id else ("part", sp.part_id)
-        overrides.setdefault(key, []).append(sp)  # type: ignore[arg-type]
+    overrides = selectors.shop_overrides_by_item(org)
     for s in services_:
         s.shop_prices = overrides.get(("service", s.pk), [])  # type: ignore[attr-defined]
     for p in parts_:
@@ -51,26 +47,11 @@ def catalog_list(request: HttpRequest) -> HttpResponse:
     return render(request, "service/catalog_list.html", context)
 
 
-def _shop_prices(request: HttpRequest, lookup: dict[str, Any]) -> dict[int, Decimal]:
-    org = request.organization  # type: ignore[attr-defined]
-    return dict(ShopPrice.objects.for_org(org).filter(**lookup).values_list("shop_id", "price"))
-
-
-def _save_shop_prices(form: ServiceItemForm | PartForm, item: ServiceItem | Part, current: dict[int, Decimal]) -> None:
-    for shop, price in form.shop_prices():
-        if price == current.get(shop.pk):
-            continue
-        try:
-            services.shop_price_set(shop=shop, item=item, price=price)
-        except ValidationError as exc:
-            raise ValidationError({f"shop_price_{shop.pk}": exc.messages}) from exc
-
-
-def _edit(request: HttpRequest, kind: str, item: ServiceItem | Part | None) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def _edit(request: StaffRequest, kind: str, item: ServiceItem | Part | None) -> HttpResponse:
+    org = request.organization
     title = str(item) if item is not None else ""  # before a refused save changes the object in memory
     form_class = ServiceItemForm if kind == "service" else PartForm
-    current = _shop_prices(request, {kind: item}) if item else {}
+    current = selectors.shop_overrides(organization=org, item=item) if item else {}
     initial = {name: getattr(item, name) for name in form_class.base_fields if item is not None}
     form = form_class(
         request.POST if request.method == "POST" else None,
@@ -79,14 +60,23 @@ def _edit(request: HttpRequest, kind: str, item: ServiceItem | Part | None) -> H
         initial=initial,
     )
     if request.method == "POST" and form.is_valid():
-        target = item
+        target: ServiceItem | Part | None = item
+        prices = dict(form.shop_prices())
         try:
-            with transaction.atomic():
-                if kind == "service":
-                    target = services.service_item_save(organization=org, data=form.service_data(), item=item)  # type: ignore[arg-type]
-                else:
-                    target = services.part_save(organization=org, data=form.service_data(), part=item)  # type: ignore[arg-type]
-                _save_shop_prices(form, target, current)  # type: ignore[arg-type]
+            if isinstance(item, ServiceItem) or (item is None and kind == "service"):
+                target = services.service_item_save(
+                    organization=org,
+                    data=form.service_data(),
+                    item=item,
+                    shop_prices=prices,
+                )
+            else:
+                target = services.part_save(
+                    organization=org,
+                    data=form.service_data(),
+                    part=item,
+                    shop_prices=prices,
+                )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -96,22 +86,22 @@ def _edit(request: HttpRequest, kind: str, item: ServiceItem | Part | None) -> H
 
 
 @staff_required(Perm.MANAGE_SETTINGS)
-def catalog_service_new(request: HttpRequest) -> HttpResponse:
+def catalog_service_new(request: StaffRequest) -> HttpResponse:
     return _edit(request, "service", None)
 
 
 @staff_required(Perm.MANAGE_SETTINGS)
-def catalog_service_edit(request: HttpRequest, item_id: int) -> HttpResponse:
-    item = get_scoped_or_404(ServiceItem.objects.all(), request.organization, pk=item_id)  # type: ignore[attr-defined]
+def catalog_service_edit(request: StaffRequest, item_id: int) -> HttpResponse:
+    item = get_scoped_or_404(ServiceItem.objects.all(), request.organization, pk=item_id)
     return _edit(request, "service", item)
 
 
 @staff_required(Perm.MANAGE_SETTINGS)
-def catalog_part_new(request: HttpRequest) -> HttpResponse:
+def catalog_part_new(request: StaffRequest) -> HttpResponse:
     return _edit(request, "part", None)
 
 
 @staff_required(Perm.MANAGE_SETTINGS)
-def catalog_part_edit(request: HttpRequest, part_id: int) -> HttpResponse:
-    part = get_scoped_or_404(Part.objects.all(), request.organization, pk=part_id)  # type: ignore[attr-defined]
+def catalog_part_edit(request: StaffRequest, part_id: int) -> HttpResponse:
+    part = get_scoped_or_404(Part.objects.all(), request.organization, pk=part_id)
     return _edit(request, "part", part)

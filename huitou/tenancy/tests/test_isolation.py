@@ -30,6 +30,14 @@ from django.utils import timezone
 from huitou.api.models import ApiToken
 from huitou.api.services import token_create
 from huitou.audit.models import ChangeEntry
+from huitou.care.models import STEP_ORDER, CallbackQuestion, CareTask
+from huitou.care.services.complaints import (
+    complaint_close,
+    complaint_open,
+    complaint_step_record,
+    complaints_escalate,
+)
+from huitou.care.services.questionnaire import questionnaire_seed
 from huitou.customers.models import (
     ConsentRecord,
     Customer,
@@ -47,7 +55,16 @@ from huitou.customers.services import (
     mileage_record,
     vehicle_delete,
 )
+from huitou.exports.models import ExportJob
+from huitou.imports.models import ImportJob
 from huitou.lifecycle.models import FollowUpPlan
+from huitou.loyalty.services.cards import card_product_save
+from huitou.loyalty.services.coupons import coupon_rule_save, coupon_template_save
+from huitou.loyalty.services.referrals import referral_policy_save
+from huitou.loyalty.services.tiers import tier_save
+from huitou.messaging.models import BulkSend
+from huitou.messaging.services.send import message_send
+from huitou.messaging.services.templates import message_template_save
 from huitou.service.models import Category, PaymentMethod
 from huitou.service.services.appointments import appointment_book, opening_hours_set
 from huitou.service.services.catalog import part_save, service_item_save, shop_price_set
@@ -88,6 +105,19 @@ PARAM_OBJECTS: dict[str, tuple[str, ...]] = {
     "part_id": ("part",),
     "item_id": ("service_item", "part"),
     "plan_id": ("plan",),
+    "import_id": ("import",),
+    "export_id": ("export",),
+    "policy_id": ("referral_policy",),
+    "product_id": ("card_product",),
+    "tier_id": ("tier",),
+    "template_id": ("coupon_template",),
+    "message_id": ("message",),
+    "message_template_id": ("message_template",),
+    "bulk_id": ("bulk_send",),
+    "rule_id": ("coupon_rule",),
+    "task_id": ("care_task",),
+    "complaint_id": ("complaint", "closed_complaint"),
+    "question_id": ("callback_question",),
 }
 # Names that do not say what they point at: every object of A is tried.
 GENERIC_PARAMS = frozenset({"pk", "id", "object_id"})
@@ -270,6 +300,8 @@ def _populate(
         tags=[seed.tag],
         source="walk_in",
         occupation=seed.occupation,
+        birth_month=6,
+        birth_day=18,
     )
     relative = make_customer(organization=organization, by=advisor, name=seed.names[1], phone=seed.phones[1])
     household = household_link(customer=customer, other=relative, by=advisor)
@@ -283,6 +315,9 @@ def _populate(
     deleted = make_customer(organization=organization, by=advisor, name=seed.names[2], phone=seed.phones[2])
     customer_delete(customer=deleted, by=owner)
     token, _ = token_create(user=advisor)
+    export = ExportJob.objects.create(
+        organization=organization, source="customers", format="csv", requested_by=owner, state="ready", rows=1
+    )
     service_ids = _populate_service(organization, seed, staff, vehicle)
     return {
         "customer": customer.pk,
@@ -300,9 +335,69 @@ def _populate(
         "ownership": VehicleOwnership.objects.get(vehicle=vehicle).pk,
         "change": ChangeEntry.objects.for_org(organization).filter(customer_id=customer.pk).first().pk,  # type: ignore[union-attr]
         "token": token.pk,
+        "export": export.pk,
+        "referral_policy": referral_policy_save(
+            organization=organization,
+            data={"code": "first-bill", "name": "首单奖励", "kind": "first_bill_percent", "percent": "3"},
+        ).pk,
+        **_populate_coupons(organization, staff),
+        **_populate_complaints(organization, customer, staff),
+        "care_task": CareTask.objects.for_org(organization).get(order_id=service_ids["paid_order"]).pk,  # its callback
+        **_populate_messages(organization, customer, staff),
+        "tier": tier_save(
+            organization=organization,
+            data={"code": "gold", "name": "金卡", "entry_rule": "spend", "entry_threshold": "8000"},
+        ).pk,
         "plan": FollowUpPlan.objects.for_org(organization).order_by("pk").first().pk,  # type: ignore[union-attr]
+        "import": ImportJob.objects.create(
+            organization=organization,
+            kind="customers",
+            filename=f"{seed.names[0]}.xlsx",
+            stored_as="none.xlsx",
+            columns=["姓名"],
+            created_by=owner,
+            created_at=timezone.now(),
+        ).pk,
         **service_ids,
     }
+
+
+def _populate_messages(organization: Organization, customer: Customer, staff: dict[str, User]) -> dict[str, int]:
+    """A message template, a message to the customer (its text names them) and a bulk send."""
+    template = message_template_save(
+        organization=organization,
+        data={"code": "hello", "name": "问候", "purpose": "service", "body": "{name}您好，{plate}保养到期了"},
+    )
+    message = message_send(customer=customer, template=template, by=staff["advisor"])
+    bulk = BulkSend.objects.create(
+        organization=organization, template=template, channel="manual", purpose="service", created_at=timezone.now()
+    )
+    return {"message_template": template.pk, "message": message.pk, "bulk_send": bulk.pk}
+
+
+def _populate_complaints(organization: Organization, customer: Customer, staff: dict[str, User]) -> dict[str, int]:
+    """An open complaint (late, escalated to the store manager) and a closed one; the callback questionnaire."""
+    complaint = complaint_open(
+        customer=customer, summary="态度投诉", by=staff["advisor"], now=timezone.now() - dt.timedelta(hours=5)
+    )
+    complaints_escalate(organization=organization)
+    closed = complaint_open(customer=customer, summary="结案投诉", by=staff["advisor"])
+    for step in STEP_ORDER:
+        complaint_step_record(complaint=closed, step=step, note="记录", by=staff["advisor"])
+    complaint_close(complaint=closed, by=staff["advisor"])
+    questionnaire_seed(organization=organization)
+    question = CallbackQuestion.objects.for_org(organization).order_by("pk").first()
+    assert question is not None
+    return {"complaint": complaint.pk, "closed_complaint": closed.pk, "callback_question": question.pk}
+
+
+def _populate_coupons(organization: Organization, staff: dict[str, User]) -> dict[str, int]:
+    """A coupon template with an issuing rule."""
+    template = coupon_template_save(
+        organization=organization, data={"code": "labour-20", "name": "20元工时券", "kind": "amount", "value": "20"}
+    )
+    rule = coupon_rule_save(organization=organization, data={"template": template, "trigger": "order_paid"})
+    return {"coupon_template": template.pk, "coupon_rule": rule.pk}
 
 
 def _populate_service(
@@ -340,7 +435,12 @@ def _populate_service(
         service=item,
         note=seed.booking_note,
     )
+    product = card_product_save(
+        organization=organization,
+        data={"code": "wash-10", "name": f"{seed.service_item}次卡", "price": "299", "uses": 10, "services": [item.pk]},
+    )
     return {
+        "card_product": product.pk,
         "service_item": item.pk,
         "part": part.pk,
         "order": order.pk,
@@ -467,7 +567,12 @@ def test_routes_without_ids_never_show_another_organizations_data(world: World) 
         {"q": A_SEED.part},
         {"tag": "甲店贵宾", "owner": world.ids["advisor"], "shop": world.ids["shop"], "stage": "prospect"},
         {"shop": world.ids["shop"], "customer": world.ids["customer"], "day": BOOKING_DAY.isoformat()},
+        {"customer_id": world.ids["customer"], "owner": "all"},  # the care work list API
+        {"customer_id": world.ids["customer"], "state": "late"},  # the complaint board API
+        {"customer": world.ids["customer"]},  # a complaint opened from a customer's file
+        {"customer_id": world.ids["customer"], "state": "queued"},  # the outbox API
         {"shop": world.ids["shop"], "date": timezone.localdate().isoformat(), "include_inactive": "true"},
+        {"month": f"{timezone.localdate().year}-06"},  # the birthday calendar
     ]
     failures: list[str] = []
     walked = 0
@@ -534,8 +639,8 @@ def test_the_walker_refuses_a_parameter_it_was_not_taught(world: World) -> None:
 def test_ids_in_bodies_and_filters_are_scoped_too(world: World) -> None:
     """Ids of A sent in a payload or a query by B are as unknown as in the path."""
     api = _b_bearer(world)
-    b_customer = Customer.objects.get(pk=world.b_own["customer"])
-    b_vehicle = Vehicle.objects.get(pk=world.b_own["vehicle"])
+    b_customer = Customer.objects.for_org(world.org_b).get(pk=world.b_own["customer"])
+    b_vehicle = Vehicle.objects.for_org(world.org_b).get(pk=world.b_own["vehicle"])
     b_household = b_customer.household_id
     before = _snapshot(world.org_a)
 
@@ -554,7 +659,7 @@ def test_ids_in_bodies_and_filters_are_scoped_too(world: World) -> None:
     assert by_owner.json()["count"] == 0
     b_customer.refresh_from_db()
     assert (b_customer.household_id, b_customer.owner_id) == (b_household, world.b_owner.pk)
-    assert Vehicle.objects.get(pk=b_vehicle.pk).customer_id == b_customer.pk
+    assert Vehicle.objects.for_org(world.org_b).get(pk=b_vehicle.pk).customer_id == b_customer.pk
     assert _snapshot(world.org_a) == before
 
 
@@ -569,6 +674,7 @@ def test_ids_of_another_organization_in_service_bodies_and_filters_are_refused(w
 
     cases: list[tuple[str, dict[str, Any], str]] = [
         ("/api/v1/orders", {"vehicle_id": a["vehicle"], "mileage": 99000}, "vehicle_id"),
+        ("/api/v1/messages", {"customer_id": a["customer"], "purpose": "service", "body": "您好"}, "customer_id"),
         ("/api/v1/orders", {"vehicle_id": b["vehicle"], "mileage": 99000, "shop_id": a["shop"]}, "shop_id"),
         (f"{order}/lines", {"service_id": a["service_item"]}, "service_id"),
         (f"{order}/lines", {"part_id": a["part"]}, "part_id"),
@@ -602,7 +708,8 @@ def test_ids_of_another_organization_in_service_bodies_and_filters_are_refused(w
     prices = api.get("/api/v1/catalog/services", {"shop": a["shop"]}).json()
     assert by_customer["count"] == by_shop["count"] == bookings["count"] == 0
     assert (slots.status_code, set(slots.json()["errors"])) == (422, {"shop"})
-    assert [i["shop_price"] for i in prices["items"]] == [None]  # B's own item, without A's shop's price
+    # B's own item, without A's shop's price (its package card's sale item aside)
+    assert [i["shop_price"] for i in prices["items"] if not i["code"].startswith("CARD-")] == [None]
     assert _snapshot(world.org_a) == before
     assert _snapshot(world.org_b) == b_before, "a refused request of B changed B's data"
 
@@ -623,6 +730,18 @@ def test_organization_b_works_on_its_own_orders(world: World) -> None:
     assert booking["note"] == B_SEED.booking_note
     assert [(p["name"], p["cost"]) for p in parts["items"]] == [(B_SEED.part, "210.00")]
     assert api.get("/api/v1/orders").json()["count"] == 2
+
+
+def test_the_warranty_of_another_organization_s_line_is_not_found(world: World) -> None:
+    """A valid promise for A's line, through A's order or B's own, by the API and the page: 404."""
+    before = _snapshot(world.org_a)
+    line = world.ids["line"]
+    body = json.dumps({"warranty_months": 12, "warranty_km": None, "reason": "延期服务"})
+    for order in (world.ids["order"], world.b_own["order"]):
+        api = _b_bearer(world).put(f"/api/v1/orders/{order}/lines/{line}/warranty", body, "application/json")
+        page = _b_session(world).post(f"/service/orders/{order}/lines/{line}/warranty/", {"warranty_months": "12"})
+        assert (api.status_code, page.status_code) == (404, 404)
+    assert _snapshot(world.org_a) == before
 
 
 def test_a_shop_of_another_organization_cannot_be_switched_to(world: World) -> None:

@@ -8,8 +8,17 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from huitou.demo.orders import BulkStats, HistoryStats
-from huitou.demo.services import DEMO_ORG_NAME, LOGIN_URL, DemoError, DemoResult, demo_build
+from huitou.demo.orders import HistoryStats
+from huitou.demo.services import (
+    DEFAULT_CUSTOMERS,
+    DEFAULT_SEED,
+    DEMO_ORG_NAME,
+    LOGIN_URL,
+    MAX_CUSTOMERS,
+    DemoError,
+    DemoResult,
+    demo_build,
+)
 from huitou.lifecycle.models import FollowUp, FollowUpTask, StageChange
 from huitou.tenancy.roles import Role
 
@@ -20,30 +29,21 @@ class Command(BaseCommand):
         "customers, vehicles, mileage histories and lifecycles (follow-ups, stage changes, follow-up tasks "
         "due today). The same --seed gives the same people, cars and plates; "
         "the dates end yesterday. With --org and --user-prefix, add a further organization whose users are "
-        "<prefix>owner, <prefix>advisor, ... Large bulk loads on PostgreSQL lock the customer tables until "
-        "they finish: give them a database of their own."
+        "<prefix>owner, <prefix>advisor, ... Everything goes through the business services, with change "
+        "history; the benchmarks' million-row data sets come from bench/build_db.py."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--customers", type=int, default=300, help="number of customers (default 300)")
-        parser.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+        parser.add_argument(
+            "--customers",
+            type=int,
+            default=DEFAULT_CUSTOMERS,
+            help=f"number of customers (default {DEFAULT_CUSTOMERS}, at most {MAX_CUSTOMERS:,})",
+        )
+        parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
         parser.add_argument("--reset", action="store_true", help="delete this demo organization first, if it exists")
         parser.add_argument("--org", default="", help=f"organization name (default {DEMO_ORG_NAME})")
         parser.add_argument("--user-prefix", default="", help="prefix of the usernames; needed with --org")
-        parser.add_argument(
-            "--method",
-            choices=("auto", "services", "bulk"),
-            default="auto",
-            help="services: through the business services, with change history (slow); bulk: COPY/batched "
-            "inserts (fast); auto: services up to 2,000 customers",
-        )
-        parser.add_argument(
-            "--orders-per-customer",
-            type=float,
-            default=None,
-            help="write about this many paid orders per customer in bulk (COPY on PostgreSQL) instead of the "
-            "service history of a small demo",
-        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         org_name, prefix = options["org"].strip(), options["user_prefix"].strip()
@@ -64,10 +64,7 @@ class Command(BaseCommand):
                 org_name=org_name or DEMO_ORG_NAME,
                 user_prefix=prefix,
                 reset=options["reset"],
-                method=options["method"],
                 progress=progress if options["verbosity"] >= 1 else None,
-                log=self.stdout.write if options["verbosity"] >= 1 else None,
-                orders_per_customer=options["orders_per_customer"],
             )
         except DemoError as exc:
             raise CommandError(str(exc)) from exc
@@ -82,10 +79,12 @@ class Command(BaseCommand):
                 f"{orders.adjustments} adjustments, {orders.declined} declined recommendations, "
                 f"{orders.appointments} appointments in {orders.seconds:.1f} s"
             )
-        elif isinstance(orders, BulkStats):
+            loyalty, callbacks = orders.loyalty, orders.callbacks
             self.stdout.write(
-                f"  orders in bulk: {orders.orders:,} paid orders, {orders.lines:,} lines, {orders.payments:,} "
-                f"payments in {orders.seconds:.1f} s"
+                f"  membership: {loyalty.members} members, {loyalty.top_ups} top-ups, {loyalty.cards_sold} package "
+                f"cards sold ({loyalty.card_uses} uses), {loyalty.coupons_used} coupons used, "
+                f"{loyalty.points_redeemed:,} points redeemed; callbacks: {callbacks.done} done, "
+                f"{callbacks.skipped} skipped"
             )
 
     def _report_lifecycle(self, result: DemoResult) -> None:
@@ -110,11 +109,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Created demo organization {org.name}: {stats.customers:,} customers, {stats.vehicles:,} "
-                    f"vehicles, {stats.readings:,} mileage readings in {seconds:.1f} s ({result.method})."
+                    f"vehicles, {stats.readings:,} mileage readings in {seconds:.1f} s."
                 )
             )
-            if stats.rebuild_seconds:
-                self.stdout.write(f"  of which {stats.rebuild_seconds:.1f} s rebuilding indexes and foreign keys")
             self._report_orders(result)
             self._report_lifecycle(result)
         self.stdout.write(f"\nLog in at {LOGIN_URL}")

@@ -9,6 +9,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from huitou.care.services.questionnaire import questionnaire_seed
+from huitou.loyalty.starter import loyalty_seed
+from huitou.messaging.starter import messaging_seed
 from huitou.service.starter import catalog_seed, opening_hours_seed
 from huitou.tenancy.models import Shop
 from huitou.tenancy.roles import Role
@@ -25,7 +28,9 @@ class Command(BaseCommand):
         parser.add_argument("--owner-name", default="", help="display name, e.g. 王店长")
         parser.add_argument("--password", help="the manager's password (asked for when omitted)")
         parser.add_argument(
-            "--no-starter", action="store_true", help="skip the starter catalog and opening hours (edit them later)"
+            "--no-starter",
+            action="store_true",
+            help="skip the starter catalog, opening hours, membership and callback questionnaire (edit them later)",
         )
 
     def handle(self, *args: Any, name: str, shops: list[str] | None, owner: str, **options: Any) -> None:
@@ -43,6 +48,9 @@ class Command(BaseCommand):
                 )
                 if not options["no_starter"]:
                     catalog_seed(organization=organization)
+                    loyalty_seed(organization=organization)
+                    messaging_seed(organization=organization)
+                    questionnaire_seed(organization=organization)
                     for shop in Shop.objects.for_org(organization):
                         opening_hours_seed(shop=shop)
         except ValidationError as exc:

@@ -1,0 +1,119 @@
+"""Each kind of care's settings in an organization: its row, or the defaults below."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from huitou.care.models import CareKind, CareRule, OwnerMode
+from huitou.tenancy.models import Organization, User
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    kind: str
+    is_active: bool
+    lead_days: int
+    owner_mode: str
+    owner_id: int | None
+    script: str
+
+
+# kind: (on, days ahead, owner, suggested script)
+DEFAULTS: dict[str, tuple[bool, int, str, Any]] = {
+    CareKind.CALLBACK: (
+        True,
+        2,  # within 48 hours of the visit
+        OwnerMode.ADVISOR,
+        _(
+            "Hello {name}, this is {shop}. How is the car after the service? "
+            "Was everything done as agreed, and how satisfied are you (1 to 5)?"
+        ),
+    ),
+    CareKind.MAINTENANCE: (
+        True,
+        7,
+        OwnerMode.CUSTOMER_OWNER,
+        _("Hello {name}, {plate} will soon be due for {service} ({due_date}). Shall we book a time for you?"),
+    ),
+    CareKind.INSURANCE: (
+        True,
+        30,
+        OwnerMode.CUSTOMER_OWNER,
+        _("Hello {name}, the insurance of {plate} ends on {due_date}. We can help you compare and renew."),
+    ),
+    CareKind.INSPECTION: (
+        True,
+        30,
+        OwnerMode.CUSTOMER_OWNER,
+        _("Hello {name}, {plate} is due for its annual inspection by {due_date}. We can do it for you."),
+    ),
+    # Warranty: the days ahead of the day the promise on an order line lapses (``sweep_warranty``).
+    CareKind.WARRANTY: (
+        True,
+        14,
+        OwnerMode.CUSTOMER_OWNER,
+        _(
+            "Hello {name}, the warranty on {service} for {plate} ends around {due_date}. If anything is not right, "
+            "come in before then and we will put it right free of charge."
+        ),
+    ),
+    CareKind.BIRTHDAY: (
+        True,
+        3,
+        OwnerMode.CUSTOMER_OWNER,
+        _("Happy birthday, {name}! Everyone at {shop} wishes you a wonderful year and safe driving."),
+    ),
+    CareKind.FESTIVAL: (
+        True,
+        7,
+        OwnerMode.CUSTOMER_OWNER,
+        _(
+            "Hello {name}, {shop} wishes you a happy {festival}. Before a long drive over the holiday, "
+            "we can check the tyres, brakes and fluids for you free of charge."
+        ),
+    ),
+    # Declined work and win-back: the days are counted after the work was declined / the customer went quiet.
+    CareKind.DECLINED_WORK: (
+        True,
+        14,
+        OwnerMode.ADVISOR,
+        _("Hello {name}, last time we suggested {service} for {plate}. Shall we book a time to have it done?"),
+    ),
+    CareKind.WINBACK: (
+        True,
+        0,
+        OwnerMode.CUSTOMER_OWNER,
+        _("Hello {name}, we have not seen you at {shop} for a while. How is the car? We have an offer for you."),
+    ),
+}
+
+
+def rules_for(organization: Organization | int) -> dict[str, RuleSettings]:
+    """Every kind's settings (one query): the organization's rows over the defaults."""
+    rows = {rule.kind: rule for rule in CareRule.objects.for_org(organization)}
+    settings: dict[str, RuleSettings] = {}
+    for kind, (on, lead, owner_mode, script) in DEFAULTS.items():
+        rule = rows.get(kind)
+        if rule is None:
+            settings[kind] = RuleSettings(kind, on, lead, owner_mode, None, str(script))
+        else:
+            settings[kind] = RuleSettings(
+                kind, rule.is_active, rule.lead_days, rule.owner_mode, rule.owner_id, rule.script or str(script)
+            )
+    return settings
+
+
+def owner_for(rule: RuleSettings, *, customer_owner_id: int, advisor_id: int | None = None) -> int:
+    """Who does a task of this rule: one person, always."""
+    if rule.owner_mode == OwnerMode.FIXED and rule.owner_id is not None:
+        return rule.owner_id
+    if rule.owner_mode == OwnerMode.ADVISOR and advisor_id is not None:
+        return advisor_id
+    return customer_owner_id
+
+
+def rule_owner_valid(organization: Organization, owner: User | None) -> bool:
+    return owner is not None and owner.organization_id == organization.pk and owner.is_active

@@ -1,0 +1,18 @@
+"""How complete a customer file is, kept on the file for lists and filters."""
+
+from __future__ import annotations
+
+from huitou.customers.models import (
+    Customer,
+    Vehicle,
+)
+from huitou.lib import completeness as completeness_lib
+
+
+def customer_refresh_completeness(*, customer: Customer) -> int:
+    has_vehicle = Vehicle.objects.for_org(customer.organization_id).active().filter(customer=customer).exists()
+    score = completeness_lib.completeness(customer.completeness_facts(has_vehicle))
+    if score != customer.completeness:
+        customer.completeness = score
+        Customer.objects.for_org(customer.organization_id).filter(pk=customer.pk).update(completeness=score)
+    return score

@@ -1,0 +1,103 @@
+"""Messages for refused membership writes, by area. Tests import these constants.
+
+Conflicts (HTTP 409) raise ``huitou.service.errors.StateConflict`` with one of
+these; refused input raises ``ValidationError({field: [message]})`` (422).
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+# --- referrals ---------------------------------------------------------------------------------
+REFERRER_SAME_PHONE = _("A customer cannot be referred by a file with their own phone number.")
+REFERRER_SAME_HOUSEHOLD = _("A customer cannot be referred by someone of their own household.")
+REFERRER_SAME_VEHICLE = _("A customer cannot be referred by someone who owns or owned one of their cars.")
+REFERRER_EACH_OTHER = _("%(name)s was referred by this customer: two customers cannot refer each other.")
+REFERRER_FIXED = _(
+    "This customer's first order is paid: the referrer who brought them is kept and can no longer be changed."
+)
+REFERRER_TYPE_INVALID = _("Choose one of the referrer types.")
+POLICY_CODE_REQUIRED = _("Enter a code (letters, digits, - and _).")
+POLICY_CODE_TAKEN = _("Another referral policy of this organization already has this code.")
+POLICY_NAME_REQUIRED = _("Enter the policy's name.")
+POLICY_KIND_INVALID = _("Choose what the policy gives.")
+POLICY_PERCENT_INVALID = _("Enter a percentage above 0 and at most 100.")
+POLICY_MILESTONE_INVALID = _("Enter the number of converted referrals (1 to 1,000) at which the coupon is given.")
+POLICY_TEMPLATE_INVALID = _("Choose one of this organization's coupon templates.")
+
+# --- tiers & membership ------------------------------------------------------------------------
+TIER_CODE_REQUIRED = _("Enter a code (letters, digits, - and _).")
+TIER_CODE_TAKEN = _("Another tier of this organization already has this code.")
+TIER_NAME_REQUIRED = _("Enter the tier's name.")
+TIER_RULE_INVALID = _("Choose how a customer reaches the tier.")
+TIER_PRICE_REQUIRED = _("A tier bought outright needs its price.")
+TIER_NUMBER_INVALID = _("Enter a number of at least 0.")
+TIER_PERCENT_INVALID = _("Enter a percentage from 0 to 100.")
+TIER_MULTIPLIER_INVALID = _("Enter a multiplier from 0 to 99.")
+TIER_FREE_SERVICE_INVALID = _("Choose one of this organization's active services.")
+TIER_FREE_SERVICE_REQUIRED = _("Choose the free service the tier gives each year.")
+TIER_UNKNOWN = _("Choose one of this organization's active tiers.")
+TIER_SAME = _("The customer is already in this tier.")
+TIER_NONE = _("This organization has no active tier: add one in the membership settings first.")
+PROGRAM_NUMBER_INVALID = _("Enter a number within the allowed range.")
+
+# --- points and coupons ------------------------------------------------------------------------
+POINTS_INVALID = _("Enter a whole number of points greater than zero.")
+POINTS_TOO_FEW = _("The customer has %(balance)s points: %(points)s cannot be redeemed.")
+POINTS_OVER_SHARE = _("Points may pay at most %(share)s%% of this order: at most %(points)s points.")
+POINTS_WORTH_NOTHING = _("These points are worth less than one fen.")
+POINTS_NO_CUSTOMER = _("This order has no customer whose points could be redeemed.")
+COUPON_NOT_AVAILABLE = _("This coupon is %(state)s and cannot be used.")
+COUPON_EXPIRED = _("This coupon expired on %(date)s.")
+COUPON_NOT_THEIRS = _("This coupon belongs to another customer.")
+COUPON_MIN_SPEND = _("This coupon needs an order of at least %(min)s; this order comes to %(total)s.")
+COUPON_NOTHING_TO_DISCOUNT = _("This order has no line this coupon applies to.")
+COUPON_ONE_PER_ORDER = _("A coupon is already used on this order.")
+COUPON_NOT_REVOCABLE = _("Only an issued coupon that is not used can be revoked.")
+TEMPLATE_CODE_REQUIRED = _("Enter a code (letters, digits, - and _).")
+TEMPLATE_CODE_TAKEN = _("Another coupon template of this organization already has this code.")
+TEMPLATE_NAME_REQUIRED = _("Enter the coupon's name.")
+TEMPLATE_KIND_INVALID = _("Choose what the coupon gives.")
+TEMPLATE_AMOUNT_INVALID = _("Enter an amount above 0 in yuan, with at most two decimal places.")
+TEMPLATE_PERCENT_INVALID = _("Enter a percentage above 0 and at most 100.")
+TEMPLATE_FREE_SERVICE_REQUIRED = _("Choose the service the coupon gives for free.")
+TEMPLATE_MIN_SPEND_INVALID = _("Enter a minimum spend of 0 or more, in yuan.")
+TEMPLATE_DAYS_INVALID = _("Enter how many days it is valid: 1 to 3,650.")
+TEMPLATE_SERVICE_UNKNOWN = _("Choose services of this organization.")
+TEMPLATE_UNKNOWN = _("Choose an active coupon template of this organization.")
+TEMPLATE_INACTIVE = _("This coupon template is not in use: coupons are no longer issued from it.")
+RULE_TRIGGER_INVALID = _("Choose when the coupon is issued: after a paid order, on joining or in the birthday month.")
+RULE_MIN_TOTAL_INVALID = _("Enter an order total of 0 or more, in yuan.")
+BULK_CUSTOMERS_REQUIRED = _("Choose at least one customer (at most 10,000).")
+BULK_CUSTOMERS_UNKNOWN = _("Some of these customers are not active files of this organization.")
+
+# --- stored value, package cards, checkout -----------------------------------------------------
+TOP_UP_AMOUNT_INVALID = _("Enter a top-up above 0 in yuan, with at most two decimal places.")
+TOP_UP_METHOD_INVALID = _("Choose how the customer paid the top-up (not with stored value).")
+TOP_UP_CUSTOMER_DELETED = _("This customer's file is deleted: restore it before topping up.")
+BALANCE_TOO_LOW = _("The stored-value balance is %(balance)s: %(amount)s cannot be paid with it.")
+STORED_VALUE_NO_CUSTOMER = _("This order has no customer whose stored value could pay it.")
+REFUND_MORE_THAN_SPENT = _(
+    "Only %(spent)s of this order was paid with stored value: at most that goes back to the card."
+)
+CARD_REFUND_NOTHING = _("There is no unspent principal to refund.")
+CARD_REFUND_METHOD_INVALID = _("Choose how the principal is paid back (not with stored value).")
+CARD_REFUND_REASON_REQUIRED = _("Say why the stored value is refunded.")
+REWARD_INVALID = _("A reward is a bonus above 0 in yuan.")
+PRODUCT_CODE_REQUIRED = _("Enter a code (letters, digits, - and _).")
+PRODUCT_CODE_TAKEN = _("Another package card of this organization already has this code.")
+PRODUCT_NAME_REQUIRED = _("Enter the card's name (at most 60 characters).")
+PRODUCT_PRICE_INVALID = _("Enter a price of 0 or more in yuan, with at most two decimal places.")
+PRODUCT_USES_INVALID = _("Enter how many uses the card gives: 1 to 1,000.")
+PRODUCT_DAYS_INVALID = _("Enter how many days it is valid: 1 to 3,650.")
+PRODUCT_BINDING_INVALID = _("Choose whether the card is bound to one car or to the customer.")
+PRODUCT_SERVICES_REQUIRED = _("Choose the services the card covers (active services of this organization).")
+CARD_NOT_ACTIVE = _("This package card is %(state)s and cannot be used.")
+CARD_EXPIRED = _("This package card expired on %(date)s.")
+CARD_NO_USES_LEFT = _("This package card has no uses left.")
+CARD_NOT_THEIRS = _("This package card belongs to another customer.")
+CARD_OTHER_VEHICLE = _("This package card is bound to another car (%(plate)s).")
+CARD_SERVICE_NOT_COVERED = _("This package card does not cover %(service)s.")
+CARD_LINE_NOT_COVERABLE = _("Only a service line of quantity 1 at a price can be paid with a package card.")
+CARD_UNKNOWN = _("Choose an active package card of this customer.")
+CHECKOUT_NOTHING = _("Choose at least one way to pay.")
+CHECKOUT_SHORT = _("These payments come to %(paid)s; %(due)s is due. Add cash or another method for the rest.")
+CHECKOUT_METHOD_INVALID = _("Choose how the rest is paid (cash, WeChat Pay, Alipay, bank card or transfer).")

@@ -1,0 +1,25 @@
+"""Messages for refused messaging writes. Tests import these constants."""
+
+from django.utils.translation import gettext_lazy as _
+
+PLACEHOLDER_UNKNOWN = _("Unknown placeholder: %(names)s. Use %(known)s.")
+BRACES_UNPAIRED = _("Braces are for placeholders only, like {name}.")
+BODY_REQUIRED = _("Write the text of the message.")
+BODY_TOO_LONG = _("At most %(max)s characters.")
+CODE_TAKEN = _("Another template has this code.")
+CODE_INVALID = _("Letters, digits, - and _ only.")
+NAME_REQUIRED = _("Give the template a name.")
+TEMPLATE_OR_BODY = _("Choose a template or write a text, not both.")
+TEMPLATE_UNKNOWN = _("No template in use has this code.")
+TEMPLATE_INACTIVE = _("This template is not in use.")
+VALUES_MISSING = _("The text needs %(names)s: give them.")
+MARKETING_AS_SERVICE = _("A marketing template cannot be sent as a service message.")
+CHANNEL_INVALID = _("Choose by hand, SMS or email.")
+PURPOSE_REQUIRED = _("Say whether it is a service or a marketing message.")
+NOT_MANUAL = _("Only a message sent by hand is marked sent here.")
+NOT_QUEUED = _("Only a message waiting to be sent can be marked sent.")
+HELD_UNTIL = _("It is quiet hours: send it after %(time)s.")
+CAP_INVALID = _("Between 0 and 50.")
+BULK_EMPTY = _("No customer matches.")
+BULK_TOO_MANY = _("At most %(max)s customers at a time.")
+CUSTOMER_UNKNOWN = _("No active customer file has this id.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -25,18 +25,9 @@ from huitou.tenancy.roles import Perm
 from huitou.tenancy.scoping import get_scoped_or_404
 from huitou.tenancy.selectors import staff_for_org
 from huitou.web.forms import apply_errors
+from huitou.web.worklists import work_list_owner
 
 PAGE_SIZE = 20
-
-
-def _assignee(request: StaffRequest) -> User:
-    """Whose list: one's own, or (store manager only) the staff member of ``?owner=``."""
-    wanted = request.GET.get("owner", "")
-    if not wanted or wanted == str(request.user.pk):
-        return request.user
-    if not request.user.has_role_perm(Perm.VIEW_TEAM_FOLLOWUPS):
-        raise PermissionDenied
-    return get_scoped_or_404(User.objects.all(), request.organization, pk=wanted)
 
 
 @staff_required(Perm.FOLLOW_UP)
@@ -48,7 +39,7 @@ def followups_mine(request: StaffRequest) -> HttpResponse:
     (switcher); one more when a store manager opens someone else's list.
     """
     org = request.organization
-    assignee = _assignee(request)
+    assignee = work_list_owner(request)
     due = request.GET.get("due", "")
     due = due if due in selectors.DUE_CHOICES else selectors.DUE_TODAY
     today = timezone.localdate()

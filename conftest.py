@@ -6,7 +6,13 @@ import os
 
 import pytest
 
-pytest_plugins = ["huitou.testing.fixtures", "huitou.testing.browser", "huitou.analytics.tests.dataset"]
+pytest_plugins = [
+    "huitou.testing.fixtures",
+    "huitou.testing.browser",
+    "huitou.analytics.tests.dataset",
+    "huitou.analytics.tests.dashboard_dataset",
+    "huitou.analytics.tests.rfm_dataset",
+]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -114,6 +114,20 @@ def _bounds(date_from: dt.date, date_to: dt.date) -> tuple[dt.datetime, dt.datet
     return start, end
 
 
+def counted_files(organization: Organization | int) -> QuerySet[Customer]:
+    """The files the funnel counts: not deleted (merging away a duplicate deletes it, so it counts once)."""
+    return Customer.objects.for_org(organization).filter(deleted_at=None)
+
+
+def conversions_between(
+    *, organization: Organization | int, date_from: dt.date, date_to: dt.date
+) -> QuerySet[Customer]:
+    """The funnel's conversions dated in a range: counted files whose first paid order (``converted_at``)
+    falls from ``date_from`` to ``date_to`` (local dates, both included). Staff performance counts these."""
+    start, end = _bounds(date_from, date_to)
+    return counted_files(organization).filter(converted_at__gte=start, converted_at__lt=end)
+
+
 def funnel_period(
     *, date_from: dt.date | None, date_to: dt.date | None, today: dt.date | None = None
 ) -> tuple[dt.date, dt.date]:
@@ -157,7 +171,7 @@ def funnel(*, organization: Organization, date_from: dt.date, date_to: dt.date, 
     funnel_check(date_from=date_from, date_to=date_to, by=by)
     group = "source_id" if by == BY_SOURCE else "owner_id"
     start, end = _bounds(date_from, date_to)
-    cohort = Customer.objects.for_org(organization).filter(created_at__gte=start, created_at__lt=end, deleted_at=None)
+    cohort = counted_files(organization).filter(created_at__gte=start, created_at__lt=end)
     in_database = connections[cohort.db].vendor == "postgresql"
     converted = Q(converted_at__isnull=False)
     # Counts of columns the index holds (never of the id, which it does not): read from the index alone.

@@ -69,6 +69,11 @@ api.add_router("/catalog", catalog_router)
 api.add_router("/orders", orders_router)
 api.add_router("/appointments", appointments_router)
 api.add_router("/analytics", analytics_router)
+api.add_router("/analytics", "huitou.api.routers.analytics_staff.router")  # /analytics/staff
+api.add_router("/analytics", "huitou.api.routers.analytics_dashboard.router")  # /analytics/dashboard
+api.add_router(
+    "/", "huitou.api.routers.analytics_rfm.router"
+)  # /analytics/rfm, /analytics/grade-rules, /customers/{id}/grade
 api.add_router("/imports", "huitou.api.routers.imports.router")
 api.add_router("/care", "huitou.api.routers.care.router")
 api.add_router("/complaints", "huitou.api.routers.complaints.router")

@@ -29,6 +29,8 @@ CARE_KINDS: list[Any] = [
     "festival",
     "declined_work",
     "winback",
+    "coupon_expiring",
+    "card_expiring",
 ]
 CARE_STATES: list[Any] = ["open", "done", "skipped"]
 DUE_BY: list[Any] = ["date", "km"]
@@ -43,6 +45,8 @@ CareKindText = Literal[
     "festival",
     "declined_work",
     "winback",
+    "coupon_expiring",
+    "card_expiring",
 ]
 
 # An answer: a rating (an integer from 1 to 5) or words (at most 500 characters), by question id.

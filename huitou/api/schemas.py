@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
 from pydantic import Field, WithJsonSchema
@@ -119,6 +119,20 @@ class OwnerOut(Schema):
     name: str
 
 
+class RfmOut(Schema):
+    r: int = Field(description="Recency score 1-5 within the organization (5: most recent)")
+    f: int = Field(description="Frequency score 1-5 (5: most paid orders in the window)")
+    m: int = Field(description="Monetary score 1-5 (5: most money received in the window)")
+    segment: str = Field(description="RFM segment code, e.g. important_value (重要价值)")
+
+
+class ChurnRiskOut(Schema):
+    level: Literal["low", "medium", "high"]
+    reason: str = Field(description="In words, e.g. 平均 62 天来一次，已 150 天未到店")
+    interval_days: int = Field(description="The customer's rhythm: mean days between paid visits (or the shop's)")
+    gap_days: int = Field(description="Days since the last paid visit")
+
+
 class CustomerOut(Schema):
     id: int
     name: str
@@ -155,6 +169,11 @@ class CustomerOut(Schema):
     household_id: int | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    rfm: RfmOut | None = Field(description="Null without a paid order in the RFM window (worked out nightly)")
+    grade: Literal["A", "B", "C"] | None = Field(
+        description="A/B/C by the grade rules, or set by hand; null if never graded"
+    )
+    churn_risk: ChurnRiskOut | None = Field(description="Null without a paid visit")
 
 
 class CustomerPage(Schema):

@@ -30,6 +30,8 @@ class CareKind(models.TextChoices):
     FESTIVAL = "festival", _("Festival greeting")
     DECLINED_WORK = "declined_work", _("Declined work")
     WINBACK = "winback", _("Win back")
+    COUPON_EXPIRING = "coupon_expiring", _("Coupon expiring")
+    CARD_EXPIRING = "card_expiring", _("Package card expiring")
 
 
 class OwnerMode(models.TextChoices):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import F, Func, JSONField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import F, Func, JSONField, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from huitou.audit.models import ChangeEntry
 from huitou.audit.selectors import history_for_customer
@@ -54,13 +54,19 @@ def customer_list(
     tag: str = "",
     owner_id: int | None = None,
     shop_id: int | None = None,
+    customer_grade: str = "",
+    segment: str = "",
     with_tags: bool = False,
+    within: QuerySet[Any] | None = None,
 ) -> QuerySet[Customer]:
     """Active customers matching the search box and the filters.
 
     Ordered by pinyin when searching, newest first otherwise. The caller
     paginates. ``shop_id`` keeps customers whose owner works at that shop.
-    ``with_tags`` brings each one's tag names in the same statement (see
+    ``customer_grade`` (A/B/C, a manual grade first) and ``segment`` (RFM)
+    read the customer's score row, which comes joined to each customer.
+    ``within`` (ids, e.g. the customers behind a dashboard figure) narrows
+    the list in its own statement. ``with_tags`` brings each one's tag names in the same statement (see
     ``TagNames``). A search returns a ``CustomerSearch``: take the page
     first and count after, and the count comes with the page.
     """
@@ -77,8 +83,17 @@ def customer_list(
         customers = customers.filter(
             pk__in=CustomerTag.objects.for_org(organization).filter(tag__name=tag).values("customer_id")
         )
+    if customer_grade:
+        customers = customers.filter(
+            Q(score__grade_override=customer_grade) | Q(score__grade_override="", score__grade=customer_grade)
+        )
+    if segment:
+        customers = customers.filter(score__segment=segment)
+    if within is not None:
+        customers = customers.filter(pk__in=within)
     q = (q or "").strip()
-    customers = customers.select_related("owner", "source")
+    # The score (grade, segment, churn risk) is one row joined to the customer's: no query of its own.
+    customers = customers.select_related("owner", "source", "score")
     if q:
         return customer_search(customers, organization, q)  # type: ignore[return-value]
     return customers.order_by("-pk")
@@ -87,7 +102,7 @@ def customer_list(
 def customer_for_file(*, organization: Organization | int, customer_id: int) -> Customer:
     """The customer with everything the file page shows, in a fixed number of queries.
 
-    1 customer (+ owner, source, created_by), 2 tags, 3 vehicles, 4 their
+    1 customer (+ owner, source, created_by, score), 2 tags, 3 vehicles, 4 their
     readings, 5 household members. Raises Customer.DoesNotExist.
     """
     readings = MileageReading.objects.select_related("recorded_by").order_by("-read_at", "-pk")
@@ -100,7 +115,7 @@ def customer_for_file(*, organization: Organization | int, customer_id: int) -> 
     return (
         Customer.objects.for_org(organization)
         .active()
-        .select_related("owner", "source", "created_by")
+        .select_related("owner", "source", "created_by", "score")
         .prefetch_related(
             Prefetch("tag_links", queryset=CustomerTag.objects.select_related("tag").order_by("tag__name")),
             Prefetch("vehicles", queryset=vehicles),

@@ -13,6 +13,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from huitou.analytics.dashboard import figure_behind
+from huitou.analytics.models import Grade, Segment
+from huitou.analytics.panel import score_panel
 from huitou.care.selectors import vehicle_outlooks
 from huitou.customers import selectors, services
 from huitou.customers.forms import (
@@ -57,12 +60,16 @@ def _int_or_none(value: str | None) -> int | None:
 def list_filters(params: Mapping[str, Any]) -> dict[str, Any]:
     """The customer list's filters from its query (also what its export reads)."""
     stage = params.get("stage", "")
+    grade = params.get("customer_grade", "")
+    segment = params.get("segment", "")
     return {
         "q": params.get("q", "").strip()[:50],
         "stage": stage if stage in Stage.values else "",
         "tag": params.get("tag", "")[:30],
         "owner_id": _int_or_none(params.get("owner")),
         "shop_id": _int_or_none(params.get("shop")),
+        "customer_grade": grade if grade in Grade.values else "",
+        "segment": segment if segment in Segment.values else "",
     }
 
 
@@ -71,24 +78,31 @@ def customer_list(request: StaffRequest) -> HttpResponse:
     """The customer list with the search box and filters.
 
     Queries: session, user (+organization), count, one page of customers
-    with owner, source and tag names (a search looks up matching vehicles
+    with owner, source, score (grade, segment, churn risk) and tag names (a search looks up matching vehicles
     within these), the page's plates; the filter choices (tags, staff,
     shops).
     """
     org = request.organization
     params = request.GET
     filters = list_filters(params)
-    customers = selectors.customer_list(organization=org, with_tags=True, **filters)
+    # The customers behind a figure of the dashboard (``?figure=...``): a subquery of the list's own.
+    figure = figure_behind(organization=org, user=request.user, params=params, of="customers")
+    customers = selectors.customer_list(
+        organization=org, with_tags=True, within=figure.ids if figure else None, **filters
+    )
     page = CappedPaginator(customers, 20).get_page(params.get("page"))
     page.object_list = selectors.with_plates(page.object_list)
     rows = [(c, visible_phone(c, request.user)) for c in page.object_list]
     query = params.copy()
     query.pop("page", None)
     context: dict[str, Any] = {"page": page, "rows": rows, "filters": filters, "query": query.urlencode()}
+    context["figure"] = figure
     if request.htmx:
         return render(request, "customers/_results.html", context)
     context.update(
         stages=Stage.choices,
+        grades=Grade.choices,
+        segments=Segment.choices,
         tags=selectors.tags_for(org),
         staff=staff_for_org(org),
         shops=user_shops(request),
@@ -160,6 +174,7 @@ def customer_detail(request: StaffRequest, customer_id: int) -> HttpResponse:
         "mileage_form": MileageForm(),
         "panel": lifecycle_panel(customer),
         "member": member_panel(customer),
+        "score": score_panel(customer),  # read with the customer's row: no query of its own
     }
     return render(request, "customers/detail.html", context)
 

@@ -161,7 +161,8 @@ def prospects_list(
 ) -> QuerySet[Customer]:
     """Active files not yet converted (prospect or intent, or the one ``stage``), newest first.
 
-    ``source`` is a source code. With the owner and the source joined; the caller paginates.
+    ``source`` is a source code. With the owner, the source and the RFM score row joined (the API
+    shows the grade and churn risk of each); the caller paginates.
     """
     customers = Customer.objects.for_org(organization).active()
     customers = customers.filter(stage=stage) if stage else customers.filter(stage__in=[Stage.PROSPECT, Stage.INTENT])
@@ -171,7 +172,7 @@ def prospects_list(
         customers = customers.filter(owner_id=owner_id)
     if grade:
         customers = customers.filter(intent_grade=grade)
-    return customers.select_related("owner", "source").order_by("-pk")
+    return customers.select_related("owner", "source", "score").order_by("-pk")
 
 
 def followups_of(*, customer: Customer) -> QuerySet[FollowUp]:

@@ -7,4 +7,5 @@ class LoyaltyConfig(AppConfig):
     verbose_name = _("Membership and rewards")
 
     def ready(self) -> None:
-        from huitou.loyalty import privacy, receivers  # noqa: F401 - registers the personal data, connects the receivers
+        # Registers the personal data and the statement's export, connects the receivers.
+        from huitou.loyalty import exports, privacy, receivers  # noqa: F401

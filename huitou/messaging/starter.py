@@ -74,6 +74,18 @@ STARTER: tuple[tuple[str, str, str, str], ...] = (
         MARKETING,
         "{name}您好，好久没见您和爱车{plate}了，最近车况还好吗？{shop}给您留了一张{coupon}，路过随时进来坐坐。",
     ),
+    (
+        "coupon_expiring",
+        "优惠券到期提醒",
+        SERVICE,
+        "{name}您好，您在{shop}的{coupon}将于{due_date}到期，别浪费了。来店报名字就能用，需要的话我帮您约个时间。",
+    ),
+    (
+        "card_expiring",
+        "套餐卡到期提醒",
+        SERVICE,
+        "{name}您好，您在{shop}办的{service}还有次数没用完，{due_date}到期。最近方便的话过来用掉吧，提前跟我说一声就行。",
+    ),
 )
 
 

@@ -99,7 +99,10 @@ def send_page(request: StaffRequest, customer_id: int) -> HttpResponse:
         Customer.objects.active().select_related("organization"), request.organization, pk=customer_id
     )
     templates = _templates(request)
-    form = SendForm(request.POST or None, templates=templates, initial={"template": request.GET.get("template", "")})
+    # ?template= names a template by id, or by its code (a care task asks for the text of its kind).
+    wanted = request.GET.get("template", "")
+    by_code = {t.code: str(t.pk) for t in templates}
+    form = SendForm(request.POST or None, templates=templates, initial={"template": by_code.get(wanted, wanted)})
     if request.method == "POST" and form.is_valid():
         try:
             message = message_send(customer=customer, by=request.user, **form.service_args())

@@ -37,6 +37,9 @@ class Perm:
     VIEW_TEAM_FOLLOWUPS = "followups.team"  # everyone's overdue follow-ups
     REASSIGN_CUSTOMERS = "customers.reassign"  # hand customers to other staff, in bulk
     VIEW_FUNNEL = "analytics.funnel"  # the conversion funnel by source and staff
+    VIEW_STAFF_PERFORMANCE = "analytics.staff"  # everyone's performance figures (each may see their own)
+    VIEW_DASHBOARD = "analytics.dashboard"  # the owner's dashboard: revenue, customers, retention
+    MANAGE_GRADES = "analytics.grades"  # RFM segments, the A/B/C grade rules, a grade set by hand
     IMPORT_DATA = "data.import"  # bring customers, prospects and service history in from a sheet
     COPY_PERSONAL_DATA = "privacy.copy"  # hand a customer a copy of everything kept about them
     ERASE_CUSTOMERS = "privacy.erase"  # anonymise a customer for good (personal-information law)
@@ -71,6 +74,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     Perm.VIEW_TEAM_FOLLOWUPS: {Role.OWNER},
     Perm.REASSIGN_CUSTOMERS: {Role.OWNER},
     Perm.VIEW_FUNNEL: {Role.OWNER},
+    Perm.VIEW_STAFF_PERFORMANCE: {Role.OWNER},
+    Perm.VIEW_DASHBOARD: {Role.OWNER},
+    Perm.MANAGE_GRADES: {Role.OWNER},
     Perm.IMPORT_DATA: {Role.OWNER},
     Perm.COPY_PERSONAL_DATA: {Role.OWNER, Role.ADVISOR},
     Perm.ERASE_CUSTOMERS: {Role.OWNER},

@@ -250,12 +250,15 @@ def test_only_the_store_manager_sees_the_funnel(
     assert reverse("analytics:funnel") not in client.get(reverse("web:home")).content.decode()
 
 
-def test_the_menu_links_to_the_funnel_for_the_store_manager(as_owner: Client) -> None:
+def test_the_menu_leads_the_store_manager_to_the_analytics_and_on_to_the_funnel(as_owner: Client) -> None:
     home = as_owner.get(reverse("web:home")).content.decode()
     page = as_owner.get(URL).content.decode()
 
-    assert f'href="{URL}"' in home
-    assert re.search(rf'<a href="{URL}" class="active">', page)
+    dashboard = reverse("analytics:dashboard")
+    assert f'<a href="{dashboard}" class="">' in home
+    assert f'<a href="{dashboard}" class="active">' in page  # the menu's "Analytics"
+    assert f'href="{URL}"' in home or f'href="{URL}"' in as_owner.get(dashboard).content.decode()
+    assert re.search(rf'<a class="chip active" href="{URL}" aria-current="page">', page)  # the analytics tabs
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(db: object) -> None:
@@ -323,7 +326,8 @@ def test_the_quick_ranges_are_calendar_months_and_the_last_days_up_to_today() ->
 def test_the_quick_ranges_keep_the_grouping(funnel_data: Dataset, as_owner: Client) -> None:
     page = as_owner.get(URL, {**MARCH, "by": "staff"}).content.decode()
 
-    links = re.findall(r'<a class="chip[^"]*" href="([^"]+)"', page)
+    quick = page.split('class="chips quick-ranges"', 1)[1]  # not the analytics tabs above the title
+    links = re.findall(r'<a class="chip[^"]*" href="([^"]+)"', quick)
     assert len(links) == 5
     assert all(link.startswith(URL + "?from=") and link.endswith("&amp;by=staff") for link in links)
 

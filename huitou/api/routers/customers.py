@@ -6,6 +6,7 @@ from django.db.models import Prefetch
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from huitou.analytics.panel import score_out
 from huitou.api.errors import fields_renamed
 from huitou.api.permissions import require
 from huitou.api.schemas import (
@@ -42,6 +43,7 @@ def customer_out(customer: Customer, viewer: User) -> dict[str, Any]:
         "owner": {"id": owner.pk, "username": owner.username, "name": str(owner)},
         "tags": selectors.tag_names(customer),
         "consents": customer.consents(),
+        **score_out(customer),
     }
 
 
@@ -62,7 +64,9 @@ def _tags_prefetch() -> Prefetch:
 def _get_customer(request: ApiRequest, customer_id: int) -> Customer:
     """The caller's organization's active customer, ready for ``customer_out`` (2 queries: row, tags)."""
     return get_scoped_or_404(
-        Customer.objects.active().select_related("owner", "source", "organization").prefetch_related(_tags_prefetch()),
+        Customer.objects.active()
+        .select_related("owner", "source", "organization", "score")
+        .prefetch_related(_tags_prefetch()),
         request.organization,
         pk=customer_id,
     )

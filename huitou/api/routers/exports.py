@@ -1,4 +1,4 @@
-"""/api/v1: exports of the customer list and the order list (.xlsx, .csv), and my exports.
+"""/api/v1: exports of the customer list, the order list and a customer's statement (.xlsx, .csv), and my exports.
 
 A list of up to ``EXPORT_SYNC_MAX_ROWS`` rows (5,000 by default) answers 200 with the file; a
 longer one answers 202 with the export job, made in the background: poll
@@ -33,7 +33,7 @@ StageCode = Literal["", "prospect", "intent", "customer", "member", "dormant", "
 
 class ExportJobOut(Schema):
     id: int
-    source: Literal["customers", "orders"] | str = Field(description="The list exported")
+    source: Literal["customers", "orders", "statement"] | str = Field(description="The list exported")
     format: Literal["xlsx", "csv"]
     filters: dict[str, Any] = Field(description="The filters as the list read them")
     state: ExportState = Field(
@@ -77,6 +77,12 @@ class OrderExportFilters(Schema):
     shop: IdIn | None = Field(default=None, description="The shop's orders (of `date`)")
     date: dt.date | None = Field(default=None, description="The local day the orders were opened; default today")
     state: OrderStateCode | None = None
+
+
+class StatementExportFilters(Schema):
+    ledger: Literal["", "all", "points", "stored_value", "package_cards", "coupons"] = Field(
+        default="", description="One ledger; `all` (or nothing): all four, as the statement page"
+    )
 
 
 def _file_responses(what: str) -> dict[str, Any]:
@@ -150,6 +156,33 @@ def export_orders_xlsx(request: ApiRequest, filters: Query[OrderExportFilters]) 
 )
 def export_orders_csv(request: ApiRequest, filters: Query[OrderExportFilters]) -> Any:
     return _orders(request, filters, "csv")
+
+
+def _statement(request: ApiRequest, customer_id: int, filters: StatementExportFilters, fmt: str) -> Any:
+    return _export(request, "statement", fmt, {"customer": customer_id, **filters.model_dump()})
+
+
+@router.get(
+    "/customers/{customer_id}/statement/export.xlsx",
+    response={202: ExportJobOut},
+    summary="Export a customer's statement (.xlsx)",
+    openapi_extra=_file_responses("statement"),
+)
+def export_statement_xlsx(request: ApiRequest, customer_id: IdIn, filters: Query[StatementExportFilters]) -> Any:
+    """Every line of the customer's statement in one ledger or all four, newest first, as the statement
+    page shows it (``customers.view``): time, ledger, what, amount, balance after, order number, reason.
+    Another organization's customer: 404."""
+    return _statement(request, customer_id, filters, "xlsx")
+
+
+@router.get(
+    "/customers/{customer_id}/statement/export.csv",
+    response={202: ExportJobOut},
+    summary="Export a customer's statement (.csv, UTF-8)",
+    openapi_extra=_file_responses("statement"),
+)
+def export_statement_csv(request: ApiRequest, customer_id: IdIn, filters: Query[StatementExportFilters]) -> Any:
+    return _statement(request, customer_id, filters, "csv")
 
 
 @router.get("/exports", response=list[ExportJobOut], summary="My exports")

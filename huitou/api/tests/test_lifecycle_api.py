@@ -267,7 +267,7 @@ def test_the_prospect_list_runs_the_same_queries_for_2_and_20(api: ApiClient, ma
         for _ in range(n):
             make_customer(tags=["VIP"])
         counts.append(queries_of(api, "/api/v1/prospects"))
-    # 1 token with user and organization, 2 count, 3 page with owner, source and tag names
+    # 1 token with user and organization, 2 count, 3 page with owner, source, RFM score and tag names
     assert counts == [3, 3]
     assert {tuple(c["tags"]) for c in api.get("/api/v1/prospects").json()["items"]} == {("VIP",)}
 

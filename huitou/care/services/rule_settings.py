@@ -35,6 +35,8 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     CareKind.DECLINED_WORK: ("name", "plate", "service", "due_date", "shop"),
     CareKind.WINBACK: ("name", "shop"),
     CareKind.WARRANTY: ("name", "plate", "service", "due_date", "shop"),
+    CareKind.COUPON_EXPIRING: ("name", "coupon", "due_date", "shop"),
+    CareKind.CARD_EXPIRING: ("name", "card", "uses_left", "due_date", "shop"),
 }
 ANY_PLACEHOLDER = ("name", "plate", "service", "due_date", "shop")
 # Care that follows an order can go to that order's service advisor.

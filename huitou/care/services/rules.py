@@ -88,6 +88,25 @@ DEFAULTS: dict[str, tuple[bool, int, str, Any]] = {
         OwnerMode.CUSTOMER_OWNER,
         _("Hello {name}, we have not seen you at {shop} for a while. How is the car? We have an offer for you."),
     ),
+    # Coupons and package cards: the days ahead of their last day (``sweep_expiring``); a card's uses take longer.
+    CareKind.COUPON_EXPIRING: (
+        True,
+        7,
+        OwnerMode.CUSTOMER_OWNER,
+        _(
+            "Hello {name}, this is {shop}. Your {coupon} can be used until {due_date}. Do come in before then "
+            "so it does not go to waste; shall we book a time for you?"
+        ),
+    ),
+    CareKind.CARD_EXPIRING: (
+        True,
+        14,
+        OwnerMode.CUSTOMER_OWNER,
+        _(
+            "Hello {name}, this is {shop}. Your {card} still has {uses_left} left and can be used until {due_date}. "
+            "Do come in before then so nothing you paid for goes to waste; shall we book a time for you?"
+        ),
+    ),
 }
 
 

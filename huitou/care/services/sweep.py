@@ -3,12 +3,15 @@
 For a day D and one organization it (1) refreshes the maintenance dues of
 vehicles read since their dues were computed, then (2) selects, in a few
 indexed queries, what is due by D plus each rule's lead days and has no task
-of the same key yet — maintenance, insurance renewal, annual inspection —
-and (3) writes those tasks in batches. The work is proportional to what
-changed and what falls due, not to the number of cars. A task's key names
-its subject and period, and a unique constraint holds it: a second run for
-the same day, or two sweeps at once, add nothing; a missed day is caught up
-because everything due by D counts, down to ``CATCH_UP_DAYS`` back.
+of the same key yet — maintenance, insurance renewal, annual inspection, and
+through ``sweep_people``, ``sweep_warranty`` and ``sweep_expiring`` the care
+owed to people, promises on order lines and coupons and package cards near
+their last day — and (3) writes those tasks in batches. The work is
+proportional to what changed and what falls due, not to the number of cars.
+A task's key names its subject and period, and a unique constraint holds it:
+a second run for the same day, or two sweeps at once, add nothing; a missed
+day is caught up because everything due by D counts, down to
+``CATCH_UP_DAYS`` back.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from huitou.care.models import CareKind, CareTask, MaintenanceDue
-from huitou.care.services import sweep_people, sweep_warranty
+from huitou.care.services import sweep_expiring, sweep_people, sweep_warranty
 from huitou.care.services.dues import dues_refresh
 from huitou.care.services.rules import RuleSettings, owner_for, rules_for
 from huitou.care.services.wording import day_words as _day
@@ -177,6 +180,8 @@ PEOPLE = {
     CareKind.DECLINED_WORK: sweep_people.declined_work,
     CareKind.WINBACK: sweep_people.winback,
     CareKind.WARRANTY: sweep_warranty.warranties,  # a promise on an order line (``sweep_warranty``)
+    CareKind.COUPON_EXPIRING: sweep_expiring.coupons,  # what the customer holds (``sweep_expiring``)
+    CareKind.CARD_EXPIRING: sweep_expiring.cards,
 }
 
 

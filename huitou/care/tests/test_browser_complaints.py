@@ -46,7 +46,7 @@ def test_a_low_callback_score_becomes_a_complaint_closed_after_feedback_on_a_pho
     questionnaire_seed(organization=org)
     customer = make_customer(name="王建国", phone="13812345678", owner=advisor.pk)
     car = make_vehicle(customer, plate="粤B7K2M8", brand="大众", model="朗逸")
-    paid_at = timezone.now() - dt.timedelta(hours=30)
+    paid_at = timezone.now() - dt.timedelta(hours=48)  # the callback is due now: on today's tab at any hour
     order = make_order(vehicle=car, mileage_km=41_200, now=paid_at)
     order_add_line(order=order, by=advisor, service=make_service_item(name="机油保养"), now=paid_at)
     order_complete(order=order, by=advisor, now=paid_at)

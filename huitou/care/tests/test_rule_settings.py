@@ -49,6 +49,8 @@ def test_a_kind_without_a_row_shows_its_defaults_and_saving_writes_the_row(org: 
         "festival": (True, 7, "customer_owner"),
         "declined_work": (True, 14, "advisor"),
         "winback": (True, 0, "customer_owner"),
+        "coupon_expiring": (True, 7, "customer_owner"),
+        "card_expiring": (True, 14, "customer_owner"),
     }
 
     care_rule_save(organization=org, kind=CareKind.INSURANCE, data={"lead_days": "45"}, by=owner)

@@ -87,6 +87,30 @@ def test_my_list_shows_todays_tasks_with_owner_kind_due_date_reason_and_script(
     assert [(value, n) for value, _label, n in response.context["tabs"]] == [("today", 1), ("overdue", 1), ("week", 1)]
 
 
+def test_a_task_opens_the_message_page_with_the_text_of_its_kind(
+    client_for: Callable[[User], Client], advisor: User, make_customer: Any
+) -> None:
+    from huitou.messaging.starter import messaging_seed
+
+    zhang = make_customer(name="张三", phone="13812345678")
+    messaging_seed(organization=zhang.organization_id)
+    task(zhang, advisor, 0, kind=CareKind.INSURANCE)
+    client = client_for(advisor)
+
+    link = f"{reverse('messaging:send', args=[zhang.pk])}?template=insurance"
+    assert f'href="{link}"' in client.get(MINE).content.decode()
+    page = client.get(link)
+    chosen = page.context["form"].templates[page.context["form"]["template"].value()]
+    assert chosen.code == "insurance"
+    assert page.context["preview"].startswith("张三您好，您爱车")  # the insurance text, filled for this customer
+
+
+def test_every_kind_of_care_has_a_starter_message() -> None:
+    from huitou.messaging.starter import STARTER
+
+    assert {code for code, *_ in STARTER} == set(CareKind.values)
+
+
 def test_overdue_tasks_say_how_late_oldest_first_and_the_week_is_the_next_seven_days(
     client_for: Callable[[User], Client], advisor: User, make_customer: Any
 ) -> None:

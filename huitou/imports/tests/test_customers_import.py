@@ -259,3 +259,34 @@ def test_duplicates_are_skipped_updated_or_merged_as_chosen(
     assert results["merge"] == (0, 1, 0, "老名字", 1980, "新备注")
     assert results["skip_cars"] == [("粤B00010", "奔驰", None)]
     assert results["merge_cars"] == [("粤B00002", "宝马", 50000), ("粤B00012", "奔驰", None)]
+
+
+def test_a_plate_already_on_file_finds_its_file_and_another_owners_plate_is_refused(
+    org: Organization,
+    owner: User,
+    make_customer: Callable[..., Customer],
+    make_vehicle: Callable[..., Vehicle],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    no_phone = make_customer(name="老王", phone="")
+    make_vehicle(no_phone, plate="粤B99999", brand="奔驰")
+    with_phone = make_customer(name="老李", phone="13800000008")
+    make_vehicle(with_phone, plate="粤B88888")
+    rows = [
+        HEADER,
+        ["王师傅", "13800000009", "粤B99999", "", "", "", "2024-05-01", 60000, "", ""],  # the plate, no phone on file
+        ["别人", "13700000000", "粤B88888", "", "", "", "", "", "", ""],  # 老李's car with another phone
+    ]
+    dry = import_upload(organization=org, by=owner, upload=xlsx_upload(rows), kind="customers", now=NOW)
+    for mode, expected in (("skip", (2, 0, 0, 1, 1)), ("update", (2, 0, 1, 0, 1))):
+        import_configure(job=dry, on_duplicate=mode)
+        import_check(job=dry, by=owner, now=NOW)
+        assert (dry.rows, dry.created, dry.updated, dry.skipped, dry.failed) == expected
+
+    job = _import(org, owner, xlsx_upload(rows), django_capture_on_commit_callbacks, on_duplicate="update")
+    assert (job.created, job.updated, job.failed) == (0, 1, 1)
+    assert _issues(job) == [(3, "车牌号码", str(errors.PLATE_OTHER_OWNER % {"name": "老李"}))]
+    no_phone.refresh_from_db()
+    assert (no_phone.name, no_phone.phone) == ("王师傅", "+8613800000009")
+    assert Vehicle.objects.for_org(org).get(plate="粤B99999").customer_id == no_phone.pk
+    assert Customer.objects.for_org(org).count() == 2

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import CharField, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from huitou.customers.models import Customer
@@ -58,6 +59,32 @@ def cards_for_customer(customer: Customer) -> list[dict[str, Any]]:
         }
         for c in cards
     ]
+
+
+def cards_expiring(
+    *, organization: Organization | int, within_days: int, today: dt.date | None = None
+) -> QuerySet[PackageCard]:
+    """Cards with uses left whose last day is within ``within_days`` days from today (the care engine's hook).
+
+    Each row is annotated with ``holder_id``: who can use the card now — the
+    car's owner for a vehicle card (it goes with the car), else the buyer.
+    Cards of a deleted file or car are left out. Ordered by holder, last day,
+    card. Read through the (organization, state, expires_on) index.
+    """
+    today = today or timezone.localdate()
+    return (
+        PackageCard.objects.for_org(organization)
+        .filter(
+            Q(vehicle__isnull=True, customer__deleted_at__isnull=True)
+            | Q(vehicle__isnull=False, vehicle__deleted_at__isnull=True, vehicle__customer__deleted_at__isnull=True),
+            state=PackageCard.State.ACTIVE,
+            uses_left__gt=0,
+            expires_on__gte=today,
+            expires_on__lte=today + dt.timedelta(days=within_days),
+        )
+        .annotate(holder_id=Coalesce("vehicle__customer_id", "customer_id"))
+        .order_by("holder_id", "expires_on", "pk")
+    )
 
 
 def cards_for_order(*, organization: Organization | int, customer_id: int, vehicle_id: int) -> list[PackageCard]:
@@ -175,6 +202,10 @@ def statement(
 ) -> Statement:
     """The customer's ledger entries, newest first, one ledger or all four.
 
+    One order for every page and the export: newest first, then the higher id,
+    then the ledger's name (entries of one checkout share their moment, and two
+    ledgers may hold the same id).
+
     Queries: 1 count and 1 page of (at, id, ledger) keys (a UNION ALL of the
     ledgers' ``(organization, customer, at, id)`` indexes when all four are
     read), then 1 query per ledger on the page for its rows with their order
@@ -186,7 +217,7 @@ def statement(
     keys = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:], all=True)
     count = keys.count()
     start = max(page - 1, 0) * page_size
-    rows = list(keys.order_by("-at", "-entry_id")[start : start + page_size])
+    rows = list(keys.order_by("-at", "-entry_id", "ledger")[start : start + page_size])
     wanted: dict[str, list[int]] = {}
     for _at, entry_id, name in rows:
         wanted.setdefault(name, []).append(entry_id)

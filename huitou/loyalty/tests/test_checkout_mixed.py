@@ -459,3 +459,30 @@ def test_a_mixed_bill_refunded_in_full_puts_the_stored_value_back_as_it_was_spen
     taken = PointsEntry.objects.for_org(w.org).get(order=order, kind=PointsEntry.Kind.REVERSE, reverses=earned)
     assert (earned.amount, taken.amount) == (132, -132)
     _statement_sums_to_the_balances(w)
+
+
+def test_the_statement_of_the_four_ledgers_reads_in_fixed_queries_however_long(
+    w: SimpleNamespace, client_for: Callable[[User], Any], django_assert_num_queries: Any
+) -> None:
+    from django.urls import reverse
+
+    _everything_at_once(w)
+    # 1 count, 1 a page of keys (the four ledgers' union), 1 per ledger on the page with its orders,
+    # cards or coupons.
+    with django_assert_num_queries(6):
+        found = statement(customer=w.customer)
+    assert {i.ledger for i in found.items} == {"points", "stored_value", "package_cards", "coupons"}
+    for _ in range(60):
+        stored_value_top_up(customer=w.customer, amount="10", method="cash", by=w.advisor)
+    with django_assert_num_queries(6):
+        longer = statement(customer=w.customer, page=2)  # the last ten top-ups, then everything before
+    assert longer.count == found.count + 60 and len(longer.items) == found.count + 10
+    assert {i.ledger for i in longer.items} == {"points", "stored_value", "package_cards", "coupons"}
+
+    # The page: 1 session, 2 user + organization, 3 the customer, the statement's six (one page of
+    # 50 with all four ledgers on it), the account's balance, the user's shops.
+    client = client_for(w.advisor)
+    url = reverse("loyalty:statement", args=[w.customer.pk])
+    with django_assert_num_queries(11):
+        page = client.get(url + "?page=2")
+    assert {i.ledger for i in page.context["items"]} == {"points", "stored_value", "package_cards", "coupons"}

@@ -299,3 +299,61 @@ def test_the_nightly_task_reviews_each_organization(
     result = tiers_review_for.call_local(seeded.pk)
     assert (result["reviewed"], result["downgraded"]) == (1, 1)
     assert account(customer).tier.code == "regular"
+
+
+def test_a_visits_tier_is_reached_and_kept_by_visits(
+    org: Organization, make_order: Callable[..., ServiceOrder], owner: User
+) -> None:
+    catalog_seed(organization=org)
+    wash = item(org, "D01")
+    for code, name, rank, entry, keep in (("regular", "普通会员", 0, "0", "0"), ("frequent", "常客卡", 1, "3", "2")):
+        tier_save(
+            organization=org,
+            data={"code": code, "name": name, "rank": rank, "entry_rule": TierEntryRule.VISITS,
+                  "entry_threshold": entry, "keep_threshold": keep},
+            by=owner,
+        )  # fmt: skip
+    first = make_order()
+    membership_set_tier(customer=first.customer, tier="regular", by=owner)
+    pay_order(first, owner, wash, "40")
+    pay_order(make_order(vehicle=first.vehicle), owner, wash, "40")
+    assert account(first.customer).tier.code == "regular"  # two visits: not yet
+    pay_order(make_order(vehicle=first.vehicle), owner, wash, "40")
+    assert account(first.customer).tier.code == "frequent"  # the third visit, whatever it spent
+    change = TierChange.objects.for_org(org).filter(customer=first.customer).latest("at")
+    assert (change.from_tier.code, change.to_tier.code, change.reason) == ("regular", "frequent", "upgrade")
+
+    # Put in the tier by hand with one visit: the review moves them down; three visits keep the tier.
+    once = make_order()
+    membership_set_tier(customer=once.customer, tier="frequent", by=owner)
+    pay_order(once, owner, wash, "40")
+    review_day = timezone.localdate() + dt.timedelta(days=1)
+    LoyaltyAccount.objects.for_org(org).update(tier_review_on=review_day)
+    assert tiers_review(organization=org, today=review_day) == {"reviewed": 2, "kept": 1, "downgraded": 1}
+    assert account(first.customer).tier.code == "frequent"
+    assert account(once.customer).tier.code == "regular"
+
+
+def test_the_free_services_of_a_tier_come_on_joining_and_again_each_membership_year(
+    seeded: Organization, make_customer: Callable[..., Customer], owner: User
+) -> None:
+    from huitou.loyalty.models import Coupon, CouponTrigger
+    from huitou.loyalty.services.tiers import free_services_anniversaries
+
+    def free(customer: Customer) -> list[tuple[str, str]]:
+        coupons = Coupon.objects.for_org(seeded).filter(customer=customer, source=CouponTrigger.TIER)
+        return sorted(coupons.values_list("template__free_service__code", "state"))
+
+    joined = timezone.make_aware(dt.datetime(2025, 3, 10, 10))
+    customer = make_customer(stage=Stage.CUSTOMER)
+    membership_set_tier(customer=customer, tier="gold", by=owner, now=joined)  # gold: two free D01 a year
+    assert free(customer) == [("D01", "issued")] * 2
+    # A move up within the year adds only what the new tier gives beyond them (diamond: four).
+    membership_set_tier(customer=customer, tier="diamond", by=owner, now=joined + dt.timedelta(days=30))
+    assert len(free(customer)) == 4
+
+    assert free_services_anniversaries(organization=seeded, today=dt.date(2026, 3, 9)) == 0  # not the day yet
+    next_year = timezone.make_aware(dt.datetime(2026, 3, 10, 4))
+    assert free_services_anniversaries(organization=seeded, now=next_year) == 4
+    assert free_services_anniversaries(organization=seeded, now=next_year) == 0  # safe to run twice
+    assert len(free(customer)) == 8

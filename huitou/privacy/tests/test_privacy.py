@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -29,6 +30,8 @@ from huitou.loyalty.services.referrals import referrer_type_set
 from huitou.loyalty.services.stored_value import stored_value_top_up
 from huitou.loyalty.services.tiers import membership_set_tier
 from huitou.loyalty.starter import loyalty_seed
+from huitou.messaging.models import Message
+from huitou.messaging.services.send import message_send
 from huitou.privacy import errors
 from huitou.privacy.models import Erasure
 from huitou.privacy.registry import kinds
@@ -53,6 +56,7 @@ PHONE, OLD_PHONE = "13812345678", "13987650000"
 WECHAT = "ouyang_nana_88"
 NOTES = "喜欢周六上午来，车库门禁卡号A1234"
 PLATE, VIN = "粤B86420", "LSVAM4187C2184847"
+MESSAGE = "刹车片下周到货，到时约您来换"  # names no one: erased as a whole, not by the sweep
 
 
 def text_columns() -> list[tuple[str, str]]:
@@ -97,7 +101,7 @@ def person(
 ) -> Customer:
     """A customer with everything: a changed name and phone, a car with readings, a paid order, an open
     order, an appointment, follow-ups, consent, a family member and tags; membership (a tier, a top-up,
-    a package card, points, a coupon, a referral's reward), a callback done and a complaint."""
+    a package card, points, a coupon, a referral's reward), a callback done, a complaint and a message."""
     customer = make_customer(name=OLD_NAME, phone=OLD_PHONE, wechat=WECHAT, notes=NOTES, tags=["贵宾"])
     customer_update(
         customer=customer, by=advisor, data={"name": NAME, "phone": PHONE, "address": "深圳市南山区科技园一号"}
@@ -151,6 +155,7 @@ def person(
         next_step="再打电话",
         next_due=timezone.localdate() + dt.timedelta(days=9),
     )
+    message_send(customer=customer, body=MESSAGE, purpose="service", by=advisor)  # by hand, still waiting
     customer.refresh_from_db()
     return customer
 
@@ -166,6 +171,7 @@ def test_the_copy_holds_every_kind_of_data(
     assert empty == [], f"the copy has nothing for {empty}"
     assert document["kinds"]["profile"][0]["phone"] == "+86" + PHONE
     assert document["kinds"]["payments"][0]["amount"] == "399.00"
+    assert [(m["body"], m["state"] in ("queued", "held")) for m in document["kinds"]["messages"]] == [(MESSAGE, True)]
     assert any(e["changes"].get("phone") == ["+86" + OLD_PHONE, "+86" + PHONE] for e in document["kinds"]["history"])
 
     book = load_workbook(io.BytesIO(client_for(owner).get(reverse("privacy:copy_xlsx", args=[person.pk])).content))
@@ -177,7 +183,7 @@ def test_the_copy_holds_every_kind_of_data(
 def test_erasure_leaves_no_personal_value_anywhere_and_keeps_the_totals(
     person: Customer, org: Organization, owner: User, bearer: Callable[[User], Client]
 ) -> None:
-    values = [NAME, OLD_NAME, PHONE, OLD_PHONE, WECHAT, NOTES, PLATE, VIN, "深圳市南山区科技园一号"]
+    values = [NAME, OLD_NAME, PHONE, OLD_PHONE, WECHAT, NOTES, PLATE, VIN, "深圳市南山区科技园一号", MESSAGE]
     assert all(where_in_database(v) for v in values), "the test must find each value before"
     orders_before = list(
         ServiceOrder.objects.for_org(org).filter(customer=person).values_list("number", "total", "amount_paid", "state")
@@ -206,6 +212,8 @@ def test_erasure_leaves_no_personal_value_anywhere_and_keeps_the_totals(
         == orders_before
     )
     assert FollowUp.objects.for_org(org).filter(customer=person).count() == followups
+    message = Message.objects.for_org(org).get(customer=person)
+    assert (message.body, message.to, message.state, message.reason) == ("***", "", "refused", "customer_deleted")
     assert Vehicle.objects.for_org(org).get(customer=person).brand == "丰田"
     erasure = Erasure.objects.for_org(org).get(customer=person)
     assert (erasure.by, erasure.reason) == (owner, "***本人来店要求删除")
@@ -324,3 +332,28 @@ def test_another_organizations_customer_is_not_found(
         page.post(reverse("privacy:erase", args=[person.pk]), {"reason": "x", "confirm": person.pk}).status_code == 404
     )
     assert not Erasure.objects.for_org(person.organization_id).exists()
+
+
+def test_the_store_manager_sets_and_clears_the_retention_on_its_page(
+    org: Organization, owner: User, advisor: User, client_for: Callable[[User], Client]
+) -> None:
+    from huitou.privacy.services import retention_months
+
+    url = reverse("privacy:retention")
+    assert client_for(advisor).get(url).status_code == 403
+    assert client_for(advisor).post(url, {"prospect_retention_months": "6"}).status_code == 403
+    assert retention_months(org) is None, "off by default"
+    with pytest.raises(PermissionDenied):
+        retention_set(organization=org, months=6, by=advisor)
+    with pytest.raises(ValidationError) as refused:
+        retention_set(organization=org, months=0, by=owner)
+    assert refused.value.message_dict == {"prospect_retention_months": [str(errors.RETENTION_INVALID)]}
+
+    client = client_for(owner)
+    assert client.post(url, {"prospect_retention_months": "18"}).status_code == 302
+    assert retention_months(org) == 18
+    assert 'value="18"' in client.get(url).content.decode()
+    assert client.post(url, {"prospect_retention_months": "121"}).status_code == 200
+    assert retention_months(org) == 18
+    assert client.post(url, {"prospect_retention_months": ""}).status_code == 302
+    assert retention_months(org) is None

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from huitou.analytics.dashboard import figure_behind
 from huitou.customers.models import Customer, Vehicle
 from huitou.customers.presentation import visible_phone
 from huitou.lib.plates import normalize_plate_text
@@ -63,9 +64,16 @@ def order_list(request: StaffRequest) -> HttpResponse:
     shop = current_shop(request)
     customer = None
     customer_id = int_or_none(request.GET.get("customer"))
+    # The orders behind a figure of the dashboard (``?figure=paid&from=&to=&figure_shop=``: paid in
+    # that range, and the others in ``figure_orders``), every shop's unless one is named.
+    figure = (
+        None if customer_id else figure_behind(organization=org, user=request.user, params=request.GET, of="orders")
+    )
     if customer_id:
         customer = get_scoped_or_404(Customer.objects.all(), org, pk=customer_id)
         orders = selectors.order_list(organization=org, customer_id=customer.pk)
+    elif figure is not None:
+        orders = selectors.order_list(organization=org).filter(pk__in=figure.ids)
     elif shop is not None:
         orders = selectors.order_list(organization=org, shop_id=shop.pk, day=day)
     else:
@@ -83,7 +91,7 @@ def order_list(request: StaffRequest) -> HttpResponse:
     page = Paginator(orders, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    base = {"customer": customer.pk} if customer else {"day": day.isoformat()}
+    base = {"customer": customer.pk} if customer else figure.query() if figure else {"day": day.isoformat()}
     chips = [("", _("All"), totals["count"])] + [
         (value, label, totals[f"n_{value}"]) for value, label in OrderState.choices
     ]
@@ -100,6 +108,7 @@ def order_list(request: StaffRequest) -> HttpResponse:
         "base_query": urlencode(base),
         "customer": customer,
         "shop": shop,
+        "figure": figure,
     }
     if request.htmx:
         return render(request, "service/_order_results.html", context)

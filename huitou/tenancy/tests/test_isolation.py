@@ -27,6 +27,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RegexPattern, RoutePattern
 from django.utils import timezone
 
+from huitou.analytics.grades import grade_override_set
+from huitou.analytics.rfm import scores_refresh
 from huitou.api.models import ApiToken
 from huitou.api.services import token_create
 from huitou.audit.models import ChangeEntry
@@ -319,6 +321,9 @@ def _populate(
         organization=organization, source="customers", format="csv", requested_by=owner, state="ready", rows=1
     )
     service_ids = _populate_service(organization, seed, staff, vehicle)
+    # Grades: every customer's RFM, grade and churn risk, and a grade set by hand with a reason.
+    scores_refresh(organization=organization)
+    grade_override_set(customer=relative, grade="A", reason=f"{seed.names[0]}介绍", by=owner)
     return {
         "customer": customer.pk,
         "relative": relative.pk,
@@ -573,6 +578,17 @@ def test_routes_without_ids_never_show_another_organizations_data(world: World) 
         {"customer_id": world.ids["customer"], "state": "queued"},  # the outbox API
         {"shop": world.ids["shop"], "date": timezone.localdate().isoformat(), "include_inactive": "true"},
         {"month": f"{timezone.localdate().year}-06"},  # the birthday calendar
+        # The dashboard at A's shop, and the customers and orders behind its figures (lists and API).
+        *(
+            {
+                "figure": figure,
+                "from": (timezone.localdate() - dt.timedelta(days=1000)).isoformat(),
+                "to": timezone.localdate().isoformat(),
+                "figure_shop": world.ids["shop"],
+                "shop": world.ids["shop"],
+            }
+            for figure in ("active", "paid", "new", "revenue")
+        ),  # fmt: skip
     ]
     failures: list[str] = []
     walked = 0

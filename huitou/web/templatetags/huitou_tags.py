@@ -22,6 +22,7 @@ _EXTRA_LABELS = {
     "km": lambda: _("Mileage (km)"),
     "method": lambda: _("How"),
     "purpose": lambda: _("For what purpose"),
+    "grade": lambda: _("Customer grade"),
 }
 
 

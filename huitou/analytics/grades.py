@@ -39,7 +39,7 @@ def customer_grade(customer: Customer) -> str | None:
 def score_of(customer: Customer) -> CustomerScore | None:
     """The customer's score row, loaded with the customer (``select_related("score")``) or fetched."""
     try:
-        return customer.score  # type: ignore[attr-defined]
+        return customer.score
     except CustomerScore.DoesNotExist:
         return None
 

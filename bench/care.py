@@ -1,7 +1,8 @@
 """Care at 1,000,000 customers: the nightly sweep, its second run, a catch-up, the work list and the tasks API.
 
     .venv/bin/python bench/care.py [--day YYYY-MM-DD] [--staff 2000] [--lists 10] [--runs 300] [--stale 1000]
-                                   [--only sw] [--explain] [--keep-tasks] [--database-url URL]
+                                   [--only sw] [--explain] [--keep-tasks] [--rebuild-dues] [--setup-only]
+                                   [--database-url URL]
 
 Uses the bench organization of ``bench/search.py`` with the paid orders of
 ``bench/orders.py`` (default database ``huitou_bench``: 1,000,000 customers,
@@ -10,9 +11,11 @@ inspection dates, 5,000,000 paid orders). Set-up, once, committed:
 
 * the vehicles' next maintenance (``MaintenanceDue``): the bulk loader writes
   orders without the services, so nothing computed them; the bench runs the
-  product's own ``huitou care dues`` for the organization (``dues_refresh``
-  per vehicle with paid work, one transaction each) and prints how long it
-  took, then VACUUM ANALYZEs;
+  product's own ``huitou care dues`` for the organization (``dues_rebuild``:
+  5,000 vehicles a chunk, a few queries and one transaction each, a progress
+  line per chunk) and prints how long it took, then VACUUM ANALYZEs; later
+  runs reuse the rows, ``--rebuild-dues`` runs the command again over them
+  (timed: a rerun rewrites every row);
 * the customers spread over ``--staff`` front-desk staff, as ``bench/lifecycle.py``
   does (the same staff and the same spread: the two benches share the data),
   so that care tasks, which go to the customer's owner, fall on many people.
@@ -53,7 +56,6 @@ import logging
 import os
 import random
 import sys
-import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -133,8 +135,11 @@ def ensure_orders(org: Any) -> int:
     return orders
 
 
-def ensure_dues(org: Any) -> str:
-    """Every vehicle's next maintenance, by the product's ``huitou care dues``, once; timed."""
+def ensure_dues(org: Any, rebuild: bool) -> str:
+    """Every vehicle's next maintenance, by the product's ``huitou care dues`` (``dues_rebuild``), timed.
+
+    Computed once and reused; ``rebuild`` runs it again over the rows already there (a rerun: every row
+    rewritten with the same values)."""
     from django.core.management import call_command
     from django.db import connection
 
@@ -142,28 +147,14 @@ def ensure_dues(org: Any) -> str:
     from huitou.service.models import OrderState, ServiceOrder
 
     have = MaintenanceDue.objects.for_org(org).count()
-    if have:
-        return f"reusing {have:,} maintenance dues computed earlier"
-    print("computing every vehicle's maintenance dues with `huitou care dues` (one transaction per vehicle) ...")
+    if have and not rebuild:
+        return f"reusing {have:,} maintenance dues computed earlier (--rebuild-dues times the command again)"
+    what = f"again over {have:,} rows" if have else "from none"
+    print(f"computing every vehicle's maintenance dues with `huitou care dues` ({what}) ...", flush=True)
     started = time.monotonic()
-    done = threading.Event()
-
-    def report() -> None:  # the command commits vehicle by vehicle: count from another connection
-        from django.db import connections
-
-        while not done.wait(300):
-            n = MaintenanceDue.objects.for_org(org).count()
-            print(f"  {n:>10,} dues  {time.monotonic() - started:7.0f} s", flush=True)
-        connections.close_all()
-
-    reporter = threading.Thread(target=report, daemon=True)
-    reporter.start()
-    try:
-        call_command("care", "dues", org=org.name, stdout=sys.stdout)
-    finally:
-        done.set()
-        reporter.join()
+    call_command("care", "dues", org=org.name, stdout=sys.stdout)  # one transaction a chunk, committed
     seconds = time.monotonic() - started
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     vacuum = time.monotonic()
     with connection.cursor() as cursor:
         for table in ("care_maintenancedue", "customers_vehicle", "customers_mileagereading"):
@@ -172,9 +163,9 @@ def ensure_dues(org: Any) -> str:
     vehicles = MaintenanceDue.objects.for_org(org).values("vehicle_id").distinct().count()
     paid = ServiceOrder.objects.for_org(org).filter(state=OrderState.PAID).values("vehicle_id").distinct().count()
     return (
-        f"`huitou care dues`: {paid:,} vehicles with paid work, {dues:,} maintenance dues of {vehicles:,} of them, "
-        f"in {seconds:.0f} s ({seconds / max(paid, 1) * 1000:.1f} ms a vehicle), committed; "
-        f"VACUUM ANALYZE {time.monotonic() - vacuum:.0f} s"
+        f"`huitou care dues` ({what}): {paid:,} vehicles with paid work, {dues:,} maintenance dues of "
+        f"{vehicles:,} of them, in {seconds:.0f} s ({paid / max(seconds, 0.001):,.0f} vehicles a second), "
+        f"committed chunk by chunk, load average after it {load}; VACUUM ANALYZE {time.monotonic() - vacuum:.0f} s"
     )
 
 
@@ -490,6 +481,7 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the sweep's slowest selects")
     parser.add_argument("--keep-tasks", action="store_true", help="leave the care tasks of the first run")
     parser.add_argument("--setup-only", action="store_true", help="compute the dues, spread the customers, stop")
+    parser.add_argument("--rebuild-dues", action="store_true", help="run `huitou care dues` again, timed")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     if not args.database_url.startswith(("postgres://", "postgresql://")):
@@ -510,7 +502,7 @@ def main() -> None:
         sys.exit("No bench organization: run bench/search.py, then bench/orders.py, first.")
     org = marker.organization
     ensure_orders(org)
-    setup = [ensure_dues(org), ensure_spread(org, args.staff)]
+    setup = [ensure_dues(org, args.rebuild_dues), ensure_spread(org, args.staff)]
     for line in setup:
         print(line)
     if args.setup_only:

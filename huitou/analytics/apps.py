@@ -7,4 +7,5 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Analytics")
 
     def ready(self) -> None:
-        from huitou.analytics import receivers  # noqa: F401 - folds a merged file's score into the kept one
+        # Folds a merged file's score into the kept one; registers the saved segment's export.
+        from huitou.analytics import exports, receivers  # noqa: F401

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from huitou.analytics.models import Grade, GradeRules, Segment
+from huitou.analytics.models import Grade, GradeRules, RfmSegment
 from huitou.loyalty.models import Tier
 
 
@@ -16,7 +16,7 @@ class GradeRulesForm(forms.Form):
 
     a_segments = forms.MultipleChoiceField(
         label=_("A: RFM segment is one of"),
-        choices=Segment.choices,
+        choices=RfmSegment.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -26,7 +26,7 @@ class GradeRulesForm(forms.Form):
     )
     b_segments = forms.MultipleChoiceField(
         label=_("B: RFM segment is one of"),
-        choices=Segment.choices,
+        choices=RfmSegment.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )

@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from huitou.analytics import errors
-from huitou.analytics.models import CustomerScore, Grade, GradeRules, Segment
+from huitou.analytics.models import CustomerScore, Grade, GradeRules, RfmSegment
 from huitou.analytics.rfm import grade_rules, grades_apply, scores_refresh
 from huitou.audit.models import ChangeEntry
 from huitou.audit.services import change_record
@@ -98,9 +98,9 @@ def grade_rules_save(*, organization: Organization | int, data: dict[str, Any], 
     clean: dict[str, Any] = {}
     for letter in ("a", "b"):
         segments = list(data.get(f"{letter}_segments") or [])
-        if any(s not in Segment.values for s in segments):
+        if any(s not in RfmSegment.values for s in segments):
             problems[f"{letter}_segments"] = [errors.SEGMENT_INVALID]
-        clean[f"{letter}_segments"] = [s for s in Segment.values if s in segments]
+        clean[f"{letter}_segments"] = [s for s in RfmSegment.values if s in segments]
         referrals = data.get(f"{letter}_min_referrals")
         if referrals is not None and (not isinstance(referrals, int) or referrals < 1 or referrals > 1000):
             problems[f"{letter}_min_referrals"] = [errors.REFERRALS_INVALID]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from huitou.customers.models import Customer
@@ -19,7 +20,7 @@ from huitou.tenancy.models import TenantModel
 DEFAULT_WINDOW_MONTHS = 12
 
 
-class Segment(models.TextChoices):
+class RfmSegment(models.TextChoices):
     """The eight RFM segments: R, F and M each high (score above the middle, 3) or low."""
 
     IMPORTANT_VALUE = "important_value", _("Important value")  # 重要价值: R high, F high, M high
@@ -34,14 +35,14 @@ class Segment(models.TextChoices):
 
 # (R high, F high, M high) → segment
 SEGMENT_OF: dict[tuple[bool, bool, bool], str] = {
-    (True, True, True): Segment.IMPORTANT_VALUE,
-    (True, False, True): Segment.IMPORTANT_DEVELOP,
-    (False, True, True): Segment.IMPORTANT_KEEP,
-    (False, False, True): Segment.IMPORTANT_WIN_BACK,
-    (True, True, False): Segment.VALUE,
-    (True, False, False): Segment.DEVELOP,
-    (False, True, False): Segment.KEEP,
-    (False, False, False): Segment.WIN_BACK,
+    (True, True, True): RfmSegment.IMPORTANT_VALUE,
+    (True, False, True): RfmSegment.IMPORTANT_DEVELOP,
+    (False, True, True): RfmSegment.IMPORTANT_KEEP,
+    (False, False, True): RfmSegment.IMPORTANT_WIN_BACK,
+    (True, True, False): RfmSegment.VALUE,
+    (True, False, False): RfmSegment.DEVELOP,
+    (False, True, False): RfmSegment.KEEP,
+    (False, False, False): RfmSegment.WIN_BACK,
 }
 
 
@@ -75,7 +76,7 @@ class CustomerScore(TenantModel):
     r = models.PositiveSmallIntegerField(null=True, validators=[MinValueValidator(1), MaxValueValidator(5)])
     f = models.PositiveSmallIntegerField(null=True, validators=[MinValueValidator(1), MaxValueValidator(5)])
     m = models.PositiveSmallIntegerField(null=True, validators=[MinValueValidator(1), MaxValueValidator(5)])
-    segment = models.CharField(max_length=20, choices=Segment.choices, blank=True)
+    segment = models.CharField(max_length=20, choices=RfmSegment.choices, blank=True)
     referrals = models.PositiveIntegerField(default=0)
     # The rules' grade, and the store manager's override with its reason.
     grade = models.CharField(max_length=1, choices=Grade.choices, default=Grade.C)
@@ -128,3 +129,38 @@ class GradeRules(TenantModel):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization"], name="graderules_one_per_org")]
+
+
+class Segment(TenantModel):
+    """A saved segment (客户分组): a named filter of the customer list, reused as a list, an export
+    and the audience of bulk messages and care rules.
+
+    ``filters`` holds the customer list's own filters (the keyword arguments of
+    ``customers.selectors.customer_list``, JSON values), as ``segments.segment_filters_clean``
+    leaves them: only the conditions set. Options are named by what does not change (a tier,
+    shop or staff member by id, a tag by its name, a stage, grade or RFM segment by its code);
+    a condition whose option has gone matches nobody rather than everybody.
+    """
+
+    name = models.CharField(_("name"), max_length=50)
+    filters = models.JSONField(_("conditions"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"))
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("changed"))
+
+    class Meta:
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="segment_unique_name_per_org")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("customers:segment_detail", args=[self.pk])

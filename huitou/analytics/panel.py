@@ -7,7 +7,7 @@ from typing import Any
 
 from huitou.analytics.churn import churn_reason
 from huitou.analytics.grades import score_of
-from huitou.analytics.models import ChurnRisk, CustomerScore, Grade, Segment
+from huitou.analytics.models import ChurnRisk, CustomerScore, Grade, RfmSegment
 from huitou.customers.models import Customer
 
 
@@ -36,7 +36,7 @@ def score_panel(customer: Customer) -> ScorePanel | None:
         grade_label=str(Grade(grade).label),
         overridden=bool(score.grade_override),
         segment=score.segment,
-        segment_label=str(Segment(score.segment).label) if score.segment else "",
+        segment_label=str(RfmSegment(score.segment).label) if score.segment else "",
         churn_risk=score.churn_risk,
         churn_label=str(ChurnRisk(score.churn_risk).label) if score.churn_risk else "",
         churn_reason=churn_reason(score),

@@ -26,7 +26,7 @@ Figures (the same on SQLite ≥ 3.25 and PostgreSQL):
   a tie takes the score of its lowest position. This is ``RANK()`` over the
   value: ``w = RANK() - 1``.
 - Segment: each of R, F, M is high when its score is above the middle
-  score 3 (4 or 5), low otherwise; the eight combinations are ``Segment``.
+  score 3 (4 or 5), low otherwise; the eight combinations are ``RfmSegment``.
 - Churn risk over all paid history: the customer's rhythm is the mean
   number of days between their paid visits (distinct local days), rounded;
   a one-visit customer takes the organization's typical interval (the
@@ -53,7 +53,7 @@ from huitou.analytics.models import (
     CustomerScore,
     Grade,
     GradeRules,
-    Segment,
+    RfmSegment,
 )
 from huitou.customers.models import Customer
 from huitou.loyalty.models import LoyaltyAccount, Tier
@@ -68,13 +68,13 @@ MEDIUM_FROM = Decimal("1.5")
 HIGH_FROM = Decimal("2")
 
 # Default grade rules, until the store manager sets them.
-DEFAULT_A_SEGMENTS = [Segment.IMPORTANT_VALUE.value]
+DEFAULT_A_SEGMENTS = [RfmSegment.IMPORTANT_VALUE.value]
 DEFAULT_A_MIN_REFERRALS = 3
 DEFAULT_B_SEGMENTS = [
-    Segment.IMPORTANT_DEVELOP.value,
-    Segment.IMPORTANT_KEEP.value,
-    Segment.IMPORTANT_WIN_BACK.value,
-    Segment.VALUE.value,
+    RfmSegment.IMPORTANT_DEVELOP.value,
+    RfmSegment.IMPORTANT_KEEP.value,
+    RfmSegment.IMPORTANT_WIN_BACK.value,
+    RfmSegment.VALUE.value,
 ]
 
 
@@ -158,10 +158,10 @@ def grade_rules(*, organization: Organization | int) -> GradeRules:
 def _rules(organization_id: int) -> Rules:
     r = grade_rules(organization=organization_id)
     return Rules(
-        a_segments=[s for s in r.a_segments if s in Segment.values],
+        a_segments=[s for s in r.a_segments if s in RfmSegment.values],
         a_min_referrals=r.a_min_referrals,
         a_min_tier_rank=r.a_min_tier.rank if r.a_min_tier else None,
-        b_segments=[s for s in r.b_segments if s in Segment.values],
+        b_segments=[s for s in r.b_segments if s in RfmSegment.values],
         b_min_referrals=r.b_min_referrals,
         b_min_tier_rank=r.b_min_tier.rank if r.b_min_tier else None,
         window_months=r.window_months,
@@ -338,7 +338,7 @@ class ScoreBand:
 
 @dataclass(frozen=True)
 class RfmSummary:
-    segments: list[tuple[str, str, int]]  # (code, label, customers), in ``Segment`` order
+    segments: list[tuple[str, str, int]]  # (code, label, customers), in ``RfmSegment`` order
     scored: int
     bands: dict[str, list[ScoreBand]]  # "r", "f", "m" → score 5 down to 1
     computed_at: dt.datetime | None
@@ -353,7 +353,7 @@ def rfm_summary(*, organization: Organization | int) -> RfmSummary:
     # Files deleted since the last refresh drop out at once (their rows go at the next refresh).
     scored = CustomerScore.objects.for_org(org).exclude(segment="").filter(customer__deleted_at__isnull=True)
     counts = {row["segment"]: row for row in scored.values("segment").annotate(n=Count("pk"), at=Max("computed_at"))}
-    segments = [(s.value, str(s.label), counts[s.value]["n"] if s.value in counts else 0) for s in Segment]
+    segments = [(s.value, str(s.label), counts[s.value]["n"] if s.value in counts else 0) for s in RfmSegment]
     bands: dict[str, list[ScoreBand]] = {}
     for letter, value in VALUE_OF.items():
         rows = scored.values(letter).annotate(n=Count("pk"), lo=Min(value), hi=Max(value)).order_by(f"-{letter}")

@@ -78,3 +78,4 @@ api.add_router("/imports", "huitou.api.routers.imports.router")
 api.add_router("/care", "huitou.api.routers.care.router")
 api.add_router("/complaints", "huitou.api.routers.complaints.router")
 api.add_router("/", "huitou.api.routers.care_calendar.router")  # /care/birthdays
+api.add_router("/", "huitou.api.routers.segments.router")  # /segments, /segments/{id}, .../customers, .../export

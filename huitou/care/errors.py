@@ -46,3 +46,7 @@ RULE_ADVISOR_ONLY_ORDERS = _("Only care that follows an order goes to its servic
 RULE_OWNER_REQUIRED = _("Choose an active staff member who works the care list.")
 RULE_SCRIPT_PLACEHOLDER = _("Use only these placeholders, in braces: %(allowed)s.")
 RULE_SCRIPT_TOO_LONG = _("Keep the script to 500 characters.")
+RULE_GRADE_UNKNOWN = _("Choose grades among A, B and C.")
+RULE_TAG_UNKNOWN = _("Choose tags of this organization.")
+RULE_TOO_MANY_TAGS = _("Choose at most %(max)s tags.")
+RULE_AUDIENCE_CALLBACK = _("A callback follows every paid order: it cannot be limited to some customers.")

@@ -2,7 +2,7 @@
 
 They only convert types; the care services decide. Field names follow the keys
 the services use in their ValidationErrors (``result``, ``score``, ``answers``,
-``reason``, ``lead_days``, ``owner_mode``, ``owner``, ``script``), so
+``reason``, ``lead_days``, ``owner_mode``, ``owner``, ``script``, ``grades``, ``tags``), so
 ``apply_errors`` puts every refusal on its field, and type errors carry the
 services' own messages.
 """
@@ -15,9 +15,17 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from huitou.analytics.models import Grade
 from huitou.care import errors
 from huitou.care.models import CallbackQuestion, CareKind, CareTask, OwnerMode
-from huitou.care.services.rule_settings import FROM_AN_ORDER, MAX_LEAD_DAYS, MAX_SCRIPT, WITHOUT_LEAD_DAYS
+from huitou.care.services.rule_settings import (
+    FROM_AN_ORDER,
+    MAX_LEAD_DAYS,
+    MAX_SCRIPT,
+    WITHOUT_AUDIENCE,
+    WITHOUT_LEAD_DAYS,
+)
+from huitou.customers.models import Tag
 from huitou.tenancy.models import User
 
 SCORES = [(n, str(n)) for n in range(1, 6)]
@@ -89,7 +97,8 @@ def staff_label(user: User) -> str:
 
 
 class CareRuleForm(forms.Form):
-    """One kind of care's rule. A callback has no days ahead (it is due within 48 hours of the visit)."""
+    """One kind of care's rule. A callback has no days ahead (it is due within 48 hours of the visit) and
+    reaches every customer (no grades or tags)."""
 
     is_active = forms.BooleanField(label=_("On"), required=False)
     lead_days = forms.IntegerField(
@@ -123,8 +132,24 @@ class CareRuleForm(forms.Form):
         error_messages={"max_length": errors.RULE_SCRIPT_TOO_LONG},
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    grades = forms.MultipleChoiceField(
+        label=_("Grades"),
+        help_text=_("None ticked: every grade. A customer not graded yet is in no grade."),
+        choices=Grade.choices,
+        required=False,
+        error_messages={"invalid_choice": errors.RULE_GRADE_UNKNOWN},
+        widget=forms.CheckboxSelectMultiple,
+    )
+    tags = forms.TypedMultipleChoiceField(
+        label=_("Tags"),
+        help_text=_("None ticked: every customer. Several: a customer with any of them. With grades: both."),
+        coerce=int,
+        required=False,
+        error_messages={"invalid_choice": errors.RULE_TAG_UNKNOWN},
+        widget=forms.CheckboxSelectMultiple,
+    )
 
-    def __init__(self, *args: Any, kind: str, staff: Iterable[User], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, kind: str, staff: Iterable[User], tags: Iterable[Tag] = (), **kwargs: Any) -> None:
         kwargs.setdefault("prefix", kind)
         super().__init__(*args, **kwargs)
         self.kind = kind
@@ -133,6 +158,9 @@ class CareRuleForm(forms.Form):
             modes = [(value, label) for value, label in modes if value != OwnerMode.ADVISOR]
         self.fields["owner_mode"].choices = modes  # type: ignore[attr-defined]
         self.fields["owner"].choices = [("", "—"), *((u.pk, staff_label(u)) for u in staff)]  # type: ignore[attr-defined]
+        self.fields["tags"].choices = [(t.pk, t.name) for t in tags]  # type: ignore[attr-defined]
+        if kind in WITHOUT_AUDIENCE:
+            del self.fields["grades"], self.fields["tags"]
         if kind in WITHOUT_LEAD_DAYS:
             del self.fields["lead_days"]
         elif kind in LEAD_DAYS_MEANING:

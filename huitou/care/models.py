@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from huitou.customers.models import Customer, Vehicle
+from huitou.customers.models import Customer, Tag, Vehicle
 from huitou.service.models import ServiceItem, ServiceOrder
 from huitou.tenancy.models import TenantModel
 
@@ -60,11 +60,25 @@ class CareRule(TenantModel):
         verbose_name=_("staff member"),
     )
     script = models.TextField(_("suggested script"), blank=True)
+    # The audience (``services.audience``): the customers' grades (A/B/C, a manual grade first) and tags
+    # the rule reaches. An empty list reaches every grade, no tag every tag; both set, a customer needs both.
+    grades = models.JSONField(_("grades"), default=list, blank=True)
+    tags = models.ManyToManyField(Tag, through="CareRuleTag", blank=True, related_name="+", verbose_name=_("tags"))
 
     class Meta:
         verbose_name = _("care rule")
         verbose_name_plural = _("care rules")
         constraints = [models.UniqueConstraint(fields=["organization", "kind"], name="carerule_one_per_kind")]
+
+
+class CareRuleTag(TenantModel):
+    """A tag a care rule is limited to. A tag in use by a rule cannot be deleted while the rule names it."""
+
+    rule = models.ForeignKey(CareRule, on_delete=models.CASCADE, related_name="tag_links")
+    tag = models.ForeignKey(Tag, on_delete=models.RESTRICT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "rule", "tag"], name="careruletag_unique")]
 
 
 class CareTask(TenantModel):
@@ -177,6 +191,7 @@ __all__ = [
     "CallbackQuestion",
     "CareKind",
     "CareRule",
+    "CareRuleTag",
     "CareTask",
     "Complaint",
     "ComplaintDeadline",

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import F, Func, JSONField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, ExtractYear
+from django.utils import timezone
 
 from huitou.audit.models import ChangeEntry
 from huitou.audit.selectors import history_for_customer
 from huitou.customers.models import (
     ConsentRecord,
     Customer,
+    CustomerQuerySet,
     CustomerTag,
     MileageReading,
     Source,
@@ -56,6 +61,15 @@ def customer_list(
     shop_id: int | None = None,
     customer_grade: str = "",
     segment: str = "",
+    tags: Sequence[str] = (),
+    tier_id: int | None = None,
+    last_visit_before_days: int | None = None,
+    last_visit_within_days: int | None = None,
+    spend_min: Decimal | str | None = None,
+    spend_max: Decimal | str | None = None,
+    brand: str = "",
+    vehicle_age_min: int | None = None,
+    vehicle_age_max: int | None = None,
     with_tags: bool = False,
     within: QuerySet[Any] | None = None,
 ) -> QuerySet[Customer]:
@@ -65,6 +79,14 @@ def customer_list(
     paginates. ``shop_id`` keeps customers whose owner works at that shop.
     ``customer_grade`` (A/B/C, a manual grade first) and ``segment`` (RFM)
     read the customer's score row, which comes joined to each customer.
+    The conditions a saved segment adds (``analytics.segments``): ``tags`` (any
+    of them), ``tier_id`` (the membership tier), the last paid visit more than
+    ``last_visit_before_days`` days ago or within ``last_visit_within_days``
+    days (a customer never seen matches neither), lifetime spend from
+    ``spend_min`` to ``spend_max``, and an active car of ``brand`` (any case)
+    whose age in years (this year minus the model year, else the purchase
+    year) is from ``vehicle_age_min`` to ``vehicle_age_max`` — brand and age
+    on the same car. Each is one condition of the customer's own statement.
     ``within`` (ids, e.g. the customers behind a dashboard figure) narrows
     the list in its own statement. ``with_tags`` brings each one's tag names in the same statement (see
     ``TagNames``). A search returns a ``CustomerSearch``: take the page
@@ -89,6 +111,19 @@ def customer_list(
         )
     if segment:
         customers = customers.filter(score__segment=segment)
+    customers = _segment_conditions(
+        customers,
+        organization,
+        tags=tags,
+        tier_id=tier_id,
+        last_visit_before_days=last_visit_before_days,
+        last_visit_within_days=last_visit_within_days,
+        spend_min=spend_min,
+        spend_max=spend_max,
+        brand=brand,
+        vehicle_age_min=vehicle_age_min,
+        vehicle_age_max=vehicle_age_max,
+    )
     if within is not None:
         customers = customers.filter(pk__in=within)
     q = (q or "").strip()
@@ -97,6 +132,53 @@ def customer_list(
     if q:
         return customer_search(customers, organization, q)  # type: ignore[return-value]
     return customers.order_by("-pk")
+
+
+def _segment_conditions(
+    customers: CustomerQuerySet,
+    organization: Organization | int,
+    *,
+    tags: Sequence[str],
+    tier_id: int | None,
+    last_visit_before_days: int | None,
+    last_visit_within_days: int | None,
+    spend_min: Decimal | str | None,
+    spend_max: Decimal | str | None,
+    brand: str,
+    vehicle_age_min: int | None,
+    vehicle_age_max: int | None,
+) -> CustomerQuerySet:
+    """The conditions of ``customer_list`` that saved segments add (see there)."""
+    from huitou.loyalty.models import LoyaltyAccount
+
+    if tags:
+        tagged = CustomerTag.objects.for_org(organization).filter(tag__name__in=list(tags))
+        customers = customers.filter(pk__in=tagged.values("customer_id"))
+    if tier_id is not None:
+        members = LoyaltyAccount.objects.for_org(organization).filter(tier_id=tier_id)
+        customers = customers.filter(pk__in=members.values("customer_id"))
+    now = timezone.now()
+    if last_visit_before_days is not None:
+        customers = customers.filter(last_visit_at__lt=now - dt.timedelta(days=last_visit_before_days))
+    if last_visit_within_days is not None:
+        customers = customers.filter(last_visit_at__gte=now - dt.timedelta(days=last_visit_within_days))
+    if spend_min is not None:
+        customers = customers.filter(lifetime_spend__gte=Decimal(spend_min))
+    if spend_max is not None:
+        customers = customers.filter(lifetime_spend__lte=Decimal(spend_max))
+    if brand or vehicle_age_min is not None or vehicle_age_max is not None:
+        cars = Vehicle.objects.for_org(organization).active()
+        if brand:
+            cars = cars.filter(brand__iexact=brand)
+        if vehicle_age_min is not None or vehicle_age_max is not None:
+            this_year = timezone.localdate().year
+            cars = cars.annotate(made=Coalesce("year", ExtractYear("purchase_date")))
+            if vehicle_age_min is not None:
+                cars = cars.filter(made__lte=this_year - vehicle_age_min)
+            if vehicle_age_max is not None:
+                cars = cars.filter(made__gte=this_year - vehicle_age_max)
+        customers = customers.filter(pk__in=cars.values("customer_id"))
+    return customers
 
 
 def customer_for_file(*, organization: Organization | int, customer_id: int) -> Customer:

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from huitou.analytics import views_segments
 from huitou.customers import views
 
 app_name = "customers"
@@ -7,6 +8,12 @@ urlpatterns = [
     path("", views.customer_list, name="list"),
     path("new/", views.customer_new, name="new"),
     path("deleted/", views.customer_deleted_list, name="deleted"),
+    # Saved segments (analytics): named filters of this list, opened as the list itself.
+    path("segments/", views_segments.segment_list, name="segments"),
+    path("segments/new/", views_segments.segment_new, name="segment_new"),
+    path("segments/<int:segment_id>/", views_segments.segment_detail, name="segment_detail"),
+    path("segments/<int:segment_id>/edit/", views_segments.segment_edit, name="segment_edit"),
+    path("segments/<int:segment_id>/delete/", views_segments.segment_remove, name="segment_delete"),
     path("<int:customer_id>/", views.customer_detail, name="detail"),
     path("<int:customer_id>/edit/", views.customer_edit, name="edit"),
     path("<int:customer_id>/delete/", views.customer_delete, name="delete"),

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from huitou.analytics.dashboard import figure_behind
-from huitou.analytics.models import Grade, Segment
+from huitou.analytics.models import Grade, RfmSegment
 from huitou.analytics.panel import score_panel
 from huitou.care.selectors import vehicle_outlooks
 from huitou.customers import selectors, services
@@ -69,7 +69,7 @@ def list_filters(params: Mapping[str, Any]) -> dict[str, Any]:
         "owner_id": _int_or_none(params.get("owner")),
         "shop_id": _int_or_none(params.get("shop")),
         "customer_grade": grade if grade in Grade.values else "",
-        "segment": segment if segment in Segment.values else "",
+        "segment": segment if segment in RfmSegment.values else "",
     }
 
 
@@ -102,7 +102,7 @@ def customer_list(request: StaffRequest) -> HttpResponse:
     context.update(
         stages=Stage.choices,
         grades=Grade.choices,
-        segments=Segment.choices,
+        segments=RfmSegment.choices,
         tags=selectors.tags_for(org),
         staff=staff_for_org(org),
         shops=user_shops(request),

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from huitou.analytics.models import Segment
 from huitou.customers.models import Stage
 from huitou.messaging.models import PLACEHOLDERS, Channel, MessageTemplate, Purpose, State
 from huitou.messaging.placeholders import known_list
@@ -104,17 +105,29 @@ class SettingsForm(forms.Form):
 class BulkForm(forms.Form):
     template = forms.ChoiceField(label=_("Template"))
     channel = forms.ChoiceField(label=_("Send by"), choices=Channel.choices, initial=Channel.MANUAL)
+    segment = forms.ChoiceField(
+        label=_("Saved segment"),
+        required=False,
+        help_text=_("Its customers as it stands when the send starts; a stage or tag narrows it further."),
+    )
     stage = forms.ChoiceField(label=_("Stage"), required=False, choices=[("", _("Every stage")), *Stage.choices])
     tag = forms.CharField(label=_("Tag"), max_length=30, required=False)
     service = forms.CharField(label=PLACEHOLDERS["service"], max_length=100, required=False)
     due_date = forms.CharField(label=PLACEHOLDERS["due_date"], max_length=100, required=False)
     coupon = forms.CharField(label=PLACEHOLDERS["coupon"], max_length=100, required=False)
 
-    def __init__(self, *args: Any, templates: list[MessageTemplate], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, templates: list[MessageTemplate], segments: list[Segment] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.templates = {str(t.pk): t for t in templates}
         self.fields["template"].choices = [  # type: ignore[attr-defined]
             (str(t.pk), f"{t.name}（{t.get_purpose_display()}）") for t in templates
+        ]
+        self.segments = {str(s.pk): s for s in segments or []}
+        self.fields["segment"].choices = [  # type: ignore[attr-defined]
+            ("", _("No segment: every customer")),
+            *((key, s.name) for key, s in self.segments.items()),
         ]
 
 

@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from huitou.analytics.selectors import segments_list
 from huitou.customers.models import Customer
 from huitou.messaging.forms import BulkForm, OutboxFilters, SendForm, SettingsForm, TemplateForm
 from huitou.messaging.models import BulkSend, Message, MessageTemplate, State
@@ -240,9 +241,12 @@ def settings_page(request: StaffRequest) -> HttpResponse:
 
 @staff_required(Perm.MANAGE_SETTINGS)
 def bulk_new(request: StaffRequest) -> HttpResponse:
-    """One template to the customers of a stage or tag; the messages are made in the background."""
+    """One template to the customers of a saved segment, a stage or a tag; the messages are made in the
+    background. Opened from a segment's page (``?segment=``), the form starts with that segment."""
     templates = _templates(request)
-    form = BulkForm(request.POST or None, templates=templates)
+    segments = list(segments_list(organization=request.organization))
+    initial = {"segment": request.GET.get("segment", "")}
+    form = BulkForm(request.POST or None, templates=templates, segments=segments, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -250,7 +254,11 @@ def bulk_new(request: StaffRequest) -> HttpResponse:
                 organization=request.organization,
                 template=form.templates[data["template"]],
                 channel=data["channel"],
-                filters={"stage": data.get("stage"), "tag": data.get("tag")},
+                filters={
+                    "stage": data.get("stage"),
+                    "tag": data.get("tag"),
+                    "segment": form.segments.get(data.get("segment") or ""),
+                },
                 values={k: data[k] for k in ("service", "due_date", "coupon") if data.get(k)},
                 by=request.user,
             )

@@ -40,6 +40,7 @@ class Perm:
     VIEW_STAFF_PERFORMANCE = "analytics.staff"  # everyone's performance figures (each may see their own)
     VIEW_DASHBOARD = "analytics.dashboard"  # the owner's dashboard: revenue, customers, retention
     MANAGE_GRADES = "analytics.grades"  # RFM segments, the A/B/C grade rules, a grade set by hand
+    MANAGE_SEGMENTS = "analytics.segments"  # save, change and delete saved segments (everyone may use them)
     IMPORT_DATA = "data.import"  # bring customers, prospects and service history in from a sheet
     COPY_PERSONAL_DATA = "privacy.copy"  # hand a customer a copy of everything kept about them
     ERASE_CUSTOMERS = "privacy.erase"  # anonymise a customer for good (personal-information law)
@@ -77,6 +78,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     Perm.VIEW_STAFF_PERFORMANCE: {Role.OWNER},
     Perm.VIEW_DASHBOARD: {Role.OWNER},
     Perm.MANAGE_GRADES: {Role.OWNER},
+    Perm.MANAGE_SEGMENTS: {Role.OWNER},
     Perm.IMPORT_DATA: {Role.OWNER},
     Perm.COPY_PERSONAL_DATA: {Role.OWNER, Role.ADVISOR},
     Perm.ERASE_CUSTOMERS: {Role.OWNER},

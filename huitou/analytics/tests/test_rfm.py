@@ -16,7 +16,7 @@ from django.utils import translation
 from huitou.analytics import errors
 from huitou.analytics.churn import churn_reason
 from huitou.analytics.grades import customers_with_grade, grade_override_set, grade_rules_save
-from huitou.analytics.models import CustomerScore, Segment
+from huitou.analytics.models import CustomerScore, RfmSegment
 from huitou.analytics.rfm import months_before, rfm_summary, scores_refresh, typical_interval, window_start
 from huitou.analytics.tasks import scores_refresh_daily
 from huitou.analytics.tests.rfm_dataset import TODAY, RfmWorld, noon
@@ -29,12 +29,12 @@ from huitou.tenancy.models import Organization, User
 
 EXPECTED = {
     # name: (recency days, frequency, monetary, r, f, m, segment)
-    "C9": (2, 3, "2000.00", 5, 4, 4, Segment.IMPORTANT_VALUE),
-    "C8": (5, 2, "200.00", 4, 1, 1, Segment.DEVELOP),
-    "C1": (10, 3, "1000.00", 2, 4, 3, Segment.KEEP),
-    "C2": (10, 2, "350.00", 2, 1, 1, Segment.WIN_BACK),
-    "C3": (171, 2, "3000.00", 1, 1, 5, Segment.IMPORTANT_WIN_BACK),
-    "C4": (302, 2, "500.00", 1, 1, 2, Segment.WIN_BACK),
+    "C9": (2, 3, "2000.00", 5, 4, 4, RfmSegment.IMPORTANT_VALUE),
+    "C8": (5, 2, "200.00", 4, 1, 1, RfmSegment.DEVELOP),
+    "C1": (10, 3, "1000.00", 2, 4, 3, RfmSegment.KEEP),
+    "C2": (10, 2, "350.00", 2, 1, 1, RfmSegment.WIN_BACK),
+    "C3": (171, 2, "3000.00", 1, 1, 5, RfmSegment.IMPORTANT_WIN_BACK),
+    "C4": (302, 2, "500.00", 1, 1, 2, RfmSegment.WIN_BACK),
 }
 CHURN = {
     # name: (visit days, rhythm, gap, level)

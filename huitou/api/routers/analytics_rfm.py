@@ -15,7 +15,7 @@ from ninja import Router, Schema
 from pydantic import Field
 
 from huitou.analytics.grades import grade_override_set, grade_rules_save
-from huitou.analytics.models import Segment
+from huitou.analytics.models import RfmSegment
 from huitou.analytics.rfm import grade_rules, rfm_summary, scores_refresh
 from huitou.analytics.views_rfm import grade_counts
 from huitou.api.permissions import require
@@ -39,7 +39,7 @@ SegmentCode = Literal[
     "keep",
     "win_back",
 ]
-assert set(SegmentCode.__args__) == set(Segment.values)  # type: ignore[attr-defined]
+assert set(SegmentCode.__args__) == set(RfmSegment.values)  # type: ignore[attr-defined]
 
 
 class SegmentCountOut(Schema):

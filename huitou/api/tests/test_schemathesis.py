@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from huitou.analytics.segments import segment_create
 from huitou.api.services import token_create
 from huitou.care.models import CareTask
 from huitou.care.services.complaints import complaint_open
@@ -94,6 +95,7 @@ def seeded(
         ).pk,
         "complaint_id": complaint_open(customer=customer, summary="保养后异响", by=owner).pk,
         "message_id": message_send(customer=customer, purpose="service", body="{name}您好", by=advisor).pk,
+        "segment_id": segment_create(organization=org, name="VIP", filters={"tags": ["VIP"]}, by=owner).pk,
     }
 
 

@@ -1,4 +1,5 @@
-"""The store manager's settings for each kind of care: on or off, days ahead, who does it, the script.
+"""The store manager's settings for each kind of care: on or off, days ahead, who does it, the script,
+and whom it reaches (grades and tags, ``audience``).
 
 A kind without a ``CareRule`` row works by ``rules.DEFAULTS``; saving writes
 the row. The script's placeholders are checked here, because the sweep
@@ -15,14 +16,17 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from huitou.analytics.models import Grade
 from huitou.care import errors
-from huitou.care.models import CareKind, CareRule, OwnerMode
+from huitou.care.models import CareKind, CareRule, CareRuleTag, OwnerMode
 from huitou.care.services.rules import DEFAULTS
+from huitou.customers.models import Tag
 from huitou.tenancy.models import Organization, User
 from huitou.tenancy.roles import Perm
 
 MAX_LEAD_DAYS = 120
 MAX_SCRIPT = 500
+MAX_TAGS = 20
 
 # What each kind's script may name: what the sweep (or the paid order) knows when it makes the task.
 PLACEHOLDERS: dict[str, tuple[str, ...]] = {
@@ -43,6 +47,8 @@ ANY_PLACEHOLDER = ("name", "plate", "service", "due_date", "shop")
 FROM_AN_ORDER = frozenset({CareKind.CALLBACK, CareKind.DECLINED_WORK, CareKind.WARRANTY})
 # A callback is due within 48 hours of the visit: it has no days ahead to set.
 WITHOUT_LEAD_DAYS = frozenset({CareKind.CALLBACK})
+# A callback follows every paid order (the 48-hour rule): it reaches every customer.
+WITHOUT_AUDIENCE = frozenset({CareKind.CALLBACK})
 
 
 def placeholders_for(kind: str) -> tuple[str, ...]:
@@ -76,12 +82,15 @@ def _lead_days(raw: Any) -> int | None:
 
 
 def care_rule_save(*, organization: Organization, kind: str, data: Mapping[str, Any], by: User) -> CareRule:
-    """Set one kind's rule from ``data`` (``is_active``, ``lead_days``, ``owner_mode``, ``owner``, ``script``).
+    """Set one kind's rule from ``data`` (``is_active``, ``lead_days``, ``owner_mode``, ``owner``, ``script``,
+    ``grades``, ``tags``).
 
     Fields left out keep their value (the defaults for a kind without a row).
     ``owner`` is a staff member or their id and counts only with the mode
-    ``fixed``; a blank script means the starter script. ``by`` is the store
-    manager (the page requires the settings permission).
+    ``fixed``; a blank script means the starter script. ``grades`` is a list
+    of A/B/C and ``tags`` a list of the organization's tags (or their ids);
+    empty lists reach everyone. ``by`` is the store manager (the page
+    requires the settings permission).
     """
     if kind not in DEFAULTS:
         raise ValidationError({"kind": [errors.RULE_KIND_UNKNOWN]})
@@ -123,10 +132,68 @@ def care_rule_save(*, organization: Organization, kind: str, data: Mapping[str, 
                 problems["script"] = [problem]
             else:
                 rule.script = script
+        if "grades" in data:
+            grades = _grades(data["grades"])
+            if grades is None:
+                problems["grades"] = [errors.RULE_GRADE_UNKNOWN]
+            elif grades and kind in WITHOUT_AUDIENCE:
+                problems["grades"] = [errors.RULE_AUDIENCE_CALLBACK]
+            else:
+                rule.grades = grades
+        tag_ids: list[int] | None = None
+        if "tags" in data:
+            tag_ids, problem = _tags(organization, data["tags"])
+            if problem is None and tag_ids and kind in WITHOUT_AUDIENCE:
+                problem = errors.RULE_AUDIENCE_CALLBACK
+            if problem is not None:
+                problems["tags"] = [problem]
         if problems:
             raise ValidationError(problems)
         rule.save()
+        if tag_ids is not None:
+            _tags_set(rule, tag_ids)
     return rule
+
+
+def _grades(raw: Any) -> list[str] | None:
+    """A/B/C in that order, each once (None: not a list of grades)."""
+    if isinstance(raw, str) or not isinstance(raw, list | tuple | set | frozenset):
+        return None
+    wanted = {str(g) for g in raw}
+    if not wanted <= set(Grade.values):
+        return None
+    return [g for g in Grade.values if g in wanted]
+
+
+def _tags(organization: Organization, raw: Any) -> tuple[list[int], Any]:
+    """The ids of the organization's tags in ``raw`` (tags or ids), and why not (None: they are)."""
+    if isinstance(raw, str) or not isinstance(raw, list | tuple | set | frozenset):
+        return [], errors.RULE_TAG_UNKNOWN
+    ids: set[int] = set()
+    for item in raw:
+        if isinstance(item, Tag):
+            item = item.pk
+        if isinstance(item, int) and not isinstance(item, bool):
+            ids.add(item)
+        elif isinstance(item, str) and item.strip().isdecimal():
+            ids.add(int(item))
+        else:
+            return [], errors.RULE_TAG_UNKNOWN
+    if len(ids) > MAX_TAGS:
+        return [], errors.RULE_TOO_MANY_TAGS % {"max": MAX_TAGS}
+    if ids and Tag.objects.for_org(organization).filter(pk__in=ids).count() != len(ids):
+        return [], errors.RULE_TAG_UNKNOWN  # another organization's tag, or none at all
+    return sorted(ids), None
+
+
+def _tags_set(rule: CareRule, tag_ids: list[int]) -> None:
+    """Make the rule's tags exactly ``tag_ids`` (already checked to be the organization's)."""
+    links = CareRuleTag.objects.for_org(rule.organization_id).filter(rule=rule)
+    links.exclude(tag_id__in=tag_ids).delete()
+    have = set(links.values_list("tag_id", flat=True))
+    CareRuleTag.objects.bulk_create(
+        [CareRuleTag(organization_id=rule.organization_id, rule=rule, tag_id=t) for t in tag_ids if t not in have]
+    )
 
 
 def _staff(organization: Organization, wanted: Any) -> User | None:

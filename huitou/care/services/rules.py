@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,13 @@ class RuleSettings:
     owner_mode: str
     owner_id: int | None
     script: str
+    # The audience (``audience.audience_q``): grades A/B/C and tag ids; empty reaches everyone.
+    grades: tuple[str, ...] = ()
+    tag_ids: tuple[int, ...] = ()
+
+    @property
+    def for_everyone(self) -> bool:
+        return not self.grades and not self.tag_ids
 
 
 # kind: (on, days ahead, owner, suggested script)
@@ -111,16 +119,34 @@ DEFAULTS: dict[str, tuple[bool, int, str, Any]] = {
 
 
 def rules_for(organization: Organization | int) -> dict[str, RuleSettings]:
-    """Every kind's settings (one query): the organization's rows over the defaults."""
-    rows = {rule.kind: rule for rule in CareRule.objects.for_org(organization)}
+    """Every kind's settings (one query: the rows with their tags joined): the organization's rows over the
+    defaults."""
+    rows = (
+        CareRule.objects.for_org(organization)
+        .values("kind", "is_active", "lead_days", "owner_mode", "owner_id", "script", "grades", "tag_links__tag_id")
+        .order_by("kind", "tag_links__tag_id")
+    )
+    found: dict[str, Mapping[str, Any]] = {}
+    tags: dict[str, list[int]] = {}
+    for row in rows:
+        found.setdefault(row["kind"], row)
+        if row["tag_links__tag_id"] is not None:
+            tags.setdefault(row["kind"], []).append(row["tag_links__tag_id"])
     settings: dict[str, RuleSettings] = {}
     for kind, (on, lead, owner_mode, script) in DEFAULTS.items():
-        rule = rows.get(kind)
+        rule = found.get(kind)
         if rule is None:
             settings[kind] = RuleSettings(kind, on, lead, owner_mode, None, str(script))
         else:
             settings[kind] = RuleSettings(
-                kind, rule.is_active, rule.lead_days, rule.owner_mode, rule.owner_id, rule.script or str(script)
+                kind,
+                rule["is_active"],
+                rule["lead_days"],
+                rule["owner_mode"],
+                rule["owner_id"],
+                rule["script"] or str(script),
+                grades=tuple(rule["grades"] or ()),
+                tag_ids=tuple(tags.get(kind, ())),
             )
     return settings
 

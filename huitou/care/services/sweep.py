@@ -6,8 +6,10 @@ indexed queries, what is due by D plus each rule's lead days and has no task
 of the same key yet — maintenance, insurance renewal, annual inspection, and
 through ``sweep_people``, ``sweep_warranty`` and ``sweep_expiring`` the care
 owed to people, promises on order lines and coupons and package cards near
-their last day — and (3) writes those tasks in batches. The work is
-proportional to what changed and what falls due, not to the number of cars.
+their last day — and (3) writes those tasks in batches. A rule limited to
+some grades or tags (``audience``) filters in the same selects, by subquery.
+The work is proportional to what changed and what falls due, not to the
+number of cars.
 A task's key names its subject and period, and a unique constraint holds it:
 a second run for the same day, or two sweeps at once, add nothing; a missed
 day is caught up because everything due by D counts, down to
@@ -28,8 +30,10 @@ from django.utils.translation import gettext as _
 
 from huitou.care.models import CareKind, CareTask, MaintenanceDue
 from huitou.care.services import sweep_expiring, sweep_people, sweep_warranty
-from huitou.care.services.dues import dues_refresh
+from huitou.care.services.audience import audience_q
+from huitou.care.services.dues import dues_rebuild
 from huitou.care.services.rules import RuleSettings, owner_for, rules_for
+from huitou.care.services.task_rows import tasks_insert
 from huitou.care.services.wording import day_words as _day
 from huitou.care.services.wording import fill
 from huitou.customers.models import Vehicle
@@ -39,6 +43,7 @@ from huitou.tenancy.models import Organization
 # its service by months is the win-back list's, not a reminder's.
 CATCH_UP_DAYS = 60
 BATCH = 1000
+WRITE_BATCH = 10_000  # tasks written per transaction
 
 
 def _key(prefix: str, *fields: str) -> Any:
@@ -55,22 +60,20 @@ def _without_task(queryset: Any, organization_id: int, kind: str, key: Any) -> A
 
 
 def refresh_stale_dues(organization: Organization, now: dt.datetime) -> int:
-    """Dues of vehicles with a reading newer than their computation (a few per day)."""
+    """Dues of vehicles with a reading newer than their computation (a few per day, many after an import),
+    rewritten a chunk of vehicles at a time (``dues_rebuild``)."""
     stale = (
         MaintenanceDue.objects.for_org(organization)
         .filter(vehicle__mileage_at__gt=F("computed_at"))
         .values_list("vehicle_id", flat=True)
         .distinct()
     )
-    count = 0
-    for vehicle in Vehicle.objects.for_org(organization).filter(pk__in=list(stale)):
-        dues_refresh(vehicle=vehicle, now=now)
-        count += 1
-    return count
+    return dues_rebuild(organization=organization, now=now, vehicle_ids=list(stale))
 
 
 def _maintenance(org: Organization, day: dt.date, rule: RuleSettings) -> Iterator[dict[str, Any]]:
     dues = MaintenanceDue.objects.for_org(org).filter(
+        audience_q(rule, org.pk, "vehicle__customer_id"),
         due_on__lte=day + dt.timedelta(days=rule.lead_days),
         due_on__gte=day - dt.timedelta(days=CATCH_UP_DAYS),
         vehicle__deleted_at__isnull=True,
@@ -133,6 +136,7 @@ def _vehicle_date(org: Organization, day: dt.date, rule: RuleSettings, field: st
     vehicles = Vehicle.objects.for_org(org).filter(
         Q(**{f"{field}__lte": day + dt.timedelta(days=rule.lead_days)}),
         Q(**{f"{field}__gte": day - dt.timedelta(days=CATCH_UP_DAYS)}),
+        audience_q(rule, org.pk),
         deleted_at__isnull=True,
         customer__deleted_at__isnull=True,
     )
@@ -161,16 +165,17 @@ def _vehicle_date(org: Organization, day: dt.date, rule: RuleSettings, field: st
 
 
 def _write(org: Organization, rows: Iterable[dict[str, Any]], now: dt.datetime) -> int:
-    written = 0
-    batch: list[CareTask] = []
+    """The rows as tasks, ``WRITE_BATCH`` a transaction (``task_rows``); returns how many were offered."""
+    offered = 0
+    batch: list[dict[str, Any]] = []
     for row in rows:
-        batch.append(CareTask(organization_id=org.pk, created_at=now, **row))
-        if len(batch) >= BATCH:
-            written += len(CareTask.objects.bulk_create(batch, ignore_conflicts=True))
+        batch.append(row)
+        if len(batch) >= WRITE_BATCH:
+            tasks_insert(organization_id=org.pk, rows=batch, now=now)
+            offered += len(batch)
             batch = []
-    if batch:
-        written += len(CareTask.objects.bulk_create(batch, ignore_conflicts=True))
-    return written
+    tasks_insert(organization_id=org.pk, rows=batch, now=now)
+    return offered + len(batch)
 
 
 # The care owed to people rather than cars (``sweep_people``), in the order the sweep makes it.

@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from huitou.care.models import CareKind, CareTask
+from huitou.care.services.audience import audience_q
 from huitou.care.services.rules import RuleSettings, owner_for
 from huitou.care.services.wording import day_words, fill
 from huitou.loyalty.selectors.rewards import coupons_expiring
@@ -73,7 +74,7 @@ def _counted(names: list[str]) -> str:
 
 def coupons(org: Organization, day: dt.date, rule: RuleSettings) -> Iterator[dict[str, Any]]:
     kind = CareKind.COUPON_EXPIRING
-    held = coupons_expiring(organization=org, within_days=rule.lead_days, today=day)
+    held = coupons_expiring(organization=org, within_days=rule.lead_days, today=day).filter(audience_q(rule, org.pk))
     rows = (
         _without_task(held, org, kind, "customer_id")
         .order_by("customer_id", "expires_on", "pk")
@@ -100,7 +101,9 @@ def coupons(org: Organization, day: dt.date, rule: RuleSettings) -> Iterator[dic
 
 def cards(org: Organization, day: dt.date, rule: RuleSettings) -> Iterator[dict[str, Any]]:
     kind = CareKind.CARD_EXPIRING
-    held = cards_expiring(organization=org, within_days=rule.lead_days, today=day)
+    held = cards_expiring(organization=org, within_days=rule.lead_days, today=day).filter(
+        audience_q(rule, org.pk, "holder_id")  # who can use the card now
+    )
     rows = (
         _without_task(held, org, kind, "holder_id")
         .annotate(

@@ -16,6 +16,9 @@ run for the same day adds nothing:
   advisor by default. Key ``declined_work:<recommendation>``.
 - **winback** — a dormant customer, once per dormancy (its last visit). Key
   ``winback:<customer>:<last visit date>``.
+
+Each kind reaches only the customers of its rule's grades and tags
+(``audience.audience_q``), filtered in the same select.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from django.utils.translation import gettext as _
 from lunar_python import Solar
 
 from huitou.care.models import CareKind, CareTask
+from huitou.care.services.audience import audience_q
 from huitou.care.services.rules import RuleSettings, owner_for
 from huitou.care.services.wording import day_words as _day
 from huitou.care.services.wording import fill as _fill
@@ -67,7 +71,7 @@ def birthdays(org: Organization, day: dt.date, rule: RuleSettings) -> Iterator[d
     )
     people = (
         Customer.objects.for_org(org)
-        .filter(match, deleted_at__isnull=True, stage__in=BIRTHDAY_STAGES)
+        .filter(match, audience_q(rule, org.pk, "pk"), deleted_at__isnull=True, stage__in=BIRTHDAY_STAGES)
         .values_list("id", "name", "owner_id", "birthday_calendar", "birth_month", "birth_day")
     )
     for pk, name, owner_id, calendar, birth_month, birth_day in people.iterator(chunk_size=BATCH):
@@ -99,7 +103,7 @@ def festivals(org: Organization, day: dt.date, rule: RuleSettings) -> Iterator[d
         taken = CareTask.objects.filter(organization_id=org.pk, kind=CareKind.FESTIVAL, due_on=festival.day)
         people = (
             Customer.objects.for_org(org)
-            .filter(deleted_at__isnull=True, stage__in=FESTIVAL_STAGES)
+            .filter(audience_q(rule, org.pk, "pk"), deleted_at__isnull=True, stage__in=FESTIVAL_STAGES)
             .annotate(task_key=key)
             .exclude(pk__in=_customers_with(taken, prefix))
         )
@@ -141,6 +145,7 @@ def declined_work(org: Organization, day: dt.date, rule: RuleSettings) -> Iterat
         return dt.datetime.combine(on, dt.time.min, tzinfo=tz)
 
     declined = Recommendation.objects.for_org(org).filter(
+        audience_q(rule, org.pk),
         status=Recommendation.Status.DECLINED,
         decided_at__gte=start_of(day - after - dt.timedelta(days=DECLINED_CATCH_UP)),
         decided_at__lt=start_of(day - after + dt.timedelta(days=1)),
@@ -197,7 +202,7 @@ def declined_work(org: Organization, day: dt.date, rule: RuleSettings) -> Iterat
 
 def winback(org: Organization, day: dt.date, rule: RuleSettings) -> Iterator[dict[str, Any]]:
     dormant = Customer.objects.for_org(org).filter(
-        deleted_at__isnull=True, stage=Stage.DORMANT, last_visit_at__isnull=False
+        audience_q(rule, org.pk, "pk"), deleted_at__isnull=True, stage=Stage.DORMANT, last_visit_at__isnull=False
     )
     taken = set(
         CareTask.objects.for_org(org).filter(kind=CareKind.WINBACK, customer__in=dormant).values_list("key", flat=True)

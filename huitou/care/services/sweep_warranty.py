@@ -30,6 +30,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from huitou.care.models import CareKind, CareTask, MaintenanceDue
+from huitou.care.services.audience import audience_q
 from huitou.care.services.dues import add_months, next_due
 from huitou.care.services.rules import RuleSettings, owner_for
 from huitou.care.services.wording import day_words, fill
@@ -62,8 +63,9 @@ FIELDS = (
 )
 
 
-def promised_lines(org: Organization, day: dt.date) -> Any:
-    """Lines of paid orders with a promise that may still run on ``day`` and have no reminder yet."""
+def promised_lines(org: Organization, day: dt.date, rule: RuleSettings) -> Any:
+    """Lines of paid orders with a promise that may still run on ``day`` and have no reminder yet
+    (of the customers the rule reaches: the car's owner now)."""
     taken = CareTask.objects.filter(organization_id=org.pk, kind=CareKind.WARRANTY, key=OuterRef("task_key"))
     rate = MaintenanceDue.objects.filter(
         organization_id=org.pk, vehicle_id=OuterRef("order__vehicle_id"), km_per_day__isnull=False
@@ -76,6 +78,7 @@ def promised_lines(org: Organization, day: dt.date) -> Any:
         OrderLine.objects.for_org(org)
         .filter(
             Q(warranty_months__isnull=False) | Q(warranty_km__isnull=False),
+            audience_q(rule, org.pk, "order__vehicle__customer_id"),
             order__state=OrderState.PAID,
             order__vehicle__deleted_at__isnull=True,
             order__vehicle__customer__deleted_at__isnull=True,
@@ -135,7 +138,7 @@ def _batches(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
 
 def warranties(org: Organization, day: dt.date, rule: RuleSettings) -> Iterator[dict[str, Any]]:
     ahead = dt.timedelta(days=rule.lead_days)
-    rows = promised_lines(org, day).values(*FIELDS).iterator(chunk_size=BATCH)
+    rows = promised_lines(org, day, rule).values(*FIELDS).iterator(chunk_size=BATCH)
     for batch in _batches(rows):
         unknown = {
             r["order__vehicle_id"]: r["order__vehicle__purchase_date"]

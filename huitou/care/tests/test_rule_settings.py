@@ -185,8 +185,9 @@ def test_the_rules_page_shows_every_kind_and_saves_one(
     client_for: Callable[[User], Client], org: Organization, owner: User, service: User, django_assert_num_queries: Any
 ) -> None:
     client = client_for(owner)
-    # 1 session, 2 user + organization, 3 the staff, 4 the rules, 5 the user's shops (switcher).
-    with django_assert_num_queries(5):
+    # 1 session, 2 user + organization, 3 the staff, 4 the tags (whom a rule reaches), 5 the rules (with their
+    # tags), 6 the user's shops (switcher).
+    with django_assert_num_queries(6):
         page = client.get(RULES)
     body = page.content.decode()
     for kind in ("callback", "maintenance", "insurance", "inspection", "birthday", "festival", "winback"):

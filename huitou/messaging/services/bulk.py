@@ -22,6 +22,8 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from huitou.analytics.models import Segment
+from huitou.analytics.selectors import segment_filter_customers
 from huitou.customers.models import Customer, Stage, Vehicle
 from huitou.messaging import errors
 from huitou.messaging.models import BulkSend, Channel, Message, MessageTemplate, Purpose, Reason, State
@@ -38,8 +40,12 @@ PER_CUSTOMER = frozenset({"name", "plate", "car", "shop", "points", "tier", "cou
 
 
 def bulk_targets(*, organization: Organization | int, filters: Mapping[str, Any]) -> QuerySet[Customer]:
-    """The active customers a bulk send's filters pick (stage, tag)."""
-    rows = Customer.objects.active().for_org(organization)
+    """The active customers a bulk send's filters pick: a saved segment's conditions (kept on the send
+    as they were when it started), and a stage and a tag."""
+    if filters.get("segment_id"):
+        rows = segment_filter_customers(organization=organization, filters=filters.get("conditions") or {})
+    else:
+        rows = Customer.objects.active().for_org(organization)
     if filters.get("stage") in Stage.values:
         rows = rows.filter(stage=filters["stage"])
     if filters.get("tag"):
@@ -69,7 +75,13 @@ def bulk_send_start(
     missing = [n for n in placeholders_in(template.body) if n not in PER_CUSTOMER and n not in common]
     if missing:
         raise ValidationError({"values": [errors.VALUES_MISSING % {"names": "、".join(f"{{{n}}}" for n in missing)}]})
-    kept = {"stage": filters.get("stage") or "", "tag": (filters.get("tag") or "").strip()[:30]}
+    kept: dict[str, Any] = {"stage": filters.get("stage") or "", "tag": (filters.get("tag") or "").strip()[:30]}
+    segment = filters.get("segment")
+    if segment is not None:
+        # The segment's conditions now: the batches that follow pick by these, whatever becomes of the segment.
+        if not isinstance(segment, Segment) or segment.organization_id != organization.pk:
+            raise ValidationError({"segment": [errors.SEGMENT_UNKNOWN]})
+        kept.update(segment_id=segment.pk, segment=segment.name, conditions=segment.filters)
     total = bulk_targets(organization=organization, filters=kept).count()
     if not total:
         raise ValidationError({"__all__": [errors.BULK_EMPTY]})

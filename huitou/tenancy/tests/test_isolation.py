@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from huitou.analytics.grades import grade_override_set
 from huitou.analytics.rfm import scores_refresh
+from huitou.analytics.segments import segment_create
 from huitou.api.models import ApiToken
 from huitou.api.services import token_create
 from huitou.audit.models import ChangeEntry
@@ -120,6 +121,7 @@ PARAM_OBJECTS: dict[str, tuple[str, ...]] = {
     "task_id": ("care_task",),
     "complaint_id": ("complaint", "closed_complaint"),
     "question_id": ("callback_question",),
+    "segment_id": ("segment",),
 }
 # Names that do not say what they point at: every object of A is tried.
 GENERIC_PARAMS = frozenset({"pk", "id", "object_id"})
@@ -324,6 +326,8 @@ def _populate(
     # Grades: every customer's RFM, grade and churn risk, and a grade set by hand with a reason.
     scores_refresh(organization=organization)
     grade_override_set(customer=relative, grade="A", reason=f"{seed.names[0]}介绍", by=owner)
+    # A saved segment named after the organization's tag, holding its customer.
+    segment = segment_create(organization=organization, name=f"{seed.tag}分组", filters={"tags": [seed.tag]}, by=owner)
     return {
         "customer": customer.pk,
         "relative": relative.pk,
@@ -341,6 +345,7 @@ def _populate(
         "change": ChangeEntry.objects.for_org(organization).filter(customer_id=customer.pk).first().pk,  # type: ignore[union-attr]
         "token": token.pk,
         "export": export.pk,
+        "segment": segment.pk,
         "referral_policy": referral_policy_save(
             organization=organization,
             data={"code": "first-bill", "name": "首单奖励", "kind": "first_bill_percent", "percent": "3"},
@@ -575,6 +580,7 @@ def test_routes_without_ids_never_show_another_organizations_data(world: World) 
         {"customer_id": world.ids["customer"], "owner": "all"},  # the care work list API
         {"customer_id": world.ids["customer"], "state": "late"},  # the complaint board API
         {"customer": world.ids["customer"]},  # a complaint opened from a customer's file
+        {"segment": world.ids["segment"]},  # a segment's export and bulk send
         {"customer_id": world.ids["customer"], "state": "queued"},  # the outbox API
         {"shop": world.ids["shop"], "date": timezone.localdate().isoformat(), "include_inactive": "true"},
         {"month": f"{timezone.localdate().year}-06"},  # the birthday calendar

@@ -278,7 +278,8 @@ def test_a_stop_signal_to_serve_stops_its_worker_too(shop: Shop, signum: int) ->
 
     os.kill(server.process.pid, signum)  # the server alone, as systemd's KillMode=mixed and Docker do
 
-    assert server.process.wait(timeout=15) == 0, server.output()
+    # serve gives the worker up to 10 s to finish its task, then kills it; the rest is margin for a busy machine.
+    assert server.process.wait(timeout=30) == 0, server.output()
     assert wait_until_gone(worker), f"worker {worker} still running"
     assert "Huitou has stopped." in server.output()
 

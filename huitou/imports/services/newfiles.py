@@ -7,7 +7,7 @@ change history, the cars with their ownership, the odometer readings and
 the last service as a paid order of the catalog's item — is computed with
 the same rule functions the services call (``pinyin_keys``, ``last4``,
 ``completeness``, ``order_number``) and written table by table, one
-statement per table and batch (``bulk.insert_rows``).
+statement per table and batch (``lib.bulk_rows.insert_rows``).
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ from huitou.customers.models import (
     VehicleOwnership,
 )
 from huitou.imports.models import ImportedCustomer, ImportJob, ImportKind
-from huitou.imports.services.bulk import insert_rows
 from huitou.imports.services.history import ENTRY_COLUMNS, created_changes, entry_row, vehicle_changes
 from huitou.imports.services.orders import OrderSpec, paid_orders
 from huitou.imports.services.plan import CREATE, Plan, RunState, local_noon
 from huitou.lib import completeness as completeness_lib
+from huitou.lib.bulk_rows import insert_rows
 from huitou.lib.money import round_fen
 from huitou.lib.pinyin import pinyin_keys
 from huitou.lifecycle.models import StageChange, StageReason

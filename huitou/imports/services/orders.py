@@ -25,10 +25,10 @@ from huitou.customers.models import MileageReading, Vehicle
 from huitou.customers.services import mileage_record
 from huitou.imports import errors
 from huitou.imports.models import ImportJob, ImportKind
-from huitou.imports.services.bulk import insert_rows
 from huitou.imports.services.history import ENTRY_COLUMNS, entry_row
 from huitou.imports.services.plan import BatchResult, RunState, local_noon
 from huitou.imports.services.rows import Row
+from huitou.lib.bulk_rows import insert_rows
 from huitou.lib.money import line_amount
 from huitou.lifecycle.services.stages import stage_on_paid_order
 from huitou.service.models import OrderLine, OrderState, Payment, PaymentMethod, ServiceItem, ServiceOrder

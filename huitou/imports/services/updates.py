@@ -20,10 +20,10 @@ from huitou.audit.models import ChangeEntry
 from huitou.customers.models import MileageReading, Vehicle
 from huitou.customers.services import customer_update, mileage_record, vehicle_create, vehicle_update
 from huitou.imports.models import ImportJob, ImportKind, OnDuplicate
-from huitou.imports.services.bulk import insert_rows
 from huitou.imports.services.history import ENTRY_COLUMNS
 from huitou.imports.services.orders import OrderSpec, paid_orders
 from huitou.imports.services.plan import UPDATE, Plan, RunState, local_noon
+from huitou.lib.bulk_rows import insert_rows
 from huitou.service.models import OrderLine, ServiceItem
 from huitou.service.services.orders import customer_visits_refresh
 from huitou.tenancy.models import User

@@ -1,5 +1,8 @@
 """New rows of one table written at once: ids taken first, then COPY (PostgreSQL) or one ``executemany``.
 
+Used by the imports (``insert_rows``) and by the care sweep (``insert_rows_skipping_taken``: rows whose
+unique key is already taken are left as they are, as ``bulk_create(ignore_conflicts=True)`` would).
+
 What ``bulk_create`` does for an import's new rows, without a model
 instance per row and the per-value preparation Django's compiler does for
 every column: the import gives the columns it fills, as plain values, and
@@ -22,7 +25,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 # Fields whose Python values the drivers take as they are (str, int, bool, None, an id).
@@ -130,6 +133,74 @@ class TableWriter:
                 marks = ", ".join(["%s"] * len(fields))
                 cursor.executemany(f"INSERT INTO {qn(self.table)} ({names}) VALUES ({marks})", list(values()))  # noqa: S608
         return ids
+
+    def write_skipping_taken(self, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert the ``rows`` whose unique keys are free; a row whose key is taken is left out.
+
+        PostgreSQL: COPY into a temporary table of the given columns, then one ``INSERT … SELECT … ON
+        CONFLICT DO NOTHING`` with every other column's default (or the time of the call for
+        ``auto_now`` ones) once; SQLite: one ``executemany`` of ``INSERT … ON CONFLICT DO NOTHING``.
+        Ids come from the table itself (a skipped row takes none on SQLite).
+        """
+        if not rows:
+            return
+        by_name = {f.attname: f for f in self.fields}
+        given = [by_name[c] for c in columns]  # an unknown name is a KeyError, not a silent drop
+        rest = [f for f in self.fields if f.attname not in set(columns)]
+        now = timezone.now()
+        constants = [
+            f.get_db_prep_save(
+                now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else f.get_default(),
+                connection,
+            )
+            for f in rest
+        ]
+        converters = [(i, conv) for i, f in enumerate(given) if (conv := _converter(f)) is not None]
+
+        def values() -> Iterable[list[Any]]:
+            for row in rows:
+                row = list(row)
+                for i, conv in converters:
+                    row[i] = conv(row[i])
+                yield row
+
+        qn = connection.ops.quote_name
+        table = qn(self.table)
+        staged = ", ".join(qn(cast(str, f.column)) for f in given)
+        names = ", ".join(qn(cast(str, f.column)) for f in [*given, *rest])
+        marks = ", ".join(["%s"] * (len(given) + len(rest)))
+        if not self.postgres:
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING",  # noqa: S608
+                    [[*row, *constants] for row in values()],
+                )
+            return
+        # The staging table, the copy and the move are one unit (a savepoint inside a caller's transaction).
+        with transaction.atomic(), connection.cursor() as cursor:
+            staging = qn(f"{self.table}_new_rows")
+            copy_sql = f"COPY {staging} ({staged}) FROM STDIN"
+            # Names come from the model, quoted; values are streamed or bound, never part of the statement.
+            cursor.execute(f"CREATE TEMPORARY TABLE {staging} AS SELECT {staged} FROM {table} WITH NO DATA")  # noqa: S608
+            started = time.monotonic()
+            with cursor.cursor.copy(copy_sql) as copy:
+                for row_values in values():
+                    copy.write_row(row_values)
+            if connection.queries_logged:  # counted as Django counts its statements (tests, debug)
+                connection.queries_log.append({"sql": copy_sql, "time": f"{time.monotonic() - started:.3f}"})
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT {', '.join([staged, *['%s'] * len(rest)])} "  # noqa: S608
+                f"FROM {staging} ON CONFLICT DO NOTHING",
+                constants,
+            )
+            cursor.execute(f"DROP TABLE {staging}")
+
+
+def insert_rows_skipping_taken(
+    model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """New rows of ``model`` whose unique keys are free (see ``TableWriter.write_skipping_taken``)."""
+    TableWriter(model).write_skipping_taken(columns, rows)
 
 
 def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int]:

@@ -43,6 +43,7 @@ import argparse
 import datetime as dt
 import logging
 import os
+import statistics
 import sys
 import time
 import warnings
@@ -270,6 +271,48 @@ def nightly(org: Any) -> list[tuple[str, float, int, str]]:
     return runs
 
 
+def facts_prepare(org: Any, rebuild: bool) -> list[tuple[str, float, int, str]]:
+    """(f): the daily facts of the whole history and the owners' files computed (``huitou analytics
+    facts``) when there are none yet (the bulk loaders write around the services) or with
+    ``--rebuild-facts``; then one day marked stale and refreshed, what the task after each payment does."""
+    from django.utils import timezone
+
+    from huitou.analytics.facts import days_mark, facts_rebuild, facts_refresh
+    from huitou.analytics.models import DayFact
+    from huitou.analytics.staff_facts import owner_files_rebuild
+
+    runs = []
+    if rebuild or not DayFact.objects.for_org(org).exists():
+        started = time.perf_counter()
+        days = facts_rebuild(org.pk)
+        owner_files_rebuild(org.pk)
+        seconds = time.perf_counter() - started
+        print(f"  (f) facts of the whole history: {seconds:.1f} s, {days:,} days", flush=True)
+        runs.append(
+            ("(f) every day's facts computed (huitou analytics facts)", seconds, days, f"load average {load()}")
+        )
+    for label, day_count in (("(f) today marked stale, refreshed", 1), ("(f) a month marked stale, refreshed", 30)):
+        today = timezone.localdate()
+        timings = []
+        for _run in range(5):
+            days_mark(org.pk, [today - dt.timedelta(days=n) for n in range(day_count)])
+            started = time.perf_counter()
+            facts_refresh(org.pk)
+            timings.append(time.perf_counter() - started)
+        seconds = statistics.median(timings)
+        print(f"  {label}: {seconds * 1000:.0f} ms (median of 5)", flush=True)
+        runs.append((label, seconds, day_count, f"median of 5; load average {load()}"))
+    return runs
+
+
+def facts_table(runs: list[tuple[str, float, int, str]]) -> list[str]:
+    lines = ["| what | time | days | notes |", "|---|---|---|---|"]
+    for label, seconds, days, note in runs:
+        shown = f"{seconds:.1f} s" if seconds >= 10 else f"{seconds * 1000:,.0f} ms"
+        lines.append(f"| {label} | {shown} | {days:,} | {note} |")
+    return lines
+
+
 def job_table(runs: list[tuple[str, float, int, str]]) -> list[str]:
     lines = ["| run | seconds | target | customers scored | notes |", "|---|---|---|---|---|"]
     for label, seconds, rows, note in runs:
@@ -287,6 +330,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20, help="timed requests of each URL (default 20)")
     parser.add_argument("--only", default="dsr", help="d: dashboard, s: staff, r: RFM job (default all)")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the slowest statements")
+    parser.add_argument("--rebuild-facts", action="store_true", help="compute every day's facts again first")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     if not args.database_url.startswith(("postgres://", "postgresql://")):
@@ -316,6 +360,7 @@ def main() -> None:
     described = f"PostgreSQL {postgres_version()}; {machine()}"
     print(described)
     results: list[Timed] = []
+    kept = facts_prepare(org, args.rebuild_facts)
     if "d" in args.only or "s" in args.only:
         print(f"(d)/(s) as {manager.username} (store manager), {args.runs} requests each, today {today} ...")
         results = pages(org, manager, today, args.runs, args.only, args.explain)
@@ -330,6 +375,8 @@ def main() -> None:
         print("|---|---|---|---|---|---|")
         for t in results:
             print(timed_row(t))
+    print()
+    print("\n".join(facts_table(kept)))
     if jobs:
         print()
         print("\n".join(job_table(jobs)))

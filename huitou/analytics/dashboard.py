@@ -35,8 +35,13 @@ and order lists (``figure_orders``, ``figure_customers``):
   at that shop.
 
 Merged-away files count nowhere (their orders and stage changes moved to the
-kept file); deleted files count in no customer figure. Every figure is live
-SQL on the indexed tables: nine queries whatever the range (see ``dashboard``).
+kept file); deleted files count in no customer figure. The money figures
+and the top items are read from the daily facts (``facts``: each day's
+figures, computed by these same definitions and kept when orders change);
+so are the new customers, their returns and cohorts (``DayNewFact``), and the
+active and repeat customers of ranges up to 366 days (``DayVisitFact``); churned
+and won-back customers are live SQL on the indexed tables.
+Seven queries whatever the range (see ``dashboard``).
 """
 
 from __future__ import annotations
@@ -51,29 +56,31 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import (
     Count,
-    DecimalField,
-    DurationField,
-    Exists,
-    ExpressionWrapper,
-    F,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
-    Value,
 )
-from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from huitou.analytics import errors
+from huitou.analytics import errors, facts
 from huitou.analytics.funnel import FIRST_DATE, LAST_DATE, MAX_DAYS
+from huitou.analytics.models import DayFact, DayItemFact, DayNewFact
+from huitou.analytics.sets import (
+    costed_lines,
+    member_when_paid,
+    new_customers_in,
+    next_visit,
+    paid_orders_in,
+    payments_in,
+    stage_changes_in,
+    visit_gap,
+)
 from huitou.customers.models import Customer
 from huitou.lib.money import round_fen
-from huitou.lifecycle.models import StageChange, StageReason
-from huitou.loyalty.models import LoyaltyAccount
-from huitou.service.models import OrderLine, OrderState, Payment, ServiceOrder
+from huitou.lifecycle.models import StageReason
+from huitou.service.models import OrderLine, OrderState, ServiceOrder
 from huitou.tenancy.models import Organization, User
 from huitou.tenancy.roles import Perm
 
@@ -272,83 +279,6 @@ def _local_date(value: dt.date | dt.datetime) -> dt.date:
     return value
 
 
-# --- the sets behind the figures ---------------------------------------------------------------
-
-
-def _payments(org: Organization | int, start: dt.datetime, end: dt.datetime, shop_id: int | None) -> QuerySet[Payment]:
-    payments = Payment.objects.for_org(org).filter(at__gte=start, at__lt=end).exclude(order__state=OrderState.VOID)
-    return payments.filter(order__shop_id=shop_id) if shop_id else payments
-
-
-def _member_when_paid(org: Organization | int, customer: str, at: str) -> Exists:
-    """The customer (``customer``: a path to its id) had joined the membership by ``at`` (a path to a time)."""
-    return Exists(
-        LoyaltyAccount.objects.for_org(org).filter(
-            customer_id=OuterRef(customer), member_since__isnull=False, member_since__lte=OuterRef(at)
-        )
-    )
-
-
-def _paid_orders(
-    org: Organization | int, start: dt.datetime, end: dt.datetime, shop_id: int | None
-) -> QuerySet[ServiceOrder]:
-    orders = ServiceOrder.objects.for_org(org).filter(state=OrderState.PAID, paid_at__gte=start, paid_at__lt=end)
-    return orders.filter(shop_id=shop_id) if shop_id else orders
-
-
-def _costed_lines(org: Organization | int) -> QuerySet[OrderLine]:
-    """Part lines with a known cost, and the discount lines given on them."""
-    return OrderLine.objects.for_org(org).filter(
-        Q(kind=OrderLine.Kind.PART, unit_cost__isnull=False)
-        | Q(kind=OrderLine.Kind.DISCOUNT, applies_to__kind=OrderLine.Kind.PART, applies_to__unit_cost__isnull=False)
-    )
-
-
-def _first_visit_at_shop(org: Organization | int, customer: str, first_visit: str, shop_id: int) -> Exists:
-    return Exists(
-        ServiceOrder.objects.for_org(org).filter(
-            customer_id=OuterRef(customer), state=OrderState.PAID, paid_at=OuterRef(first_visit), shop_id=shop_id
-        )
-    )
-
-
-def _visited_shop(org: Organization | int, customer: str, shop_id: int) -> Exists:
-    return Exists(
-        ServiceOrder.objects.for_org(org).filter(customer_id=OuterRef(customer), state=OrderState.PAID, shop_id=shop_id)
-    )
-
-
-def _new_customers(
-    org: Organization | int, start: dt.datetime, end: dt.datetime, shop_id: int | None
-) -> QuerySet[Customer]:
-    """Files whose first paid visit is in the range (at the shop, when one is chosen)."""
-    customers = Customer.objects.for_org(org).filter(
-        deleted_at__isnull=True, first_visit_at__gte=start, first_visit_at__lt=end
-    )
-    if shop_id:
-        customers = customers.filter(_first_visit_at_shop(org, "pk", "first_visit_at", shop_id))
-    return customers
-
-
-def _next_visit(org: Organization | int) -> Subquery:
-    """The customer's first paid order after the first visit: when it was paid."""
-    later = ServiceOrder.objects.for_org(org).filter(
-        customer_id=OuterRef("pk"), state=OrderState.PAID, paid_at__gt=OuterRef("first_visit_at")
-    )
-    return Subquery(later.order_by("paid_at").values("paid_at")[:1])
-
-
-def _gap() -> ExpressionWrapper:
-    return ExpressionWrapper(F("next_visit") - F("first_visit_at"), output_field=DurationField())
-
-
-def _stage_changes(
-    org: Organization | int, start: dt.datetime, end: dt.datetime, shop_id: int | None
-) -> QuerySet[StageChange]:
-    changes = StageChange.objects.for_org(org).filter(at__gte=start, at__lt=end, customer__deleted_at__isnull=True)
-    return changes.filter(_visited_shop(org, "customer_id", shop_id)) if shop_id else changes
-
-
 CHURNED = Q(to_stage="dormant")
 WON_BACK = Q(reason=StageReason.RETURNED)
 
@@ -373,141 +303,147 @@ def dashboard(
     visits are old enough for each return rate and which cohort months have
     begun. The caller checks that ``shop_id`` is a shop of the organization.
 
-    Nine queries, however long the range: 1 payments by local day (revenue,
-    members', referred customers'), 2 paid orders by local day, 3 costed part
-    lines by local day, 4 active and repeat customers, 5 new customers by
-    source, 6 return rates, 7 cohorts, 8 churned and won back, 9 the lines
-    of the paid orders by service and part.
+    Seven queries, however long the range: 0 any stale day (if so, the
+    facts' refresh first), 1 the daily facts by local day (revenue, members',
+    referred customers', paid orders, costed part lines), 4 active and repeat
+    customers (daily facts for ranges up to 366 days, live beyond), 5 new
+    customers by source (daily facts), 6–7 return rates and
+    cohorts (daily facts, one query), 8 churned and won back, 9 the items'
+    daily facts by service and part. One more when the day from which a
+    return window counts (now less 7, 30 or 90 days) is in the range: that
+    day's new customers are measured one by one, to the minute.
     """
     dashboard_check(date_from=date_from, date_to=date_to, grain=grain)
     grain = grain or auto_grain(date_from, date_to)
     org = organization
     now = now or timezone.now()
-    tz = timezone.get_current_timezone()
     start, end = _bounds(date_from, date_to)
-    money = DecimalField(max_digits=14, decimal_places=2)
+
+    # 0. The daily facts are brought up to date first (one query when nothing changed).
+    org_id = org if isinstance(org, int) else org.pk
+    if facts.facts_stale(org_id):
+        facts.facts_refresh(org_id)
 
     r: Any  # a row of each grouped query in turn
-    # 1. Payments by local day.
+    # 1. The money of each local day: payments, paid orders, costed part lines (daily facts).
     by_day_revenue: dict[dt.date, Decimal] = {}
+    by_day_orders: dict[dt.date, int] = {}
+    by_day_parts: dict[dt.date, tuple[Decimal, Decimal]] = {}
     member_revenue = referral_revenue = ZERO
-    rows = (
-        _payments(org, start, end, shop_id)
-        .annotate(day=TruncDate("at", tzinfo=tz))
-        .values("day")
+    day_facts = DayFact.objects.for_org(org).filter(day__gte=date_from, day__lte=date_to)
+    if shop_id:
+        day_facts = day_facts.filter(shop_id=shop_id)
+    for r in (
+        day_facts.values("day")
         .annotate(
-            revenue=Sum("amount"),
-            member=Sum("amount", filter=Q(_member_when_paid(org, "order__customer_id", "at"))),
-            referral=Sum("amount", filter=Q(order__customer__referrer__isnull=False)),
+            revenue=Sum("revenue"),
+            member=Sum("member_revenue"),
+            referral=Sum("referral_revenue"),
+            orders=Sum("orders"),
+            sales=Sum("part_sales"),
+            cost=Sum("part_cost"),
         )
         .order_by()
-    )
-    for r in rows:
+    ):
         day = _local_date(r["day"])
-        by_day_revenue[day] = by_day_revenue.get(day, ZERO) + round_fen(r["revenue"] or ZERO)
+        by_day_revenue[day] = round_fen(r["revenue"] or ZERO)
+        by_day_orders[day] = r["orders"] or 0
+        by_day_parts[day] = (round_fen(r["sales"] or ZERO), round_fen(r["cost"] or ZERO))
         member_revenue += round_fen(r["member"] or ZERO)
         referral_revenue += round_fen(r["referral"] or ZERO)
 
-    # 2. Paid orders by local day.
-    paid = _paid_orders(org, start, end, shop_id)
-    by_day_orders: dict[dt.date, int] = {}
-    for r in paid.annotate(day=TruncDate("paid_at", tzinfo=tz)).values("day").annotate(n=Count("pk")).order_by():
-        day = _local_date(r["day"])
-        by_day_orders[day] = by_day_orders.get(day, 0) + r["n"]
+    paid = paid_orders_in(org, start, end, shop_id)
+    # 4. Active and repeat customers: from the daily facts up to a year, live beyond.
+    if (date_to - date_from).days < facts.VISIT_FACT_DAYS:
+        active, repeat = facts.active_and_repeat(org_id, date_from, date_to, shop_id)
+    else:
+        visits = paid.values("customer_id").annotate(n=Count("pk")).order_by()
+        counted = visits.aggregate(active=Count("customer_id"), repeat=Count("customer_id", filter=Q(n__gte=2)))
+        active, repeat = counted["active"] or 0, counted["repeat"] or 0
 
-    # 3. Part lines with a known cost (and their discounts) of those orders, by local day.
-    by_day_parts: dict[dt.date, tuple[Decimal, Decimal]] = {}
-    lines = _costed_lines(org).filter(order__in=paid.values("pk"))
-    for r in (
-        lines.annotate(day=TruncDate("order__paid_at", tzinfo=tz))
-        .values("day")
-        .annotate(
-            sales=Sum("amount"),
-            cost=Sum(
-                ExpressionWrapper(F("unit_cost") * F("quantity"), output_field=money),
-                filter=Q(kind=OrderLine.Kind.PART),
-            ),
-        )
-        .order_by()
-    ):
-        day = _local_date(r["day"])
-        sales, cost = by_day_parts.get(day, (ZERO, ZERO))
-        by_day_parts[day] = (sales + round_fen(r["sales"] or ZERO), cost + round_fen(r["cost"] or ZERO))
-
-    # 4. Active and repeat customers.
-    visits = paid.values("customer_id").annotate(n=Count("pk")).order_by()
-    counted = visits.aggregate(active=Count("customer_id"), repeat=Count("customer_id", filter=Q(n__gte=2)))
-
-    # 5. New customers by source.
-    new = _new_customers(org, start, end, shop_id)
+    # 5. New customers by source (daily facts).
+    new_days = DayNewFact.objects.for_org(org).filter(day__gte=date_from, day__lte=date_to)
+    if shop_id:
+        new_days = new_days.filter(shop_id=shop_id)
     new_by_source = [
         SourceCount(key=r["source__code"] or "", label=r["source__label"] or _("Not given"), count=r["n"])
-        for r in new.values("source__code", "source__label").annotate(n=Count("pk")).order_by()
+        for r in new_days.values("source__code", "source__label").annotate(n=Sum("customers")).order_by()
+        if r["n"]
     ]
     new_by_source.sort(key=lambda s: (-s.count, s.key))
 
-    # 6. Return rates: the first paid order after the first visit.
-    windows = {}
-    for days in RETURN_WINDOWS:
-        old_enough = Q(first_visit_at__lte=now - dt.timedelta(days=days))
-        windows[f"m{days}"] = Count("pk", filter=old_enough)
-        windows[f"r{days}"] = Count("pk", filter=old_enough & Q(gap__lte=dt.timedelta(days=days)))
-    returns = new.annotate(next_visit=_next_visit(org)).annotate(gap=_gap()).aggregate(**windows)
-    return_rates = [ReturnRate(days, returns[f"m{days}"], returns[f"r{days}"]) for days in RETURN_WINDOWS]
-
-    # 7. Cohorts: cohort customers' paid orders by first-visit month and month paid.
-    cohort_orders = ServiceOrder.objects.for_org(org).filter(
-        state=OrderState.PAID,
-        customer__deleted_at__isnull=True,
-        customer__first_visit_at__gte=start,
-        customer__first_visit_at__lt=end,
-    )
-    if shop_id:
-        cohort_orders = cohort_orders.filter(
-            _first_visit_at_shop(org, "customer_id", "customer__first_visit_at", shop_id)
-        )
-    grid: dict[dt.date, dict[int, int]] = {}
-    for r in (
-        cohort_orders.annotate(
-            cohort=TruncMonth("customer__first_visit_at", tzinfo=tz), month=TruncMonth("paid_at", tzinfo=tz)
-        )
-        .values("cohort", "month")
-        .annotate(n=Count("customer_id", distinct=True))
+    # 6. Return rates: the days whose new customers are all old enough from the daily facts; the
+    # day on which "old enough" falls (now less 7, 30, 90 days), its new customers one by one.
+    local_now = timezone.localtime(now)
+    edges = {days: local_now - dt.timedelta(days=days) for days in RETURN_WINDOWS}
+    whole: dict[str, Any] = {}
+    for days, edge in edges.items():
+        before = Q(day__lt=edge.date())
+        whole[f"m{days}"] = Sum("customers", filter=before)
+        whole[f"r{days}"] = Sum(f"returned_{days}", filter=before)
+    # 7. Cohorts: the new customers by the month of their first visit, from the daily facts (same query).
+    months = [f"month_{k}" for k in range(1, COHORT_MONTHS + 1)]
+    cohort_rows: list[Any] = list(
+        new_days.annotate(cohort=TruncMonth("day"))
+        .values("cohort")
+        .annotate(size=Sum("customers"), **{m: Sum(m) for m in months}, **whole)
         .order_by()
-    ):
-        cohort, month = _local_date(r["cohort"]).replace(day=1), _local_date(r["month"]).replace(day=1)
-        offset = (month.year - cohort.year) * 12 + month.month - cohort.month
-        if 0 <= offset <= COHORT_MONTHS:
-            grid.setdefault(cohort, {})[offset] = r["n"]
-    this_month = timezone.localdate(now).replace(day=1)
+    )
+    measured = {days: sum(r[f"m{days}"] or 0 for r in cohort_rows) for days in RETURN_WINDOWS}
+    returned = {days: sum(r[f"r{days}"] or 0 for r in cohort_rows) for days in RETURN_WINDOWS}
+    edge_days = [edge.date() for edge in edges.values() if date_from <= edge.date() <= date_to]
+    if edge_days:
+        on_edge = Q()
+        for edge_day in edge_days:
+            day_start, day_end = _bounds(edge_day, edge_day)
+            on_edge |= Q(first_visit_at__gte=day_start, first_visit_at__lt=day_end)
+        windows = {}
+        for days, edge in edges.items():
+            day_start, _day_end = _bounds(edge.date(), edge.date())
+            old_enough = Q(first_visit_at__gte=day_start, first_visit_at__lte=edge)
+            windows[f"m{days}"] = Count("pk", filter=old_enough)
+            windows[f"r{days}"] = Count("pk", filter=old_enough & Q(gap__lte=dt.timedelta(days=days)))
+        edge_counts = (
+            new_customers_in(org, start, end, shop_id)
+            .filter(on_edge)
+            .annotate(next_visit=next_visit(org))
+            .annotate(gap=visit_gap())
+            .aggregate(**windows)
+        )
+        for days in RETURN_WINDOWS:
+            measured[days] += edge_counts[f"m{days}"]
+            returned[days] += edge_counts[f"r{days}"]
+    return_rates = [ReturnRate(days, measured[days], returned[days]) for days in RETURN_WINDOWS]
+    this_month = local_now.date().replace(day=1)
     cohorts = [
         Cohort(
-            month=month,
-            size=grid[month].get(0, 0),
+            month=_local_date(r["cohort"]).replace(day=1),
+            size=r["size"],
             returned=[
-                grid[month].get(k, 0) if _add_months(month, k) <= this_month else None
+                (r[f"month_{k}"] or 0)
+                if _add_months(_local_date(r["cohort"]).replace(day=1), k) <= this_month
+                else None
                 for k in range(1, COHORT_MONTHS + 1)
             ],
         )
-        for month in sorted(grid)
+        for r in cohort_rows
+        if r["size"]
     ]
+    cohorts.sort(key=lambda c: c.month)
 
     # 8. Churned and won back.
-    changes = _stage_changes(org, start, end, shop_id).aggregate(
+    changes = stage_changes_in(org, start, end, shop_id).aggregate(
         churned=Count("customer_id", filter=CHURNED, distinct=True),
         won_back=Count("customer_id", filter=WON_BACK, distinct=True),
     )
 
-    # 9. Top services and parts (line amounts, before any discount line).
+    # 9. Top services and parts (line amounts, before any discount line; daily facts).
+    item_days = DayItemFact.objects.for_org(org).filter(day__gte=date_from, day__lte=date_to)
+    if shop_id:
+        item_days = item_days.filter(shop_id=shop_id)
     items = (
-        OrderLine.objects.for_org(org)
-        .filter(order__in=paid.values("pk"), kind__in=[OrderLine.Kind.SERVICE, OrderLine.Kind.PART])
-        .values("kind", "service_id", "part_id", "service__name", "part__name")
-        .annotate(
-            quantity=Coalesce(Sum("quantity"), Value(Decimal("0"))),
-            revenue=Sum("amount"),
-            orders=Count("order_id", distinct=True),
-        )
+        item_days.values("kind", "service_id", "part_id", "service__name", "part__name")
+        .annotate(quantity=Sum("quantity"), revenue=Sum("revenue"), orders=Sum("orders"))
         .order_by()
     )
     top: dict[str, list[Item]] = {OrderLine.Kind.SERVICE: [], OrderLine.Kind.PART: []}
@@ -550,8 +486,8 @@ def dashboard(
         part_cost=sum((c for _s, c in by_day_parts.values()), ZERO),
         new_customers=sum(s.count for s in new_by_source),
         new_by_source=new_by_source,
-        active_customers=counted["active"] or 0,
-        repeat_customers=counted["repeat"] or 0,
+        active_customers=active,
+        repeat_customers=repeat,
         member_revenue=member_revenue,
         referral_revenue=referral_revenue,
         return_rates=return_rates,
@@ -580,18 +516,18 @@ def figure_orders(
     """
     org = organization
     start, end = _bounds(date_from, date_to)
-    paid = _paid_orders(org, start, end, shop_id)
+    paid = paid_orders_in(org, start, end, shop_id)
     kind, _sep, ref = figure.partition(":")
     if figure == "paid":
         return paid.values("pk")
     if figure == "margin":
-        return paid.filter(pk__in=_costed_lines(org).values("order_id")).values("pk")
+        return paid.filter(pk__in=costed_lines(org).values("order_id")).values("pk")
     if kind in ("service", "part") and ref.isdigit():
         lines = OrderLine.objects.for_org(org).filter(kind=kind, **{f"{kind}_id": int(ref)})
         return paid.filter(pk__in=lines.values("order_id")).values("pk")
-    payments = _payments(org, start, end, shop_id)
+    payments = payments_in(org, start, end, shop_id)
     if figure == "member":
-        payments = payments.filter(_member_when_paid(org, "order__customer_id", "at"))
+        payments = payments.filter(member_when_paid(org, "order__customer_id", "at"))
     elif figure == "referral":
         payments = payments.filter(order__customer__referrer__isnull=False)
     elif figure != "revenue":
@@ -621,13 +557,13 @@ def figure_customers(
     start, end = _bounds(date_from, date_to)
     parts = figure.split(":")
     name = parts[0]
-    new = _new_customers(org, start, end, shop_id)
+    new = new_customers_in(org, start, end, shop_id)
     if name == "new" and len(parts) <= 2:
         if len(parts) == 2:
             new = new.filter(source__code=parts[1]) if parts[1] else new.filter(source__isnull=True)
         return new.values("pk")
     if name in ("active", "repeat"):
-        visits = _paid_orders(org, start, end, shop_id).values("customer_id").annotate(n=Count("pk")).order_by()
+        visits = paid_orders_in(org, start, end, shop_id).values("customer_id").annotate(n=Count("pk")).order_by()
         if name == "repeat":
             visits = visits.filter(n__gte=2)
         return Customer.objects.for_org(org).filter(pk__in=visits.values("customer_id")).values("pk")
@@ -636,7 +572,7 @@ def figure_customers(
         measured = new.filter(first_visit_at__lte=now - dt.timedelta(days=days))
         if len(parts) == 3:
             return measured.values("pk")
-        returned = measured.annotate(next_visit=_next_visit(org)).annotate(gap=_gap())
+        returned = measured.annotate(next_visit=next_visit(org)).annotate(gap=visit_gap())
         return returned.filter(gap__lte=dt.timedelta(days=days)).values("pk")
     if name == "cohort" and len(parts) == 3 and parts[2].isdigit():
         try:
@@ -656,7 +592,7 @@ def figure_customers(
         )
         return members.filter(pk__in=orders.values("customer_id")).values("pk")
     if name in ("churned", "won_back"):
-        changes = _stage_changes(org, start, end, shop_id).filter(CHURNED if name == "churned" else WON_BACK)
+        changes = stage_changes_in(org, start, end, shop_id).filter(CHURNED if name == "churned" else WON_BACK)
         return Customer.objects.for_org(org).filter(pk__in=changes.values("customer_id")).values("pk")
     return None
 

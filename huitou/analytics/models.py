@@ -164,3 +164,169 @@ class Segment(TenantModel):
 
     def get_absolute_url(self) -> str:
         return reverse("customers:segment_detail", args=[self.pk])
+
+
+# --- the dashboard's daily facts (``facts.py``) --------------------------------------------------
+
+
+class DayFact(TenantModel):
+    """One shop's money of one local day, as the dashboard defines it (``facts.py`` keeps it).
+
+    ``revenue`` (with the members' and the referred customers' part) is the
+    payments taken that day; ``orders``, ``part_sales`` and ``part_cost`` are
+    of the orders whose payment completed that day. A day with nothing has no row.
+    """
+
+    shop = models.ForeignKey("tenancy.Shop", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    revenue = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    member_revenue = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    referral_revenue = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    orders = models.PositiveIntegerField(default=0)
+    part_sales = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    part_cost = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "day", "shop"], name="dayfact_one_per_shop_day")]
+
+
+class DayItemFact(TenantModel):
+    """One shop's sales of one catalog service or part on one local day (the lines of the orders paid that day)."""
+
+    shop = models.ForeignKey("tenancy.Shop", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    kind = models.CharField(max_length=10)  # OrderLine.Kind: "service" or "part"
+    service = models.ForeignKey("service.ServiceItem", null=True, on_delete=models.CASCADE, related_name="+")
+    part = models.ForeignKey("service.Part", null=True, on_delete=models.CASCADE, related_name="+")
+    quantity = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    revenue = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    orders = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "day"], name="dayitemfact_org_day_idx")]
+
+
+class DayNewFact(TenantModel):
+    """The new customers of one local day (their first paid visit), at the shop of that visit, by source.
+
+    ``returned_7/30/90``: of them, those with another paid order (any shop)
+    within that many days of the first; ``month_k``: those who paid for an
+    order (any shop) in the k-th calendar month after the first visit's.
+    Deleted files are left out.
+    """
+
+    shop = models.ForeignKey("tenancy.Shop", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    source = models.ForeignKey("customers.Source", null=True, on_delete=models.CASCADE, related_name="+")
+    customers = models.PositiveIntegerField(default=0)
+    returned_7 = models.PositiveIntegerField(default=0)
+    returned_30 = models.PositiveIntegerField(default=0)
+    returned_90 = models.PositiveIntegerField(default=0)
+    month_1 = models.PositiveIntegerField(default=0)
+    month_2 = models.PositiveIntegerField(default=0)
+    month_3 = models.PositiveIntegerField(default=0)
+    month_4 = models.PositiveIntegerField(default=0)
+    month_5 = models.PositiveIntegerField(default=0)
+    month_6 = models.PositiveIntegerField(default=0)
+    month_7 = models.PositiveIntegerField(default=0)
+    month_8 = models.PositiveIntegerField(default=0)
+    month_9 = models.PositiveIntegerField(default=0)
+    month_10 = models.PositiveIntegerField(default=0)
+    month_11 = models.PositiveIntegerField(default=0)
+    month_12 = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "day"], name="daynewfact_org_day_idx")]
+
+
+class DayVisitFact(TenantModel):
+    """How long before each paid order of a local day its customer's previous ones were: for active and
+    repeat customers of any range of days (``facts.visit_days_write`` says how).
+
+    One row per day, gap in days and ``shop`` (null: the orders of every shop,
+    gaps to the customer's orders at any shop; a shop: its orders, gaps to the
+    customer's orders at that shop). ``first``: orders whose previous paid
+    order was ``gap`` days before; ``second``: orders whose last-but-one was.
+    ``gap`` is ``facts.GAP_CAP`` for none or that long ago or longer.
+    """
+
+    shop = models.ForeignKey("tenancy.Shop", null=True, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    day_number = models.PositiveIntegerField()  # the day's ordinal (date.toordinal()): gaps are compared with it
+    gap = models.PositiveSmallIntegerField()
+    first = models.PositiveIntegerField(default=0)
+    second = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["organization", "shop", "day"],
+                include=["day_number", "gap", "first", "second"],
+                name="dayvisitfact_org_shop_day_idx",
+            )
+        ]
+
+
+class StaleDay(TenantModel):
+    """A local day whose facts must be computed again: written in the transaction that changed it.
+
+    ``version`` goes up with every change; a refresh removes the row only if
+    the version is still the one it read, so a change made while it ran is
+    not lost.
+    """
+
+    day = models.DateField()
+    version = models.PositiveBigIntegerField(default=1)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "day"], name="staleday_one_per_day")]
+
+
+# --- the staff ranking's kept figures (``staff_facts.py``) ----------------------------------------
+
+
+class StaffDay(TenantModel):
+    """One staff member's work of one local day, as the staff ranking counts it (``staff_facts`` keeps it).
+
+    The figures of work done by the person at the time: follow-up tasks of
+    theirs done (and late), follow-ups they recorded and care tasks of theirs
+    closed, with the contacts among them with existing customers. A day
+    without any has no row. The satisfaction is kept as a sum and a count,
+    so a period's average is exact.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    followups_done = models.PositiveIntegerField(default=0)
+    followups_late = models.PositiveIntegerField(default=0)
+    care_done = models.PositiveIntegerField(default=0)
+    care_late = models.PositiveIntegerField(default=0)
+    care_skipped = models.PositiveIntegerField(default=0)
+    callbacks_done = models.PositiveIntegerField(default=0)
+    satisfaction_sum = models.PositiveIntegerField(default=0)
+    satisfaction_count = models.PositiveIntegerField(default=0)
+    old_customer_contacts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "day", "user"], name="staffday_one_per_user_day")
+        ]
+
+
+class OwnerFiles(TenantModel):
+    """The files one staff member owns now (not deleted): how many, and their completeness summed.
+
+    Kept per owner: a change to a file's owner, completeness or deletion
+    raises ``version``; the owner's figures are counted again from the files
+    (``staff_facts.owner_files_refresh``) and ``counted`` takes the version
+    read, so a change made meanwhile leaves the row stale for the next one.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    files = models.PositiveIntegerField(default=0)
+    completeness_sum = models.PositiveBigIntegerField(default=0)
+    version = models.PositiveBigIntegerField(default=1)
+    counted = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "user"], name="ownerfiles_one_per_user")]

@@ -43,35 +43,40 @@ anyone else (a technician, a deactivated member) with work in the period.
 The shop filter keeps the staff who work at that shop (as the customer list
 does); their figures are all of their work.
 
-Set-based: seven grouped queries for everyone however many staff (or one
-person): follow-up tasks, follow-ups, care tasks, conversions, complaints,
-files, then the staff. The ranking is sorted here (``staff_sort``), so the
-page sorts on the server by any column.
+Set-based, and kept: the work done (follow-up tasks, follow-ups, care
+tasks) is summed from each person's daily figures (``StaffDay``, written by
+``staff_facts`` with this module's statements for a run of days), the files
+owned from each owner's kept count (``OwnerFiles``); conversions and
+complaints, which follow the file's owner now, are read live from their
+indexes. Six queries for everyone however many staff (or one person). The
+ranking is sorted here (``staff_sort``), so the page sorts on the server by
+any column.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Avg, Count, F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.db.models.lookups import GreaterThan
 from django.utils.translation import gettext_lazy as _
 
-from huitou.analytics import errors
+from huitou.analytics import errors, facts, staff_facts
 from huitou.analytics.funnel import (
     FIRST_DATE,
     LAST_DATE,
     MAX_DAYS,
     _bounds,
     conversions_between,
-    counted_files,
     funnel_period,
 )
+from huitou.analytics.models import StaffDay
 from huitou.care.models import CareKind, CareTask, Complaint
 from huitou.customers.models import Customer
 from huitou.lib.pinyin import pinyin_keys
@@ -93,6 +98,8 @@ FIGURES = (
 )
 SORT_KEYS = ("name", *FIGURES)
 DEFAULT_SORT = "-conversions"
+# Staff names whose pinyin is remembered (per process) for sorting.
+NAMES_CACHED = 20_000
 # Listed even with nothing in the period: the roles that follow customers up.
 LISTED_ROLES = (Role.OWNER, Role.ADVISOR, Role.SERVICE)
 
@@ -196,6 +203,55 @@ def _late_by_day(closed: str, due_on: str) -> GreaterThan:
     return GreaterThan(TruncDate(closed), F(due_on))
 
 
+# --- what each kind of work counts (the daily figures are these, per person and local day) ----------
+
+
+def tasks_done(organization: Organization | int, start: dt.datetime, end: dt.datetime) -> QuerySet[FollowUpTask]:
+    """Follow-up tasks closed as done from ``start`` to ``end``; figures of ``tasks_done_figures`` per assignee."""
+    return FollowUpTask.objects.for_org(organization).filter(
+        closed_as=FollowUpTask.Closed.DONE, closed_at__gte=start, closed_at__lt=end
+    )
+
+
+def tasks_done_figures() -> dict[str, Any]:
+    return {"done": Count("closed_at"), "late": Count("closed_at", filter=_late_by_day("closed_at", "due_on"))}
+
+
+def followups_recorded(organization: Organization | int, start: dt.datetime, end: dt.datetime) -> QuerySet[FollowUp]:
+    """Follow-ups recorded from ``start`` to ``end``; figures of ``followups_figures`` per recorder (``staff``)."""
+    return FollowUp.objects.for_org(organization).filter(at__gte=start, at__lt=end)
+
+
+def followups_figures() -> dict[str, Any]:
+    return {"old": Count("at", filter=Q(customer__converted_at__lt=F("at")))}
+
+
+def care_closed(organization: Organization | int, start: dt.datetime, end: dt.datetime) -> QuerySet[CareTask]:
+    """Care tasks closed (done or skipped) from ``start`` to ``end``; figures of ``care_figures`` per owner."""
+    return CareTask.objects.for_org(organization).filter(
+        state__in=[CareTask.State.DONE, CareTask.State.SKIPPED], closed_at__gte=start, closed_at__lt=end
+    )
+
+
+def care_figures() -> dict[str, Any]:
+    """Done, late, skipped, callbacks, their scores (sum and count: the average is exact over any days),
+    contacts with existing customers."""
+    done = Q(state=CareTask.State.DONE)
+    callback = done & Q(kind=CareKind.CALLBACK)
+    late = done & (
+        Q(due_at__isnull=False, closed_at__gt=F("due_at")) | Q(_late_by_day("closed_at", "due_on"), due_at__isnull=True)
+    )
+    return {
+        "done": Count("closed_at", filter=done),
+        "late": Count("closed_at", filter=late),
+        "skipped": Count("closed_at", filter=Q(state=CareTask.State.SKIPPED)),
+        "callbacks": Count("closed_at", filter=callback),
+        "score_sum": Sum("score", filter=callback),
+        "score_count": Count("score", filter=callback),
+        "old": Count("closed_at", filter=done & Q(customer__converted_at__lt=F("closed_at"))),
+    }
+
+
 def _by(rows: QuerySet[Any], key: str) -> dict[int, dict[str, Any]]:
     return {r[key]: r for r in rows if r[key] is not None}
 
@@ -212,15 +268,14 @@ def staff_performance(
     """Every listed staff member's figures for the period (module docstring), sorted by ``sort``.
 
     ``staff_id``: that one person only, listed whatever their role or state
-    (their own page). The range must pass ``staff_check``. Seven queries:
+    (their own page). The range must pass ``staff_check``. Six queries:
 
-    1. follow-up tasks done per assignee (done, late);
-    2. follow-ups per recorder with an existing customer;
-    3. care tasks closed per owner (done, late, skipped, callbacks, satisfaction, existing customers);
-    4. conversions per file owner (the funnel's);
-    5. complaints opened per owner of the customer;
-    6. files owned now per owner (count, average completeness);
-    7. the staff to list.
+    1. whether a day's figures wait for a refresh (then the refresh, ``facts.facts_refresh``);
+    2. the daily figures of the period summed per person (follow-up tasks, follow-ups, care tasks);
+    3. conversions per file owner (the funnel's);
+    4. complaints opened per owner of the customer;
+    5. the files owned now per owner (count, completeness summed; a stale owner counted again first);
+    6. the staff to list.
     """
     start, end = _bounds(date_from, date_to)
     org = organization
@@ -228,86 +283,48 @@ def staff_performance(
     def one(queryset: QuerySet[Any], field: str) -> QuerySet[Any]:
         return queryset.filter(**{field: staff_id}) if staff_id is not None else queryset
 
-    # 1. Follow-up tasks assigned to them, closed as done in the period.
-    tasks = one(
-        FollowUpTask.objects.for_org(org).filter(
-            closed_as=FollowUpTask.Closed.DONE, closed_at__gte=start, closed_at__lt=end
-        ),
-        "assignee_id",
-    )
-    followup_tasks = _by(
-        tasks.values("assignee_id").annotate(
-            done=Count("closed_at"), late=Count("closed_at", filter=_late_by_day("closed_at", "due_on"))
-        ),
-        "assignee_id",
+    # 1. Exact figures: the days changed since they were written are computed again first.
+    if facts.facts_stale(org.pk):
+        facts.facts_refresh(org.pk)
+
+    # 2. The work of the period: follow-up tasks done, follow-ups and care tasks closed, per person.
+    days = one(StaffDay.objects.for_org(org).filter(day__gte=date_from, day__lte=date_to), "user_id")
+    work = _by(
+        days.values("user_id").annotate(**{name: Sum(name) for name in staff_facts.COUNTERS}).order_by(),
+        "user_id",
     )
 
-    # 2. Follow-ups they recorded in the period, with a customer converted before.
-    followups = one(FollowUp.objects.for_org(org).filter(at__gte=start, at__lt=end), "staff_id")
-    followup_contacts = _by(
-        followups.values("staff_id").annotate(
-            old=Count("at", filter=Q(customer__converted_at__lt=F("at"))),
-        ),
-        "staff_id",
-    )
-
-    # 3. Care tasks of theirs closed (done or skipped) in the period.
-    done = Q(state=CareTask.State.DONE)
-    callback = done & Q(kind=CareKind.CALLBACK)
-    late = done & (
-        Q(due_at__isnull=False, closed_at__gt=F("due_at")) | Q(_late_by_day("closed_at", "due_on"), due_at__isnull=True)
-    )
-    care_tasks = one(
-        CareTask.objects.for_org(org).filter(
-            state__in=[CareTask.State.DONE, CareTask.State.SKIPPED], closed_at__gte=start, closed_at__lt=end
-        ),
-        "owner_id",
-    )
-    care = _by(
-        care_tasks.values("owner_id").annotate(
-            done=Count("closed_at", filter=done),
-            late=Count("closed_at", filter=late),
-            skipped=Count("closed_at", filter=Q(state=CareTask.State.SKIPPED)),
-            callbacks=Count("closed_at", filter=callback),
-            satisfaction=Avg("score", filter=callback),
-            old=Count("closed_at", filter=done & Q(customer__converted_at__lt=F("closed_at"))),
-        ),
-        "owner_id",
-    )
-
-    # 4. The funnel's conversions in the period, for the file's owner.
+    # 3. The funnel's conversions in the period, for the file's owner.
     converted = one(conversions_between(organization=org, date_from=date_from, date_to=date_to), "owner_id")
     conversions = _by(converted.values("owner_id").annotate(n=Count("converted_at")), "owner_id")
 
-    # 5. Complaints opened in the period against customers they own.
+    # 4. Complaints opened in the period against customers they own.
     opened = one(Complaint.objects.for_org(org).filter(opened_at__gte=start, opened_at__lt=end), "customer__owner_id")
     complaints = _by(opened.values("customer__owner_id").annotate(n=Count("opened_at")), "customer__owner_id")
 
-    # 6. The files they own now: how many, how complete on average.
-    owned = one(counted_files(org), "owner_id")
-    files = _by(owned.values("owner_id").annotate(n=Count("completeness"), avg=Avg("completeness")), "owner_id")
+    # 5. The files they own now: how many, how complete on average.
+    files = staff_facts.owner_files(org.pk, user_id=staff_id)
 
-    # 7. The staff: the listed roles, and anyone with work in the period.
+    # 6. The staff: the listed roles, and anyone with work in the period.
     rows: dict[int, StaffRow] = {}
-    ids = set(followup_tasks) | set(followup_contacts) | set(care) | set(conversions) | set(complaints)
-    for pk in set(ids) | set(files):
-        t, f, c = followup_tasks.get(pk, {}), followup_contacts.get(pk, {}), care.get(pk, {})
-        satisfaction = c.get("satisfaction")
-        average = files.get(pk, {}).get("avg")
+    for pk in set(work) | set(conversions) | set(complaints) | set(files):
+        w = work.get(pk, {})
+        scored = w.get("satisfaction_count") or 0
+        n, total = files.get(pk, (0, 0))
         rows[pk] = StaffRow(
             user=User(pk=pk),
-            followups_done=t.get("done", 0),
-            followups_late=t.get("late", 0),
-            care_done=c.get("done", 0),
-            care_late=c.get("late", 0),
-            care_skipped=c.get("skipped", 0),
-            callbacks_done=c.get("callbacks", 0),
-            old_customer_contacts=f.get("old", 0) + c.get("old", 0),
+            followups_done=w.get("followups_done") or 0,
+            followups_late=w.get("followups_late") or 0,
+            care_done=w.get("care_done") or 0,
+            care_late=w.get("care_late") or 0,
+            care_skipped=w.get("care_skipped") or 0,
+            callbacks_done=w.get("callbacks_done") or 0,
+            old_customer_contacts=w.get("old_customer_contacts") or 0,
             conversions=conversions.get(pk, {}).get("n", 0),
-            satisfaction=round(float(satisfaction), 2) if satisfaction is not None else None,
+            satisfaction=round(w["satisfaction_sum"] / scored, 2) if scored else None,
             complaints=complaints.get(pk, {}).get("n", 0),
-            file_completeness=round(float(average) / 100, 4) if average is not None else None,
-            files=files.get(pk, {}).get("n", 0),
+            file_completeness=round(total / n / 100, 4) if n else None,
+            files=n,
         )
     staff = User.objects.for_org(org)
     if staff_id is not None:
@@ -336,13 +353,19 @@ def sort_key(sort: str) -> tuple[str, bool]:
     return column, descending
 
 
+@functools.lru_cache(maxsize=NAMES_CACHED)
+def _name_pinyin(name: str) -> str:
+    """A name's full pinyin, remembered: a chain's 2,000 names cost 70 ms to spell on every ranking."""
+    return pinyin_keys(name)[0]
+
+
 def staff_sort(rows: list[StaffRow], sort: str = DEFAULT_SORT) -> list[StaffRow]:
     """Sorted by a column, ascending or descending (``-column``); no value (None) last either way.
 
     Names sort by their pinyin (李 li before 孙 sun), as Chinese lists do; ties of a figure by name.
     """
     column, descending = sort_key(sort)
-    by_name = sorted(rows, key=lambda r: (pinyin_keys(r.name)[0], r.name, r.user.pk))
+    by_name = sorted(rows, key=lambda r: (_name_pinyin(r.name), r.name, r.user.pk))
     if column == "name":
         return list(reversed(by_name)) if descending else by_name
     known = [r for r in by_name if getattr(r, column) is not None]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from huitou.analytics.facts import facts_refresh
 from huitou.analytics.rfm import scores_refresh
 from huitou.tenancy.models import Organization
 
@@ -21,3 +22,9 @@ def scores_refresh_daily() -> None:
     """Every night: every customer's RFM, segment, grade and churn risk as of today."""
     for organization_id in Organization.objects.values_list("pk", flat=True):
         scores_refresh_for(organization_id)
+
+
+@db_task()
+def facts_refresh_for(organization_id: int) -> int:
+    """One organization's stale days computed again (queued when a change commits; nothing to do is cheap)."""
+    return facts_refresh(organization_id)

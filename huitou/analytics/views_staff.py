@@ -127,7 +127,7 @@ def staff_ranking(request: StaffRequest) -> HttpResponse:
 
     Without parameters: the last 90 days, all shops, most conversions first.
     Queries: session, user with organization, the shops (the filter), the
-    shop asked for (with ``shop``), then ``staff_performance``'s seven.
+    shop asked for (with ``shop``), then ``staff_performance``'s six.
     """
     today = timezone.localdate()
     shops = list(Shop.objects.for_org(request.organization).order_by("name", "pk"))
@@ -192,7 +192,7 @@ def staff_member(request: StaffRequest, user_id: int) -> HttpResponse:
 
     Everyone may see their own page; the store manager sees everyone's.
     Queries: session, user with organization, the person, then
-    ``staff_performance``'s seven, the converted files and the complaints.
+    ``staff_performance``'s six, the converted files and the complaints.
     """
     user = request.user
     if user.pk != user_id and not user.has_role_perm(Perm.VIEW_STAFF_PERFORMANCE):

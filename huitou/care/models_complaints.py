@@ -100,6 +100,8 @@ class Complaint(TenantModel):
                 condition=Q(state="open", escalated_at__isnull=True),
                 name="complaint_org_late_idx",
             ),
+            # The complaints opened in a period (the staff ranking).
+            models.Index(fields=["organization", "opened_at"], name="complaint_org_opened_idx"),
         ]
 
     def __str__(self) -> str:

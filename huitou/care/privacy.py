@@ -17,6 +17,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from huitou.care import events
 from huitou.care.models import CareTask, Complaint, ComplaintEvent, ComplaintStep
 from huitou.privacy.kinds import scrub_rows
 from huitou.privacy.registry import REDACTED, Person, PersonalDataKind, plain, register, rows_of
@@ -44,7 +45,10 @@ def collect_care_tasks(person: Person) -> list[dict[str, Any]]:
 def erase_care_tasks(person: Person) -> None:
     """The work stays counted (and the score, a figure of the staff's); what was said and written goes."""
     tasks = _tasks(person)
-    tasks.filter(state=CareTask.State.OPEN).update(state=CareTask.State.SKIPPED, closed_at=person.now)
+    if tasks.filter(state=CareTask.State.OPEN).update(state=CareTask.State.SKIPPED, closed_at=person.now):
+        events.care_tasks_closed.send(
+            sender=CareTask, organization_id=person.organization_id, closed_at=person.now, by=None
+        )
     tasks.update(result="", script="", answers={})
     # A reason names the visit's work or the occasion; a greeting's may name the person.
     scrub_rows(tasks, ("reason",), person)

@@ -229,11 +229,25 @@ class Customer(TenantModel):
             models.Index(fields=["organization", "owner", "-id"], name="customer_org_owner_idx"),
             models.Index(fields=["organization", "-id"], name="customer_org_recent_idx"),
             models.Index(fields=["organization", "last_visit_at"], name="customer_org_last_visit_idx"),
+            # New customers by the day of their first paid visit (the dashboard's daily facts).
+            models.Index(
+                fields=["organization", "first_visit_at"],
+                include=["source", "deleted_at"],
+                condition=Q(first_visit_at__isnull=False),
+                name="customer_org_first_visit_idx",
+            ),
             # The funnel: prospects created in a date range, read from the index alone.
             models.Index(
                 fields=["organization", "created_at"],
                 include=["source", "owner", "intent_at", "converted_at", "lifetime_spend", "deleted_at"],
                 name="customer_org_created_idx",
+            ),
+            # Conversions dated in a period by owner (the staff ranking), read from the index alone.
+            models.Index(
+                fields=["organization", "converted_at"],
+                include=["owner"],
+                condition=Q(deleted_at__isnull=True, converted_at__isnull=False),
+                name="customer_org_converted_idx",
             ),
         ]
 

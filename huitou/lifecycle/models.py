@@ -78,6 +78,8 @@ class FollowUp(TenantModel):
         indexes = [
             models.Index(fields=["organization", "customer", "-at"], name="followup_org_customer_idx"),
             models.Index(fields=["organization", "staff", "at"], name="followup_org_staff_idx"),
+            # The follow-ups of a run of days (the staff ranking's daily figures).
+            models.Index(fields=["organization", "at"], name="followup_org_at_idx"),
         ]
 
 
@@ -173,6 +175,12 @@ class FollowUpTask(TenantModel):
                 fields=["organization", "customer", "due_on"],
                 condition=Q(closed_at__isnull=True),
                 name="task_org_customer_open_idx",
+            ),
+            # The tasks done in a run of days (the staff ranking's daily figures).
+            models.Index(
+                fields=["organization", "closed_at"],
+                condition=Q(closed_as="done"),
+                name="task_org_done_idx",
             ),
         ]
 

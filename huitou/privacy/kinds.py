@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from huitou.analytics.staff_facts import owners_mark
 from huitou.audit.models import ChangeEntry
 from huitou.customers.models import (
     AgeBracket,
@@ -90,6 +91,8 @@ def erase_profile(person: Person) -> None:
     households = set(_customers(person).exclude(household=None).values_list("household_id", flat=True))
     blank = {f: "" for f in ("phone", "phone_last4", "wechat", "email", "address", "need", "preferred_time")}
     blank |= {f: "" for f in ("occupation", "family", "personality", "habits", "hobbies", "lifestyle", "values")}
+    # The owners' files and completeness change (the staff ranking's ``OwnerFiles``).
+    owners_mark(org, _customers(person).values_list("owner_id", flat=True).distinct())
     _customers(person).filter(deleted_at__isnull=True).update(deleted_at=person.now)
     _customers(person).update(
         **blank,

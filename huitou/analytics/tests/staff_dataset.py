@@ -59,6 +59,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from huitou.analytics.staff_facts import staff_facts_rebuild
 from huitou.care.models import CareKind, CareTask, Complaint, ComplaintSource
 from huitou.customers.models import Customer
 from huitou.customers.services import customer_delete
@@ -70,6 +71,9 @@ from huitou.testing.fixtures import PASSWORD
 
 DATE_FROM = dt.date(2025, 3, 1)
 DATE_TO = dt.date(2025, 3, 31)
+# Every day the month's data touches (C2 converted on 2024-12-01, X1 on 04-01).
+FIRST_DAY = dt.date(2024, 12, 1)
+LAST_DAY = dt.date(2025, 4, 30)
 
 
 def at(month: int, day: int, hour: int = 0, minute: int = 0, year: int = 2025) -> dt.datetime:
@@ -260,6 +264,9 @@ def build(
         closed_at=at(3, 5, 12),
         closed_as=FollowUpTask.Closed.DONE,
     )
+    # Written around the services (nothing marked): the kept figures are computed as a rebuild does.
+    for organization in (org, other_org):
+        staff_facts_rebuild(organization.pk, date_from=FIRST_DAY, date_to=LAST_DAY)
     return StaffData(staff={**staff, "left": left, "gone": gone}, customers=customers, shops=shops)
 
 

@@ -215,13 +215,13 @@ def test_the_ranking_takes_a_fixed_number_of_queries(
     django_assert_num_queries: Callable[..., Any],
 ) -> None:
     client = client_for(owner)
-    # 1 session, 2 user with organization, 3 the shops (the filter), then the seven of staff_performance:
-    # 4 follow-up tasks, 5 follow-ups, 6 care tasks, 7 conversions, 8 complaints, 9 files, 10 the staff,
-    # 11 the menu's shop switcher (the base template).
-    with django_assert_num_queries(11):
+    # 1 session, 2 user with organization, 3 the shops (the filter), then the six of staff_performance:
+    # 4 stale days?, 5 the daily figures per person, 6 conversions, 7 complaints, 8 files per owner (kept),
+    # 9 the staff, 10 the menu's shop switcher (the base template).
+    with django_assert_num_queries(10):
         client.get(URL, MARCH_Q)
-    # With a shop: 4 the shop asked for, then the seven and the switcher.
-    with django_assert_num_queries(12):
+    # With a shop: 4 the shop asked for, then the six and the switcher.
+    with django_assert_num_queries(11):
         client.get(URL, {**MARCH_Q, "shop": staff_data.shops[0].pk})
 
 
@@ -252,9 +252,9 @@ def test_a_persons_page_takes_a_fixed_number_of_queries(
     django_assert_num_queries: Callable[..., Any],
 ) -> None:
     client = client_for(advisor)
-    # 1 session, 2 user with organization, 3 the person, 4-10 the seven of staff_performance,
-    # 11 the converted files, 12 the complaints, 13 the menu's shop switcher (the base template).
-    with django_assert_num_queries(13):
+    # 1 session, 2 user with organization, 3 the person, 4-9 the six of staff_performance,
+    # 10 the converted files, 11 the complaints, 12 the menu's shop switcher (the base template).
+    with django_assert_num_queries(12):
         client.get(reverse("analytics:staff_member", args=[advisor.pk]), MARCH_Q)
 
 
@@ -354,9 +354,10 @@ def test_the_api_takes_a_fixed_number_of_queries(
     django_assert_num_queries: Callable[..., Any],
 ) -> None:
     client = client_for(owner)
-    # 1 session, 2 user with organization, then the seven of staff_performance:
-    # 3 follow-up tasks, 4 follow-ups, 5 care tasks, 6 conversions, 7 complaints, 8 files, 9 the staff.
-    with django_assert_num_queries(9):
+    # 1 session, 2 user with organization, then the six of staff_performance:
+    # 3 stale days?, 4 the daily figures per person, 5 conversions, 6 complaints, 7 files per owner (kept),
+    # 8 the staff.
+    with django_assert_num_queries(8):
         assert client.get(API, MARCH_Q).status_code == 200
 
 

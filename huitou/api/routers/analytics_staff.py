@@ -85,7 +85,7 @@ def get_staff(request: ApiRequest, query: Query[StaffQuery]) -> dict[str, Any]:
 
     Listed: the active store managers, service advisors and customer service,
     and anyone else with work in the period. Queries: the shop (with ``shop``),
-    then the staff performance's seven, however many staff.
+    then the staff performance's six, however many staff.
     """
     organization = require(request, Perm.VIEW_STAFF_PERFORMANCE)
     try:

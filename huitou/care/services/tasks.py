@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from huitou.care import errors
+from huitou.care import errors, events
 from huitou.care.models import CareKind, CareTask
 from huitou.care.services.complaints import complaint_from_callback
 from huitou.care.services.questionnaire import answers_clean
@@ -120,6 +120,9 @@ def care_task_done(
         fresh.closed_by = by
         fresh.save(update_fields=["state", "result", "score", "answers", "closed_at", "closed_by"])
         complaint_from_callback(task=fresh, by=by, now=fresh.closed_at)
+        events.care_tasks_closed.send(
+            sender=CareTask, organization_id=fresh.organization_id, closed_at=fresh.closed_at, by=by
+        )
     return fresh
 
 
@@ -134,4 +137,7 @@ def care_task_skip(*, task: CareTask, by: User, reason: str, now: dt.datetime | 
         fresh.closed_at = now or timezone.now()
         fresh.closed_by = by
         fresh.save(update_fields=["state", "result", "closed_at", "closed_by"])
+        events.care_tasks_closed.send(
+            sender=CareTask, organization_id=fresh.organization_id, closed_at=fresh.closed_at, by=by
+        )
     return fresh

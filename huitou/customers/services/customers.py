@@ -284,6 +284,7 @@ def customer_update(*, customer: Customer, by: User | None, data: Mapping[str, A
     if customer.deleted_at is not None:
         raise ValidationError(errors.CUSTOMER_DELETED)
     organization = customer.organization
+    owner_id_before = customer.owner_id
     before = snapshot(customer, CUSTOMER_HISTORY_FIELDS)
     before_tags = sorted(customer.tag_links.values_list("tag__name", flat=True)) if "tags" in data else []
     try:
@@ -312,6 +313,9 @@ def customer_update(*, customer: Customer, by: User | None, data: Mapping[str, A
             changes=changes,
         )
         customer_refresh_completeness(customer=customer)
+        events.customer_updated.send(
+            sender=Customer, customer=customer, by=by, changes=changes, owner_id_before=owner_id_before
+        )
     return customer
 
 

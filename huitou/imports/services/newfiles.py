@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db.models import Count, Max, Min, Sum
 
+from huitou.analytics.staff_facts import owners_mark
 from huitou.audit.models import ChangeEntry
 from huitou.customers.models import (
     BirthdayCalendar,
@@ -161,6 +162,8 @@ def write_new_files(job: ImportJob, plans: Sequence[Plan], state: RunState, by: 
         )
         changes.append(created_changes(c))
     ids = insert_rows(Customer, CUSTOMER_COLUMNS, customers)
+    if ids:
+        owners_mark(org, [by.pk])  # the staff ranking's files per owner
     new_ids = dict(zip(firsts, ids, strict=True))
     for key, customer_id in new_ids.items():
         phone = firsts[key].row.values.get("phone")
@@ -281,3 +284,4 @@ def _refresh_later_files(org: int, customer_ids: set[int], with_orders: set[int]
             changed[customer.pk] = customer
     if changed:
         Customer.objects.for_org(org).bulk_update(list(changed.values()), fields, batch_size=500)
+        owners_mark(org, {c.owner_id for c in changed.values()})

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.db.models.functions import Left, Length
 
+from huitou.analytics.facts import customer_days, days_mark, first_visit_days
 from huitou.audit.models import ChangeEntry
 from huitou.customers.models import MileageReading, Vehicle
 from huitou.customers.services import mileage_record
@@ -168,6 +169,8 @@ def paid_orders(
     if not specs:
         return []
     org = job.organization_id
+    # An older visit can become a file's first: the day that was its first is counted again.
+    first_days = first_visit_days(org, {spec.customer_id for spec in specs})
     # Numbers of a day are taken under the organization's lock, as ``order_open`` takes them.
     Organization.objects.select_for_update().filter(pk=org).first()
     numbers = OrderNumbers(org, {spec.day for spec in specs}, state.order_numbers).take_all([s.day for s in specs])
@@ -226,6 +229,10 @@ def paid_orders(
             )
     insert_rows(OrderLine, LINE_COLUMNS, lines)
     insert_rows(Payment, PAYMENT_COLUMNS, payments)
+    # The dashboard's daily facts are counted again: the days of these customers' orders (the
+    # imported ones, and the later ones whose previous visit an older one can become) and of the
+    # visits that were their first.
+    days_mark(org, customer_days(org, {spec.customer_id for spec in specs}) | first_days)
     return ids
 
 

@@ -57,11 +57,14 @@ def test_a_batchs_statements_do_not_grow_with_its_rows(
     # The 1st: the organization's files with the batch's phones; the 2nd: cars with its plates (no VINs,
     # and no file known, so no read of the files this import made); the 3rd: the catalog (once a run).
     # Then two statements per table written: new ids, then the rows (COPY on PostgreSQL): customers,
-    # links to the import, stage changes, cars, ownerships, readings; the orders of the last services
-    # take the organization's lock, read the last numbers of their days (the first time a run meets a
-    # day), check that no one took the numbers meanwhile, read the shop, then write orders and lines
-    # (no payment: they are priced 0); last, the history entries.
-    with django_assert_num_queries(3 + 2 * 6 + 4 + 2 * 2 + 2):
+    # links to the import, stage changes, cars, ownerships, readings, with the importer's files marked
+    # for the staff ranking after the customers (one); the orders of the last services
+    # read the files' first visits (the dashboard's days to count again), take the organization's
+    # lock, read the last numbers of their days (the first time a run meets a day), check that no one
+    # took the numbers meanwhile, read the shop, then write orders and lines (no payment: they are
+    # priced 0), read the days of those files' payments and paid orders (two) and mark them and
+    # the first visits' days for the dashboard's daily facts; last, the history entries.
+    with django_assert_num_queries(3 + 2 * 6 + 1 + 1 + 4 + 2 * 2 + 2 + 1 + 2):
         result = process_batch(job=job, rows=rows, state=RunState(), by=owner, write=True, now=NOW)
     assert (result.created, result.failed) == (count, 0)
     assert Vehicle.objects.for_org(org).count() == count

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from huitou.analytics.facts import facts_stale
+from huitou.analytics.models import DayFact
 from huitou.customers.models import Customer, Stage, Vehicle
 from huitou.imports import errors
 from huitou.imports.models import ImportIssue, ImportJob
@@ -87,3 +89,7 @@ def test_service_history_becomes_paid_orders_of_the_catalog(
     assert timezone.localdate(customer.converted_at) == dt.date(2024, 3, 1)
     messages = set(ImportIssue.objects.for_org(org).values_list("row", "message"))
     assert messages == {(5, str(errors.VEHICLE_UNKNOWN)), (6, str(errors.ITEM_UNKNOWN))}
+    # The dashboard's daily facts of both days were computed after the import committed.
+    assert not facts_stale(org.pk)
+    facts = DayFact.objects.for_org(org).order_by("day").values_list("day", "revenue", "orders")
+    assert list(facts) == [(dt.date(2024, 3, 1), Decimal("298.00"), 1), (dt.date(2024, 9, 1), Decimal("320.00"), 1)]

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from huitou.customers.models import Customer, IntentGrade
-from huitou.lifecycle import errors
+from huitou.lifecycle import errors, events
 from huitou.lifecycle.models import FollowUp, FollowUpChannel, FollowUpTask, TaskOrigin
 from huitou.lifecycle.services.stages import stage_on_intent_grade
 from huitou.tenancy.models import User
@@ -96,6 +96,7 @@ def followup_record(
         )
         answered = open_tasks.filter(pk=task.pk) if task is not None else open_tasks.filter(due_on__lte=today)
         answered.update(closed_at=now, closed_as=FollowUpTask.Closed.DONE)
+        events.followup_recorded.send(sender=FollowUp, followup=followup, by=by)
         if grade:
             locked.intent_grade = grade
             locked.save(update_fields=["intent_grade", "updated_at"])

@@ -19,7 +19,7 @@ from django.utils import timezone
 from huitou.audit.models import ChangeEntry
 from huitou.customers import errors as customer_errors
 from huitou.customers.models import Customer
-from huitou.lifecycle import errors
+from huitou.lifecycle import errors, events
 from huitou.lifecycle.models import FollowUpTask, ProspectRotation
 from huitou.service.errors import RoleRefused
 from huitou.tenancy.models import Organization, User
@@ -132,6 +132,14 @@ def customers_reassign(
                     for pk in pks
                 ]
             ChangeEntry.objects.bulk_create(entries)
+            events.customers_reassigned.send(
+                sender=Customer,
+                organization_id=organization.pk,
+                customer_ids=chunk,
+                from_user=from_user,
+                to_user_ids=[t.pk for t in targets],
+                by=actor,
+            )
             moved += len(chunk)
     return moved
 

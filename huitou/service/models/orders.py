@@ -87,6 +87,13 @@ class ServiceOrder(TenantModel):
             models.Index(fields=["organization", "customer", "-opened_at"], name="order_org_customer_idx"),
             models.Index(fields=["organization", "vehicle", "-opened_at"], name="order_org_vehicle_idx"),
             models.Index(fields=["organization", "state", "-opened_at"], name="order_org_state_idx"),
+            # The orders paid in a period (the dashboard's daily facts, active customers).
+            models.Index(
+                fields=["organization", "paid_at"],
+                include=["customer", "shop"],
+                condition=Q(state="paid"),
+                name="order_org_paid_idx",
+            ),
             # The day's last number (``number LIKE 'YYYYMMDD-%'``) when an order is opened: a prefix
             # range on PostgreSQL, whose default collation cannot serve LIKE from the unique index.
             models.Index(
@@ -192,7 +199,11 @@ class Payment(TenantModel):
     at = models.DateTimeField()
 
     class Meta:
-        indexes = [models.Index(fields=["organization", "order"], name="payment_org_order_idx")]
+        indexes = [
+            models.Index(fields=["organization", "order"], name="payment_org_order_idx"),
+            # The payments of a period (the dashboard's daily facts).
+            models.Index(fields=["organization", "at"], name="payment_org_at_idx"),
+        ]
 
 
 class OrderAdjustment(TenantModel):

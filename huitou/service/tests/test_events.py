@@ -10,8 +10,10 @@ import pytest
 from django.db import transaction
 from django.dispatch import Signal
 
+from huitou.care import events as care_events
 from huitou.customers import events as customer_events
 from huitou.customers.models import Customer
+from huitou.lifecycle import events as lifecycle_events
 from huitou.service import events
 from huitou.service.errors import StateConflict
 from huitou.service.models import OrderState, Payment, ServiceItem, ServiceOrder
@@ -111,7 +113,7 @@ def test_every_domain_event_has_a_receiver() -> None:
     """An event is added with the first receiver that needs it (docs/events.md)."""
     signals = {
         f"{module.__name__}.{name}": value
-        for module in (events, customer_events)
+        for module in (events, customer_events, lifecycle_events, care_events)
         for name, value in vars(module).items()
         if isinstance(value, Signal)
     }

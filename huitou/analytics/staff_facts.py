@@ -1,0 +1,229 @@
+"""The staff ranking's kept figures: each person's work per local day, and the files each owner has.
+
+``staff.staff_performance`` sums these instead of reading a period's
+follow-ups, tasks and every file (docs/decisions.md, "The staff ranking's
+kept figures"):
+
+- ``StaffDay``: per person and local day, what ``staff``'s statements count
+  for work done by them at the time — follow-up tasks done (late), care
+  tasks closed (late, skipped, callbacks, their scores), contacts with
+  existing customers. A daily fact (``facts``): whatever changes a day's
+  work marks the day stale in its transaction (``receivers_staff``), and
+  ``staff_days_write`` computes a run of days again with ``staff``'s own
+  statements grouped by person and local day.
+- ``OwnerFiles``: per owner, the files they own now (not deleted) and their
+  completeness summed. Not per day: a change to a file's owner, completeness
+  or deletion raises the owner's ``version`` (``owners_mark``) in its
+  transaction, and the owner is counted again from their files
+  (``owner_files_refresh``) before anyone reads the figures.
+
+Conversions and complaints count for the file's owner *now*, so they are not
+kept: they are read live, from indexes on ``Customer.converted_at`` and
+``Complaint.opened_at``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Count, F, Max, Min, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from huitou.analytics.facts import _as_date, bounds, day_span, day_writer, days_mark, facts_rebuild
+from huitou.analytics.funnel import counted_files
+from huitou.analytics.models import OwnerFiles, StaffDay
+from huitou.care.models import CareTask
+from huitou.lifecycle.models import FollowUp, FollowUpTask
+from huitou.tenancy.models import User
+
+# The counters of a ``StaffDay``, summed over a period by the ranking.
+COUNTERS = (
+    "followups_done",
+    "followups_late",
+    "care_done",
+    "care_late",
+    "care_skipped",
+    "callbacks_done",
+    "satisfaction_sum",
+    "satisfaction_count",
+    "old_customer_contacts",
+)
+# pg_advisory_xact_lock(key, organization) of the owners' refresh ("htof").
+OWNERS_LOCK_KEY = 0x6874_6F66
+# Owners counted per statement of a refresh.
+OWNERS_BATCH = 500
+
+
+# --- the work of each day ----------------------------------------------------------------------
+
+
+@day_span
+def work_span(organization_id: int) -> list[dt.datetime | None]:
+    """The first and last follow-up recorded, follow-up task closed and care task closed."""
+    spans = [
+        FollowUp.objects.for_org(organization_id).aggregate(first=Min("at"), last=Max("at")),
+        FollowUpTask.objects.for_org(organization_id).aggregate(first=Min("closed_at"), last=Max("closed_at")),
+        CareTask.objects.for_org(organization_id).aggregate(first=Min("closed_at"), last=Max("closed_at")),
+    ]
+    return [t for span in spans for t in (span["first"], span["last"])]
+
+
+@day_writer
+def staff_days_write(organization_id: int, first: dt.date, last: dt.date) -> None:
+    """``StaffDay`` of the days: ``staff``'s three statements of work, by person and local day.
+
+    Three grouped reads (follow-up tasks done, follow-ups, care tasks closed), one delete, one insert.
+    """
+    from huitou.analytics import staff  # noqa: PLC0415 - staff reads this module
+
+    org = organization_id
+    tz = timezone.get_current_timezone()
+    start, end = bounds(first, last)
+    facts: dict[tuple[int, dt.date], dict[str, int]] = {}
+
+    def fact(user_id: int, day: Any) -> dict[str, int]:
+        return facts.setdefault((user_id, _as_date(day)), {})
+
+    def by_day(rows: QuerySet[Any], when: str, who: str, figures: dict[str, Any]) -> QuerySet[Any]:
+        return rows.annotate(day=TruncDate(when, tzinfo=tz)).values(who, "day").annotate(**figures).order_by()
+
+    for t in by_day(staff.tasks_done(org, start, end), "closed_at", "assignee_id", staff.tasks_done_figures()):
+        row = fact(t["assignee_id"], t["day"])
+        row["followups_done"], row["followups_late"] = t["done"], t["late"]
+
+    for f in by_day(staff.followups_recorded(org, start, end), "at", "staff_id", staff.followups_figures()):
+        row = fact(f["staff_id"], f["day"])
+        row["old_customer_contacts"] = row.get("old_customer_contacts", 0) + f["old"]
+
+    for c in by_day(staff.care_closed(org, start, end), "closed_at", "owner_id", staff.care_figures()):
+        row = fact(c["owner_id"], c["day"])
+        row["care_done"], row["care_late"], row["care_skipped"] = c["done"], c["late"], c["skipped"]
+        row["callbacks_done"] = c["callbacks"]
+        row["satisfaction_sum"], row["satisfaction_count"] = c["score_sum"] or 0, c["score_count"]
+        row["old_customer_contacts"] = row.get("old_customer_contacts", 0) + c["old"]
+
+    StaffDay.objects.for_org(org).filter(day__gte=first, day__lte=last).delete()
+    StaffDay.objects.bulk_create(
+        [StaffDay(organization_id=org, user_id=user_id, day=day, **row) for (user_id, day), row in facts.items()],
+        batch_size=1000,
+    )
+
+
+def contacts_mark(organization_id: int, customer_ids: Iterable[int], *, after: dt.datetime) -> None:
+    """Mark stale the days of these files' follow-ups and closed care tasks after ``after``: whether
+    they were with an existing customer changes when the file's first paid order moves (a merge).
+
+    Two queries (the days of each) and the mark.
+    """
+    ids = list(customer_ids)
+    tz = timezone.get_current_timezone()
+    followups = (
+        FollowUp.objects.for_org(organization_id)
+        .filter(customer_id__in=ids, at__gt=after)
+        .annotate(day=TruncDate("at", tzinfo=tz))
+        .values_list("day", flat=True)
+        .distinct()
+    )
+    care = (
+        CareTask.objects.for_org(organization_id)
+        .filter(customer_id__in=ids, state=CareTask.State.DONE, closed_at__gt=after)
+        .annotate(day=TruncDate("closed_at", tzinfo=tz))
+        .values_list("day", flat=True)
+        .distinct()
+    )
+    days_mark(organization_id, {_as_date(d) for d in [*followups, *care] if d is not None})
+
+
+def staff_facts_rebuild(organization_id: int, *, date_from: dt.date, date_to: dt.date) -> int:
+    """Every daily fact from ``date_from`` to ``date_to`` written again (``facts.facts_rebuild``), and
+    every owner's files counted again: for data written around the services (tests, the bench)."""
+    done = facts_rebuild(organization_id, date_from=date_from, date_to=date_to)
+    owner_files_rebuild(organization_id)
+    return done
+
+
+# --- the files of each owner -------------------------------------------------------------------
+
+
+def owners_mark(organization_id: int, user_ids: Iterable[int | None]) -> None:
+    """Mark owners' file figures stale, in the caller's transaction (one statement; None is skipped)."""
+    marked = sorted({pk for pk in user_ids if pk is not None})
+    if not marked:
+        return
+    table = connection.ops.quote_name(OwnerFiles._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (organization_id, user_id, files, completeness_sum, version, counted) "  # noqa: S608
+            f"VALUES (%s, %s, 0, 0, 1, 0) "
+            f"ON CONFLICT (organization_id, user_id) DO UPDATE SET version = {table}.version + 1",
+            [(organization_id, pk) for pk in marked],
+        )
+
+
+def _lock(organization_id: int) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [OWNERS_LOCK_KEY, organization_id])
+
+
+def owner_files_refresh(organization_id: int) -> int:
+    """Count the stale owners' files again; the number of owners done.
+
+    One transaction: the lock, the stale rows (locked), per ``OWNERS_BATCH``
+    owners one grouped read of their files and one update. A row takes the
+    version it was read at: a mark made meanwhile leaves it stale.
+    """
+    with transaction.atomic():
+        _lock(organization_id)
+        # Locked in the marks' order (by owner): a transaction marking two owners cannot deadlock with it.
+        stale = list(
+            OwnerFiles.objects.for_org(organization_id)
+            .exclude(version=F("counted"))
+            .select_for_update()
+            .order_by("user_id")
+        )
+        for n in range(0, len(stale), OWNERS_BATCH):
+            batch = stale[n : n + OWNERS_BATCH]
+            figures = {
+                owner_id: (files, total or 0)
+                for owner_id, files, total in counted_files(organization_id)
+                .filter(owner_id__in=[row.user_id for row in batch])
+                .values("owner_id")
+                .annotate(n=Count("pk"), total=Sum("completeness"))
+                .values_list("owner_id", "n", "total")
+                .order_by()
+            }
+            for row in batch:
+                row.files, row.completeness_sum = figures.get(row.user_id, (0, 0))
+                row.counted = row.version
+            OwnerFiles.objects.for_org(organization_id).bulk_update(batch, ["files", "completeness_sum", "counted"])
+    return len(stale)
+
+
+def owner_files_rebuild(organization_id: int) -> int:
+    """Every owner counted again (each staff member and each owner of a file); the owners done."""
+    users = set(User.objects.for_org(organization_id).values_list("pk", flat=True))
+    with transaction.atomic():
+        owners_mark(
+            organization_id, users | set(counted_files(organization_id).values_list("owner_id", flat=True).distinct())
+        )
+    return owner_files_refresh(organization_id)
+
+
+def owner_files(organization_id: int, *, user_id: int | None = None) -> dict[int, tuple[int, int]]:
+    """Each owner's files now and their completeness summed, ``{user id: (files, sum)}``; owners of none left out.
+
+    One query when nothing is stale; else the stale owners are counted again first.
+    """
+    rows = OwnerFiles.objects.for_org(organization_id)
+    if user_id is not None:
+        rows = rows.filter(user_id=user_id)
+    read = list(rows.values_list("user_id", "files", "completeness_sum", "version", "counted"))
+    if any(version != counted for *_figures, version, counted in read):
+        owner_files_refresh(organization_id)
+        read = list(rows.values_list("user_id", "files", "completeness_sum", "version", "counted"))
+    return {pk: (files, total) for pk, files, total, _version, _counted in read if files}

@@ -1,0 +1,11 @@
+"""Events of the lifecycle (docs/events.md).
+
+Sent inside the transaction that made the change, so a receiver's writes commit or roll back with it.
+"""
+
+from django.dispatch import Signal
+
+# kwargs: followup (recorded; the tasks it answered were closed as done at its ``at``), by
+followup_recorded = Signal()
+# kwargs: organization_id, customer_ids, from_user, to_user_ids, by — files handed to other owners
+customers_reassigned = Signal()

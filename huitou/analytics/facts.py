@@ -91,7 +91,37 @@ def days_mark(organization_id: int, days: Iterable[dt.date]) -> None:
             f"ON CONFLICT (organization_id, day) DO UPDATE SET version = {table}.version + 1",
             [(organization_id, day) for day in marked],
         )
-    transaction.on_commit(lambda: _refresh_later(organization_id))
+    _refresh_after_commit(organization_id)
+
+
+def paid_order_mark(organization_id: int, *, customer_id: int, paid_at: dt.datetime, within: dt.timedelta) -> None:
+    """Mark the day an order was paid and, when that is within ``within`` after the customer's first
+    paid visit, the day of that first visit (whose returns and cohort it moves): one statement, the
+    first visit read inside it."""
+    table = connection.ops.quote_name(StaleDay._meta.db_table)
+    customers = connection.ops.quote_name(Customer._meta.db_table)
+    tzname = timezone.get_current_timezone_name()
+    first_day, first_params = connection.ops.datetime_cast_date_sql("first_visit_at", (), tzname)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (organization_id, day, version) "  # noqa: S608
+            "SELECT %s, day, 1 FROM ("
+            "SELECT %s AS day "
+            f"UNION SELECT {first_day} AS day FROM {customers} "
+            "WHERE organization_id = %s AND id = %s AND first_visit_at < %s AND first_visit_at >= %s"
+            ") AS marked WHERE true "  # WHERE: SQLite reads ON CONFLICT after a bare SELECT as a join's ON
+            f"ON CONFLICT (organization_id, day) DO UPDATE SET version = {table}.version + 1",
+            [
+                organization_id,
+                local_day(paid_at),
+                *first_params,
+                organization_id,
+                customer_id,
+                paid_at,
+                paid_at - within,
+            ],
+        )
+    _refresh_after_commit(organization_id)
 
 
 def times_mark(organization_id: int, times: Iterable[dt.datetime | None]) -> None:
@@ -133,10 +163,22 @@ def _as_date(value: dt.date | dt.datetime | str) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
-def _refresh_later(organization_id: int) -> None:
-    from huitou.analytics.tasks import facts_refresh_for  # noqa: PLC0415 - tasks import this module
+class _RefreshLater:
+    """The refresh queued for after the commit: one per organization and transaction, however many marks."""
 
-    facts_refresh_for(organization_id)
+    def __init__(self, organization_id: int) -> None:
+        self.organization_id = organization_id
+
+    def __call__(self) -> None:
+        from huitou.analytics.tasks import facts_refresh_for  # noqa: PLC0415 - tasks import this module
+
+        facts_refresh_for(self.organization_id)
+
+
+def _refresh_after_commit(organization_id: int) -> None:
+    waiting = transaction.get_connection().run_on_commit
+    if not any(isinstance(f, _RefreshLater) and f.organization_id == organization_id for _ids, f, *_ in waiting):
+        transaction.on_commit(_RefreshLater(organization_id))
 
 
 # --- computing -------------------------------------------------------------------------------------
@@ -498,8 +540,8 @@ def visit_days_write(organization_id: int, first: dt.date, last: dt.date) -> Non
     with connection.cursor() as cursor:
         cursor.execute(sql, [org, paid, lookback, end, org, paid, start, end, start])
         for paid_at, shop_id, p1, p2, s1, s2 in cursor.fetchall():
-            paid_at, p1, p2, s1, s2 = (_aware(t) for t in (paid_at, p1, p2, s1, s2))
-            day = local_day(paid_at)
+            p1, p2, s1, s2 = (_aware(t) for t in (p1, p2, s1, s2))
+            day = local_day(_aware(paid_at) or paid_at)
             count(None, day, _gap(day, p1), 0)
             count(None, day, _gap(day, p2), 1)
             count(shop_id, day, _gap(day, s1), 0)

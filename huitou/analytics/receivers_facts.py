@@ -21,12 +21,10 @@ def on_payment_taken(sender: Any, order: ServiceOrder, payment: Payment, **kwarg
 
 def on_order_paid(sender: Any, order: ServiceOrder, **kwargs: Any) -> None:
     """The day paid; and the day of the first visit, whose returns and cohort a visit within 13 months moves."""
-    first = Customer.objects.for_org(order.organization_id).filter(pk=order.customer_id).values("first_visit_at")
-    first_at = first[0]["first_visit_at"] if first else None
-    times = [order.paid_at]
-    if first_at is not None and order.paid_at and first_at < order.paid_at <= first_at + COHORT_SPAN:
-        times.append(first_at)
-    facts.times_mark(order.organization_id, times)
+    if order.paid_at is not None:
+        facts.paid_order_mark(
+            order.organization_id, customer_id=order.customer_id, paid_at=order.paid_at, within=COHORT_SPAN
+        )
 
 
 def on_customers_merging(sender: Any, keep: Customer, other: Customer, **kwargs: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from huitou.analytics.facts import facts_refresh
+from huitou.analytics.facts import facts_refresh, facts_stale
 from huitou.analytics.rfm import scores_refresh
 from huitou.tenancy.models import Organization
 
@@ -26,5 +26,6 @@ def scores_refresh_daily() -> None:
 
 @db_task()
 def facts_refresh_for(organization_id: int) -> int:
-    """One organization's stale days computed again (queued when a change commits; nothing to do is cheap)."""
-    return facts_refresh(organization_id)
+    """One organization's stale days computed again (queued when a change commits). Nothing stale (another
+    run answered the marks already): one read, no write lock."""
+    return facts_refresh(organization_id) if facts_stale(organization_id) else 0

@@ -267,3 +267,16 @@ def test_active_and_repeat_from_the_facts_are_the_live_counts(
         live = visits.aggregate(active=Count("customer_id"), repeat=Count("customer_id", filter=Q(n__gte=2)))
         kept = facts.active_and_repeat(org.pk, first, last, shop_id)
         assert kept == (live["active"], live["repeat"]), (first, last, shop_id)
+
+
+def test_one_refresh_is_queued_per_transaction_however_many_marks(
+    org: Organization,
+    make_customer: Callable[..., Customer],
+    pay: Callable[..., Any],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    customer = make_customer(name="王先生")
+    with django_capture_on_commit_callbacks() as callbacks:
+        pay(customer, local(2025, 6, 10), "100.00")  # a payment and an order paid: two marks
+        days_mark(org.pk, [DAY, DAY + dt.timedelta(days=1)])
+    assert len([c for c in callbacks if isinstance(c, facts._RefreshLater)]) == 1

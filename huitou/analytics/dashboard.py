@@ -431,11 +431,15 @@ def dashboard(
     ]
     cohorts.sort(key=lambda c: c.month)
 
-    # 8. Churned and won back.
-    changes = stage_changes_in(org, start, end, shop_id).aggregate(
-        churned=Count("customer_id", filter=CHURNED, distinct=True),
-        won_back=Count("customer_id", filter=WON_BACK, distinct=True),
-    )
+    # 8. Churned and won back: from the daily facts for every shop up to a year, live otherwise.
+    if not shop_id and (date_to - date_from).days < facts.VISIT_FACT_DAYS:
+        churned, won_back = facts.churned_and_won_back(org_id, date_from, date_to)
+    else:
+        changes = stage_changes_in(org, start, end, shop_id).aggregate(
+            churned=Count("customer_id", filter=CHURNED, distinct=True),
+            won_back=Count("customer_id", filter=WON_BACK, distinct=True),
+        )
+        churned, won_back = changes["churned"], changes["won_back"]
 
     # 9. Top services and parts (line amounts, before any discount line; daily facts).
     item_days = DayItemFact.objects.for_org(org).filter(day__gte=date_from, day__lte=date_to)
@@ -492,8 +496,8 @@ def dashboard(
         referral_revenue=referral_revenue,
         return_rates=return_rates,
         cohorts=cohorts,
-        churned=changes["churned"],
-        won_back=changes["won_back"],
+        churned=churned,
+        won_back=won_back,
         top_services=top[OrderLine.Kind.SERVICE][:TOP_ITEMS],
         top_parts=top[OrderLine.Kind.PART][:TOP_ITEMS],
         series=series,

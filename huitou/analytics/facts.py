@@ -33,15 +33,16 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, F, Max, Min
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from huitou.analytics.models import DayFact, DayItemFact, DayNewFact, DayVisitFact, StaleDay
+from huitou.analytics.models import DayChangeFact, DayFact, DayItemFact, DayNewFact, DayVisitFact, StaleDay
 from huitou.analytics.sets import costed_lines, member_when_paid, paid_orders_in, payments_in
 from huitou.customers.models import Customer
 from huitou.lib.money import round_fen
+from huitou.lifecycle.models import StageChange, StageReason
 from huitou.service.models import OrderLine, OrderState, Payment, ServiceOrder
 
 ZERO = Decimal("0.00")
-# The days one statement of a rebuild covers.
-REBUILD_DAYS = 31
+# The days one transaction of a rebuild covers (a quarter).
+REBUILD_DAYS = 92
 # Stale marks removed per statement (each is a (day, version) condition).
 UNMARK_BATCH = 500
 # pg_advisory_xact_lock(key, organization): the first key of the facts' locks.
@@ -117,8 +118,8 @@ def paid_order_mark(organization_id: int, *, customer_id: int, paid_at: dt.datet
                 *first_params,
                 organization_id,
                 customer_id,
-                paid_at,
-                paid_at - within,
+                _param(paid_at),
+                _param(paid_at - within),
             ],
         )
     _refresh_after_commit(organization_id)
@@ -155,6 +156,11 @@ def customer_days(organization_id: int, customer_ids: Iterable[int]) -> set[dt.d
 def customers_mark(organization_id: int, customer_ids: Iterable[int]) -> None:
     """Mark stale every day with a payment or a paid order of these customers (their figures moved)."""
     days_mark(organization_id, customer_days(organization_id, customer_ids))
+
+
+def _param(value: dt.datetime) -> Any:
+    """A time as a parameter of raw SQL: as the ORM would write it (SQLite: naive UTC text)."""
+    return connection.ops.adapt_datetimefield_value(value)
 
 
 def _as_date(value: dt.date | dt.datetime | str) -> dt.date:
@@ -538,6 +544,7 @@ def visit_days_write(organization_id: int, first: dt.date, last: dt.date) -> Non
         counts.setdefault((shop_id, day, gap), [0, 0])[which] += 1
 
     with connection.cursor() as cursor:
+        lookback, start, end = (_param(t) for t in (lookback, start, end))
         cursor.execute(sql, [org, paid, lookback, end, org, paid, start, end, start])
         for paid_at, shop_id, p1, p2, s1, s2 in cursor.fetchall():
             p1, p2, s1, s2 = (_aware(t) for t in (p1, p2, s1, s2))
@@ -587,3 +594,80 @@ def active_and_repeat(
         twice=Sum("second", filter=Q(gap__lte=k)),
     )
     return sums["active"] or 0, (sums["within"] or 0) - (sums["twice"] or 0)
+
+
+# --- churned and won back ------------------------------------------------------------------------------
+#
+# Churned: customers moved to dormant in the range; won back: customers who came back with a paid
+# order (the lifecycle's stage changes). Distinct customers, as active customers are: a change
+# counts when the same customer's previous change of its kind is before the range.
+
+CHURNED_SQL = "to_stage = 'dormant'"
+WON_BACK_SQL = f"reason = '{StageReason.RETURNED.value}'"
+
+
+@day_writer
+def change_days_write(organization_id: int, first: dt.date, last: dt.date) -> None:
+    """``DayChangeFact`` of the days: their churn and win-back changes of files not deleted, by the gap
+    to the customer's previous one of the kind. One read (window functions over the customers'
+    changes of the ``GAP_CAP`` days before), one delete, one insert."""
+    org = organization_id
+    start, end = bounds(first, last)
+    lookback = start - dt.timedelta(days=GAP_CAP + 1)
+    changes = connection.ops.quote_name(StageChange._meta.db_table)
+    customers = connection.ops.quote_name(Customer._meta.db_table)
+    kinds = f"({CHURNED_SQL} OR {WON_BACK_SQL})"
+    churned = f"CASE WHEN {CHURNED_SQL} THEN 1 ELSE 0 END"
+    sql = (
+        "SELECT at, churned, previous FROM ("  # noqa: S608
+        f"SELECT at, {churned} AS churned, "
+        f"LAG(at, 1) OVER (PARTITION BY customer_id, {churned} ORDER BY at, id) AS previous "
+        f"FROM {changes} WHERE organization_id = %s AND {kinds} AND at >= %s AND at < %s "
+        f"AND customer_id IN (SELECT customer_id FROM {changes} "
+        f"WHERE organization_id = %s AND {kinds} AND at >= %s AND at < %s) "
+        f"AND customer_id IN (SELECT id FROM {customers} WHERE organization_id = %s AND deleted_at IS NULL)"
+        ") AS moves WHERE at >= %s"
+    )
+    counts: dict[tuple[dt.date, str, int], int] = {}
+    with connection.cursor() as cursor:
+        lookback, start, end = (_param(t) for t in (lookback, start, end))
+        cursor.execute(sql, [org, lookback, end, org, start, end, org, start])
+        for at, is_churned, previous in cursor.fetchall():
+            day = local_day(_aware(at) or at)
+            kind = DayChangeFact.Kind.CHURNED if is_churned else DayChangeFact.Kind.WON_BACK
+            key = (day, kind, _gap(day, _aware(previous)))
+            counts[key] = counts.get(key, 0) + 1
+    DayChangeFact.objects.for_org(org).filter(day__gte=first, day__lte=last).delete()
+    DayChangeFact.objects.bulk_create(
+        [
+            DayChangeFact(organization_id=org, day=day, day_number=day.toordinal(), kind=kind, gap=gap, changes=n)
+            for (day, kind, gap), n in counts.items()
+        ],
+        batch_size=2000,
+    )
+
+
+def churned_and_won_back(organization_id: int, date_from: dt.date, date_to: dt.date) -> tuple[int, int]:
+    """Churned and won-back customers of the days, every shop, from ``DayChangeFact`` (one query;
+    ranges up to ``VISIT_FACT_DAYS`` days)."""
+    first_in_range = Q(gap__gt=F("day_number") - date_from.toordinal())
+    sums = (
+        DayChangeFact.objects.for_org(organization_id)
+        .filter(day__gte=date_from, day__lte=date_to)
+        .aggregate(
+            churned=Sum("changes", filter=first_in_range & Q(kind=DayChangeFact.Kind.CHURNED)),
+            won_back=Sum("changes", filter=first_in_range & Q(kind=DayChangeFact.Kind.WON_BACK)),
+        )
+    )
+    return sums["churned"] or 0, sums["won_back"] or 0
+
+
+def stage_days(organization_id: int, customer_ids: Iterable[int]) -> set[dt.date]:
+    """The local days of these customers' churn and win-back changes (one query; none without ids)."""
+    ids = list(customer_ids)
+    if not ids:
+        return set()
+    moves = StageChange.objects.for_org(organization_id).filter(
+        Q(to_stage="dormant") | Q(reason=StageReason.RETURNED), customer_id__in=ids
+    )
+    return {local_day(at) for at in moves.values_list("at", flat=True)}

@@ -267,6 +267,27 @@ class DayVisitFact(TenantModel):
         ]
 
 
+class DayChangeFact(TenantModel):
+    """The stage changes of one local day that count as churned (to dormant) or won back (came back
+    with a paid order), by the days since the same customer's previous one of the kind (``gap``,
+    ``facts.GAP_CAP`` for none or that long ago): the distinct customers of any range up to a year
+    are one grouped sum, as with ``DayVisitFact``. Deleted files are left out; every shop.
+    """
+
+    class Kind(models.TextChoices):
+        CHURNED = "churned"
+        WON_BACK = "won_back"
+
+    day = models.DateField()
+    day_number = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    gap = models.PositiveSmallIntegerField()
+    changes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "day"], name="daychangefact_org_day_idx")]
+
+
 class StaleDay(TenantModel):
     """A local day whose facts must be computed again: written in the transaction that changed it.
 

@@ -8,6 +8,8 @@ from typing import Any
 from huitou.analytics import facts
 from huitou.customers import events as customer_events
 from huitou.customers.models import Customer
+from huitou.lifecycle import events as lifecycle_events
+from huitou.lifecycle.models import StageReason
 from huitou.service import events as order_events
 from huitou.service.models import Payment, ServiceOrder
 
@@ -29,8 +31,10 @@ def on_order_paid(sender: Any, order: ServiceOrder, **kwargs: Any) -> None:
 
 def on_customers_merging(sender: Any, keep: Customer, other: Customer, **kwargs: Any) -> None:
     # The other's payments become the kept file's: membership and referrer are the kept file's now.
-    facts.customers_mark(keep.organization_id, [keep.pk, other.pk])
-    facts.first_visits_mark_ids(keep.organization_id, [keep.pk, other.pk])
+    # And the other's first visit and stage changes become the kept file's.
+    ids = [keep.pk, other.pk]
+    org = keep.organization_id
+    facts.days_mark(org, facts.customer_days(org, ids) | facts.first_visit_days(org, ids) | facts.stage_days(org, ids))
 
 
 def on_customer_updated(sender: Any, customer: Customer, changes: dict[str, Any], **kwargs: Any) -> None:
@@ -41,8 +45,16 @@ def on_customer_updated(sender: Any, customer: Customer, changes: dict[str, Any]
 
 
 def on_customer_deleted_or_restored(sender: Any, customer: Customer, **kwargs: Any) -> None:
-    # Deleted files are in no customer figure.
-    facts.first_visits_mark_ids(customer.organization_id, [customer.pk])
+    # Deleted files are in no customer figure: their first visit's and stage changes' days move.
+    org, ids = customer.organization_id, [customer.pk]
+    facts.days_mark(org, facts.first_visit_days(org, ids) | facts.stage_days(org, ids))
+
+
+def on_stages_moved(
+    sender: Any, organization_id: int, to_stage: str, reason: str, at: dt.datetime, **kwargs: Any
+) -> None:
+    if to_stage == "dormant" or reason == StageReason.RETURNED:  # churned, won back
+        facts.times_mark(organization_id, [at])
 
 
 order_events.payment_taken.connect(on_payment_taken, dispatch_uid="analytics.facts_payment")
@@ -51,3 +63,4 @@ customer_events.customers_merging.connect(on_customers_merging, dispatch_uid="an
 customer_events.customer_updated.connect(on_customer_updated, dispatch_uid="analytics.facts_referrer")
 customer_events.customer_deleted.connect(on_customer_deleted_or_restored, dispatch_uid="analytics.facts_deleted")
 customer_events.customer_restored.connect(on_customer_deleted_or_restored, dispatch_uid="analytics.facts_restored")
+lifecycle_events.stages_moved.connect(on_stages_moved, dispatch_uid="analytics.facts_stages")

@@ -9,3 +9,6 @@ from django.dispatch import Signal
 followup_recorded = Signal()
 # kwargs: organization_id, customer_ids, from_user, to_user_ids, by — files handed to other owners
 customers_reassigned = Signal()
+# kwargs: organization_id, customer_ids, to_stage, reason, at — customers moved to a stage (one
+# customer by a service, or a batch of the daily visit check)
+stages_moved = Signal()

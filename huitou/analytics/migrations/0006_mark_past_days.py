@@ -1,4 +1,5 @@
-"""The days that already have payments, paid orders or staff work are marked for the daily facts.
+"""The days that already have payments, paid orders, staff work, customers churned or won back are
+marked for the daily facts.
 
 The facts are counted from these marks on the first read (or at once by
 ``huitou analytics facts``), so a database upgraded with orders in it never
@@ -28,6 +29,8 @@ def mark_past_days(apps, schema_editor):
     marks |= _days(apps.get_model("lifecycle", "FollowUp"), "at")
     marks |= _days(apps.get_model("lifecycle", "FollowUpTask"), "closed_at")
     marks |= _days(apps.get_model("care", "CareTask"), "closed_at")
+    marks |= _days(apps.get_model("lifecycle", "StageChange"), "at", to_stage="dormant")
+    marks |= _days(apps.get_model("lifecycle", "StageChange"), "at", reason="returned")
     StaleDay = apps.get_model("analytics", "StaleDay")
     StaleDay.objects.bulk_create(
         [StaleDay(organization_id=org, day=day, version=1) for org, day in sorted(marks) if day is not None],

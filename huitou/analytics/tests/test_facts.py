@@ -13,15 +13,16 @@ from django.core.management import call_command
 from django.db.models import Count, Q
 
 from huitou.analytics import facts
-from huitou.analytics.dashboard import dashboard
+from huitou.analytics.dashboard import CHURNED, WON_BACK, dashboard
 from huitou.analytics.facts import days_mark, facts_rebuild, facts_refresh, facts_stale
 from huitou.analytics.models import DayFact, DayItemFact, DayNewFact, StaleDay
-from huitou.analytics.sets import paid_orders_in
+from huitou.analytics.sets import paid_orders_in, stage_changes_in
 from huitou.analytics.tests.dashboard_dataset import DATE_FROM, DATE_TO, local
 from huitou.analytics.tests.dashboard_dataset import Dashboard as Data
 from huitou.customers.models import Customer
 from huitou.customers.services import customer_delete, customer_restore, customer_update
 from huitou.lifecycle.services.merge import customer_merge
+from huitou.lifecycle.services.stages import stages_mark_inactive
 from huitou.service.services.orders import order_add_line, order_complete, order_open, order_pay
 from huitou.tenancy.models import Organization, Shop, User
 from huitou.tenancy.scope import unscoped
@@ -280,3 +281,54 @@ def test_one_refresh_is_queued_per_transaction_however_many_marks(
         pay(customer, local(2025, 6, 10), "100.00")  # a payment and an order paid: two marks
         days_mark(org.pk, [DAY, DAY + dt.timedelta(days=1)])
     assert len([c for c in callbacks if isinstance(c, facts._RefreshLater)]) == 1
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [
+        (dt.date(2025, 3, 1), dt.date(2025, 3, 31)),
+        (dt.date(2025, 2, 1), dt.date(2025, 3, 31)),
+        (dt.date(2025, 3, 16), dt.date(2025, 3, 31)),
+        (dt.date(2024, 6, 1), dt.date(2025, 5, 31)),
+    ],
+)
+def test_churned_and_won_back_from_the_facts_are_the_live_counts(
+    org: Organization, dashboard_data: Data, first: dt.date, last: dt.date
+) -> None:
+    facts_refresh(org.pk)
+    start, end = facts.bounds(first, last)
+    live = stage_changes_in(org, start, end, None).aggregate(
+        churned=Count("customer_id", filter=CHURNED, distinct=True),
+        won_back=Count("customer_id", filter=WON_BACK, distinct=True),
+    )
+    assert facts.churned_and_won_back(org.pk, first, last) == (live["churned"], live["won_back"])
+    assert live["churned"] + live["won_back"]  # each range has some
+
+
+def test_the_visit_check_and_a_deleted_file_move_the_churned(
+    org: Organization, owner: User, make_customer: Callable[..., Customer], pay: Callable[..., Any]
+) -> None:
+    Organization.objects.filter(pk=org.pk).update(dormant_after_days=90, lost_after_days=365)
+    org.refresh_from_db()
+    customer = make_customer(name="王先生")
+    pay(customer, local(2025, 1, 10), "100.00")
+    check_day = dt.date(2025, 6, 10)
+    assert _june(org).churned == 0
+    stages_mark_inactive(organization=org, today=check_day, now=local(2025, 6, 10, 3))
+    assert _june(org).churned == 1
+    customer_delete(customer=Customer.objects.for_org(org).get(pk=customer.pk), by=owner)
+    assert _june(org).churned == 0
+
+
+def test_the_small_hours_count_on_their_local_day(
+    org: Organization, make_customer: Callable[..., Customer], pay: Callable[..., Any]
+) -> None:
+    # 01:00 in China is the day before in UTC: every fact puts it on the local day.
+    customer = make_customer(name="王先生")
+    pay(customer, local(2025, 6, 10, 1), "100.00")
+    pay(customer, local(2025, 6, 10, 2), "50.00")
+    june = _june(org)
+    assert (june.revenue, june.orders, june.active_customers, june.repeat_customers) == (D("150.00"), 2, 1, 1)
+    assert (june.new_customers, [i.quantity for i in june.top_services]) == (1, [D("2.00")])
+    day_before = dashboard(organization=org, date_from=DAY - dt.timedelta(days=1), date_to=DAY - dt.timedelta(days=1))
+    assert (day_before.revenue, day_before.active_customers, day_before.new_customers) == (D("0.00"), 0, 0)

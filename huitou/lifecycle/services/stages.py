@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from huitou.customers.models import Customer, Stage
-from huitou.lifecycle import errors
+from huitou.lifecycle import errors, events
 from huitou.lifecycle.models import FollowUpTask, StageChange, StageReason
 from huitou.tenancy.models import Organization, User
 
@@ -63,6 +63,14 @@ def _move(
         reason=reason,
         note=note[:200],
         by=by if by is not None and by.pk else None,
+        at=now,
+    )
+    events.stages_moved.send(
+        sender=StageChange,
+        organization_id=customer.organization_id,
+        customer_ids=[customer.pk],
+        to_stage=to_stage,
+        reason=reason,
         at=now,
     )
     fields = ["stage", "updated_at"]
@@ -212,6 +220,14 @@ def _bulk_move(
                 ]
             )
             moved_ids = [pk for pk, _ in rows]
+            events.stages_moved.send(
+                sender=StageChange,
+                organization_id=organization.pk,
+                customer_ids=moved_ids,
+                to_stage=to_stage,
+                reason=StageReason.NO_VISIT,
+                at=at,
+            )
             Customer.objects.for_org(organization).filter(pk__in=moved_ids).update(stage=to_stage, updated_at=at)
             plan_schedule_many(
                 organization=organization, customer_ids=moved_ids, stage=to_stage, start=timezone.localdate(at), now=at

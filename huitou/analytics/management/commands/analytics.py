@@ -3,7 +3,7 @@
 ``rfm``: RFM scores, grades and churn risk (they also run nightly). ``facts``:
 every day's facts computed afresh from the orders, payments, follow-ups and care
 tasks, and every owner's files counted again (``--from``/``--to``
-narrow it; one transaction per month of days, so an interrupted run is resumed
+narrow it; one transaction per quarter of days, so an interrupted run is resumed
 with ``--from``); the first run on an existing database, or after data was written
 around the services.
 """

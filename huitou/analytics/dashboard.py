@@ -436,9 +436,13 @@ def dashboard(
         churned, won_back = facts.churned_and_won_back(org_id, date_from, date_to)
     else:
         # Only the two kinds of change are read (the stage index serves the churned).
-        changes = stage_changes_in(org, start, end, shop_id).filter(CHURNED | WON_BACK).aggregate(
-            churned=Count("customer_id", filter=CHURNED, distinct=True),
-            won_back=Count("customer_id", filter=WON_BACK, distinct=True),
+        changes = (
+            stage_changes_in(org, start, end, shop_id)
+            .filter(CHURNED | WON_BACK)
+            .aggregate(
+                churned=Count("customer_id", filter=CHURNED, distinct=True),
+                won_back=Count("customer_id", filter=WON_BACK, distinct=True),
+            )
         )
         churned, won_back = changes["churned"], changes["won_back"]
 

@@ -36,6 +36,7 @@ from django.utils import timezone
 from huitou.analytics.models import DayChangeFact, DayFact, DayItemFact, DayNewFact, DayVisitFact, StaleDay
 from huitou.analytics.sets import costed_lines, member_when_paid, paid_orders_in, payments_in
 from huitou.customers.models import Customer
+from huitou.lib.marks import marks_raise
 from huitou.lib.money import round_fen
 from huitou.lifecycle.models import StageChange, StageReason
 from huitou.service.models import OrderLine, OrderState, Payment, ServiceOrder
@@ -85,13 +86,7 @@ def days_mark(organization_id: int, days: Iterable[dt.date]) -> None:
     marked = sorted(set(days))
     if not marked:
         return
-    table = connection.ops.quote_name(StaleDay._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} (organization_id, day, version) VALUES (%s, %s, 1) "  # noqa: S608
-            f"ON CONFLICT (organization_id, day) DO UPDATE SET version = {table}.version + 1",
-            [(organization_id, day) for day in marked],
-        )
+    marks_raise(StaleDay, ["organization_id", "day"], [(organization_id, day) for day in marked])
     _refresh_after_commit(organization_id)
 
 

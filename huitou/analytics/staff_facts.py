@@ -37,6 +37,7 @@ from huitou.analytics.facts import _as_date, bounds, day_span, day_writer, days_
 from huitou.analytics.funnel import counted_files
 from huitou.analytics.models import OwnerFiles, StaffDay
 from huitou.care.models import CareTask
+from huitou.lib.marks import marks_raise
 from huitou.lifecycle.models import FollowUp, FollowUpTask
 from huitou.tenancy.models import User
 
@@ -154,14 +155,12 @@ def owners_mark(organization_id: int, user_ids: Iterable[int | None]) -> None:
     marked = sorted({pk for pk in user_ids if pk is not None})
     if not marked:
         return
-    table = connection.ops.quote_name(OwnerFiles._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} (organization_id, user_id, files, completeness_sum, version, counted) "  # noqa: S608
-            f"VALUES (%s, %s, 0, 0, 1, 0) "
-            f"ON CONFLICT (organization_id, user_id) DO UPDATE SET version = {table}.version + 1",
-            [(organization_id, pk) for pk in marked],
-        )
+    marks_raise(
+        OwnerFiles,
+        ["organization_id", "user_id"],
+        [(organization_id, pk) for pk in marked],
+        new={"files": 0, "completeness_sum": 0, "counted": 0},
+    )
 
 
 def _lock(organization_id: int) -> None:

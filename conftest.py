@@ -12,6 +12,7 @@ pytest_plugins = [
     "huitou.analytics.tests.dataset",
     "huitou.analytics.tests.dashboard_dataset",
     "huitou.analytics.tests.rfm_dataset",
+    "huitou.analytics.tests.staff_dataset",
 ]
 
 

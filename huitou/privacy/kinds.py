@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from huitou.analytics.facts import days_mark, first_visit_days, stage_days
 from huitou.analytics.staff_facts import owners_mark
 from huitou.audit.models import ChangeEntry
 from huitou.customers.models import (
@@ -93,6 +94,9 @@ def erase_profile(person: Person) -> None:
     blank |= {f: "" for f in ("occupation", "family", "personality", "habits", "hobbies", "lifestyle", "values")}
     # The owners' files and completeness change (the staff ranking's ``OwnerFiles``).
     owners_mark(org, _customers(person).values_list("owner_id", flat=True).distinct())
+    # Deleted files are in no customer figure of the dashboard: the days they counted on are counted again.
+    ids = list(_customers(person).values_list("pk", flat=True))
+    days_mark(org, first_visit_days(org, ids) | stage_days(org, ids))
     _customers(person).filter(deleted_at__isnull=True).update(deleted_at=person.now)
     _customers(person).update(
         **blank,

@@ -57,6 +57,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from django.utils import timezone
 
 from huitou.analytics.staff_facts import staff_facts_rebuild
@@ -268,6 +269,27 @@ def build(
     for organization in (org, other_org):
         staff_facts_rebuild(organization.pk, date_from=FIRST_DAY, date_to=LAST_DAY)
     return StaffData(staff={**staff, "left": left, "gone": gone}, customers=customers, shops=shops)
+
+
+@pytest.fixture
+def staff_data(
+    org: Organization,
+    owner: User,
+    advisor: User,
+    service: User,
+    tech: User,
+    other_org: Organization,
+    outsider: User,
+    make_customer: Callable[..., Any],
+) -> StaffData:
+    """The data set above, built for a test."""
+    return build(
+        org=org,
+        staff={"owner": owner, "advisor": advisor, "service": service, "tech": tech},
+        other_org=other_org,
+        outsider=outsider,
+        make_customer=make_customer,
+    )
 
 
 def check(rows: list[Any], expected: dict[str, Expected]) -> None:

@@ -15,7 +15,7 @@ from django.db.models import Count, Q
 from huitou.analytics import facts
 from huitou.analytics.dashboard import CHURNED, WON_BACK, dashboard
 from huitou.analytics.facts import days_mark, facts_rebuild, facts_refresh, facts_stale
-from huitou.analytics.models import DayFact, DayItemFact, DayNewFact, StaleDay
+from huitou.analytics.models import DayChangeFact, DayFact, DayItemFact, DayNewFact, DayVisitFact, StaleDay
 from huitou.analytics.sets import paid_orders_in, stage_changes_in
 from huitou.analytics.tests.dashboard_dataset import DATE_FROM, DATE_TO, local
 from huitou.analytics.tests.dashboard_dataset import Dashboard as Data
@@ -48,6 +48,16 @@ def _facts(org: Organization | int) -> dict[str, list[tuple[Any, ...]]]:
             items.values_list("day", "shop_id", "kind", "service_id", "part_id", "quantity", "revenue", "orders")
         ),
         "new": list(new.values_list("day", "shop_id", "source_id", *counts)),
+        "visits": list(
+            DayVisitFact.objects.for_org(org)
+            .order_by("day", "shop_id", "gap")
+            .values_list("day", "shop_id", "gap", "first", "second")
+        ),
+        "changes": list(
+            DayChangeFact.objects.for_org(org)
+            .order_by("day", "kind", "gap")
+            .values_list("day", "kind", "gap", "changes")
+        ),
     }
 
 
@@ -65,6 +75,8 @@ def test_the_facts_the_services_keep_equal_the_facts_computed_afresh(
     DayFact.objects.for_org(org).delete()
     DayItemFact.objects.for_org(org).delete()
     DayNewFact.objects.for_org(org).delete()
+    DayVisitFact.objects.for_org(org).delete()
+    DayChangeFact.objects.for_org(org).delete()
     assert facts_rebuild(org.pk, date_from=dt.date(2024, 1, 1), date_to=dt.date(2025, 12, 31)) == 731
     assert _facts(org) == kept
     # 03-10 at shop A: C2's first payment of 400, the other organization's 666 is its own.

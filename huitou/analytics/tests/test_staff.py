@@ -28,26 +28,6 @@ from huitou.tenancy.models import Organization, User
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_data(
-    org: Organization,
-    owner: User,
-    advisor: User,
-    service: User,
-    tech: User,
-    other_org: Organization,
-    outsider: User,
-    make_customer: Callable[..., Any],
-) -> StaffData:
-    return staff_dataset.build(
-        org=org,
-        staff={"owner": owner, "advisor": advisor, "service": service, "tech": tech},
-        other_org=other_org,
-        outsider=outsider,
-        make_customer=make_customer,
-    )
-
-
 def march(org: Organization, **kwargs: Any) -> list[StaffRow]:
     return staff_performance(organization=org, date_from=DATE_FROM, date_to=DATE_TO, **kwargs).rows
 

@@ -19,7 +19,6 @@ from huitou.analytics.funnel import _bounds
 from huitou.analytics.models import OwnerFiles, StaffDay, StaleDay
 from huitou.analytics.staff import StaffRow, staff_performance
 from huitou.analytics.staff_facts import owner_files_refresh, owners_mark
-from huitou.analytics.tests import staff_dataset
 from huitou.analytics.tests.staff_dataset import DATE_FROM, DATE_TO, FIRST_DAY, LAST_DAY, StaffData, at
 from huitou.care.models import CareKind, CareTask
 from huitou.care.services.tasks import care_task_done, care_task_skip
@@ -44,26 +43,6 @@ FIGURES = (
     "old_customer_contacts",
     "satisfaction",
 )
-
-
-@pytest.fixture
-def staff_data(
-    org: Organization,
-    owner: User,
-    advisor: User,
-    service: User,
-    tech: User,
-    other_org: Organization,
-    outsider: User,
-    make_customer: Callable[..., Any],
-) -> StaffData:
-    return staff_dataset.build(
-        org=org,
-        staff={"owner": owner, "advisor": advisor, "service": service, "tech": tech},
-        other_org=other_org,
-        outsider=outsider,
-        make_customer=make_customer,
-    )
 
 
 def ranking(org: Organization, date_from: dt.date = DATE_FROM, date_to: dt.date = DATE_TO) -> dict[str, StaffRow]:

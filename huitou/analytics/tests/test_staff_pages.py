@@ -36,26 +36,6 @@ COLUMNS = (
 )
 
 
-@pytest.fixture
-def staff_data(
-    org: Organization,
-    owner: User,
-    advisor: User,
-    service: User,
-    tech: User,
-    other_org: Organization,
-    outsider: User,
-    make_customer: Callable[..., Any],
-) -> StaffData:
-    return staff_dataset.build(
-        org=org,
-        staff={"owner": owner, "advisor": advisor, "service": service, "tech": tech},
-        other_org=other_org,
-        outsider=outsider,
-        make_customer=make_customer,
-    )
-
-
 class _Table(HTMLParser):
     """The ranking's rows: ``[(username, {column: data-value})]`` in order, and each cell's links."""
 

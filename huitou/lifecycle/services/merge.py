@@ -13,7 +13,7 @@ from huitou.audit.services import change_record
 from huitou.customers import events as customer_events
 from huitou.customers.models import Channel, ConsentRecord, Customer, CustomerTag
 from huitou.customers.services import CUSTOMER_TEXT_FIELDS, customer_refresh_completeness
-from huitou.lifecycle import errors
+from huitou.lifecycle import errors, events
 from huitou.lifecycle.models import FollowUpTask, StageChange, StageReason
 from huitou.lifecycle.services.stages import BEFORE_CONVERSION
 from huitou.service.services.orders import customer_visits_refresh
@@ -122,6 +122,14 @@ def customer_merge(*, keep: Customer, other: Customer, by: User) -> Customer:
                 to_stage=other.stage,
                 reason=StageReason.MERGED,
                 by=by,
+                at=now,
+            )
+            events.stages_moved.send(
+                sender=StageChange,
+                organization_id=org_id,
+                customer_ids=[keep.pk],
+                to_stage=other.stage,
+                reason=StageReason.MERGED,
                 at=now,
             )
             keep.stage = other.stage

@@ -18,12 +18,13 @@ from functools import cached_property
 from typing import Any, Self
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
+from django.db import connection, connections
 from django.db.models import Count, F, IntegerField, Q, QuerySet, Window
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr
 
 from huitou.customers.models import Customer, Vehicle
+from huitou.customers.trigram import trigram_table
 from huitou.lib.phones import PhoneError, normalize_phone
 from huitou.lib.plates import PLATE_STARTS, plate_start
 from huitou.tenancy.models import Organization
@@ -39,6 +40,8 @@ MOBILE_DIGITS = 11
 # A VIN is named by its last six characters (车架号后六位); fewer match too many cars to mean one.
 VIN_SUFFIX_MIN = 6
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+# A name as typed in the search box: Chinese characters and the middle dot of 阿依古丽·买买提.
+_NAME = re.compile(r"[\u4e00-\u9fff·・.]+")
 
 
 def customer_search(customers: QuerySet[Customer], organization: Organization | int, q: str) -> CustomerSearch:
@@ -223,8 +226,8 @@ class LetterSearch(CustomerSearch):
     @cached_property
     def branches(self) -> list[_Branch]:
         ids = self.base.order_by()
-        initials = Q(name_initials__startswith=self.letters)
-        pinyin = Q(name_pinyin__startswith=self.letters)
+        initials = starts_with("name_initials", self.letters)
+        pinyin = starts_with("name_pinyin", self.letters)
         branches: list[tuple[QuerySet[Customer, Any], bool]] = [
             (ids.filter(initials).values(search_id=F("pk"), search_key=F("name_initials")), True),
             (ids.filter(pinyin & ~initials).values(search_id=F("pk"), search_key=F("name_pinyin")), True),
@@ -327,10 +330,14 @@ def search_keys(q: str) -> SearchKeys:
         return SearchKeys(**keys)
     if _HAN.search(text):
         name = text.replace(" ", "")
-        keys["name_prefix"] = name
-        if len(name) >= 3:
-            keys["name_part"] = name
-        if plate := plate_start(text):
+        plate = plate_start(text)
+        # The start of a plate (浙A5J710) is no name; a name as a shop wrote it
+        # may hold more than Chinese characters (陈05号).
+        if _NAME.fullmatch(name) or not plate:
+            keys["name_prefix"] = name
+            if len(name) >= 3:
+                keys["name_part"] = name
+        if plate:
             keys["plate_part"] = plate
         return SearchKeys(**keys)
     if re.fullmatch(r"[A-Za-z]+", compact):
@@ -355,26 +362,67 @@ def search_condition(organization: Organization | int, keys: SearchKeys, *, vend
     their index scans. Customers of vehicles whose plate or VIN matches (a
     bounded list) join them in the same statement: on PostgreSQL as one list
     of ids, the customer keys' and the vehicles' (an OR with a subquery would
-    be checked row by row over the whole organization), elsewhere as an OR.
+    be checked row by row over the whole organization). SQLite takes no
+    LIMIT inside a compound statement, so there the two lists are each a
+    subquery of the UNION.
     """
     cond = Q(pk__in=[])
     if keys.phone:
-        cond |= Q(phone=keys.phone)
+        # The phone index is partial (no empty phones); SQLite uses it only when
+        # the query repeats that condition word for word.
+        cond |= Q(phone=keys.phone) & ~Q(phone="")
     if keys.last4:
         cond |= Q(phone_last4=keys.last4)
     if keys.pinyin:
-        cond |= Q(name_pinyin__startswith=keys.pinyin) | Q(name_initials__startswith=keys.pinyin)
+        cond |= starts_with("name_pinyin", keys.pinyin) | starts_with("name_initials", keys.pinyin)
     if keys.name_prefix:
-        cond |= Q(name__startswith=keys.name_prefix)
+        cond |= starts_with("name", keys.name_prefix)
     if keys.name_part:
-        cond |= Q(name__contains=keys.name_part)
+        cond |= contains("name", keys.name_part)
     vehicles = vehicle_customer_ids(organization, keys)
     if vehicles is None:
         return cond
-    if vendor != "postgresql":
-        return cond | Q(pk__in=vehicles)
     customers = Customer.objects.for_org(organization).active().filter(cond).values("pk")
-    return Q(pk__in=customers.union(vehicles, all=True))
+    if vendor == "postgresql":
+        return Q(pk__in=customers.union(vehicles, all=True))
+    try:
+        customer_sql, customer_params = customers.query.sql_with_params()
+    except EmptyResultSet:  # vehicle keys alone
+        return Q(pk__in=vehicles)
+    vehicle_sql, vehicle_params = vehicles.query.sql_with_params()
+    both = f"SELECT * FROM ({customer_sql}) UNION ALL SELECT * FROM ({vehicle_sql})"  # noqa: S608
+    return Q(pk__in=RawSQL(both, (*customer_params, *vehicle_params)))  # noqa: S611
+
+
+def starts_with(field: str, prefix: str) -> Q:
+    """``field`` starts with ``prefix`` (not empty), as its index can serve it.
+
+    PostgreSQL serves ``LIKE 'prefix%'`` from the ``text_pattern_ops`` indexes.
+    SQLite serves no ``LIKE`` from an index of the default collation; the
+    same rows are the range from the prefix to the prefix with its last
+    character's successor (code point order is SQLite's byte order in UTF-8).
+    """
+    if connection.vendor == "postgresql":
+        return Q(**{f"{field}__startswith": prefix})
+    after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": after})
+
+
+def contains(field: str, part: str, *, model: type[Customer | Vehicle] = Customer, at_end: bool = False) -> Q:
+    """``field`` holds ``part`` (three characters or more), or ends with it, from a trigram index.
+
+    PostgreSQL's are pg_trgm indexes on the column. On SQLite the rows come
+    from the table's FTS5 trigram index (``huitou.customers.trigram``), which
+    finds candidates by their trigrams; the column's own condition stays to
+    decide (the index folds case).
+    """
+    exact = Q(**{f"{field}__{'endswith' if at_end else 'contains'}": part})
+    if connection.vendor != "sqlite" or len(part) < 3 or set(part) & set("%_\\"):
+        return exact
+    index = trigram_table(model._meta.db_table, field)
+    pattern = f"%{part}" if at_end else f"%{part}%"
+    rows = RawSQL(f"SELECT rowid FROM {index} WHERE {field} LIKE %s", [pattern])  # noqa: S608, S611
+    return Q(pk__in=rows) & exact
 
 
 def vehicle_customer_ids(
@@ -389,15 +437,16 @@ def vehicle_customer_ids(
     cond = Q(pk__in=[])
     if plate and plate[0] in PLATE_STARTS:
         # The province (or 使) only ever comes first: a prefix (btree, stops at the limit).
-        cond |= Q(plate__startswith=plate)
+        cond |= starts_with("plate", plate)
     elif len(plate) >= 3:
         # Any part of the plate (trigram index: needs three characters).
-        cond |= Q(plate__contains=plate)
+        cond |= contains("plate", plate, model=Vehicle)
     elif plate:
         # Two characters would be in a plate anywhere in one of twenty; they
         # are taken as the start of the plate after the province (粤B1 from B1).
         vehicles = vehicles.alias(plate_tail=Substr("plate", 2))
-        cond |= Q(plate_tail__startswith=plate)
+        cond |= starts_with("plate_tail", plate)
     if keys.vin_suffix:
-        cond |= Q(vin__endswith=keys.vin_suffix)
+        # Repeats the VIN index's condition (no empty VIN), as the phone's does.
+        cond |= contains("vin", keys.vin_suffix, model=Vehicle, at_end=True) & ~Q(vin="")
     return vehicles.filter(cond).values("customer_id")[:VEHICLE_MATCH_LIMIT]

@@ -17,6 +17,7 @@ from huitou.demo.generator import DemoGenerator
 from huitou.demo.loaders import LoadStats, load_with_services
 from huitou.demo.models import DemoOrganization
 from huitou.demo.orders import HistoryStats, catalog_and_hours, history_with_services
+from huitou.lib.sqlite import planner_stats_refresh
 from huitou.tenancy.models import Organization, Shop, User
 from huitou.tenancy.roles import Role
 from huitou.tenancy.scope import unscoped
@@ -170,6 +171,7 @@ def demo_build(
             )
         else:
             catalog_and_hours(organization=organization)
+    planner_stats_refresh()
     return DemoResult(
         organization=organization, created=True, logins=setup.logins, stats=stats, method="services", orders=orders
     )

@@ -16,6 +16,7 @@ from huitou.customers.models import Customer, IntentGrade, Stage, Vehicle
 from huitou.customers.presentation import phone_for_viewer, visible_phone
 from huitou.customers.views import list_filters
 from huitou.exports.registry import Column, ExportSource, register
+from huitou.lib.sqlite import ids_below
 from huitou.service import selectors as service_selectors
 from huitou.service.forms_orders import OrderFilterForm
 from huitou.service.models import OrderState, ServiceOrder
@@ -107,9 +108,11 @@ class CustomerListSource(ExportSource):
         rows: QuerySet[Any] = customers.values(*VALUES)
         last: int | None = None
         while True:
-            page: list[dict[str, Any]] = list((rows.filter(pk__lt=last) if last is not None else rows)[:BATCH])
+            page: list[dict[str, Any]] = list((ids_below(rows, last) if last is not None else rows)[:BATCH])
             if not page:
                 return
+            if last is not None and page[0]["id"] >= last:  # a database that ignored the bound: never loop
+                raise RuntimeError(f"the database returned ids from {page[0]['id']} for a page below {last}")
             plates = _plates(organization, [r["id"] for r in page])
             for row in page:
                 yield self._row({**row, "plate_list": plates.get(row["id"], [])}, viewer)

@@ -12,7 +12,7 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from openpyxl import Workbook
@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from huitou.audit.models import ChangeEntry
 from huitou.audit.services import change_record
 from huitou.customers.models import Customer
+from huitou.customers.trigram import trigram_tables_purge
 from huitou.exports.registry import Column
 from huitou.exports.writers import add_sheet
 from huitou.privacy import errors
@@ -191,6 +192,7 @@ def _erase(person: Person) -> None:
         if kind.erase is not None:
             kind.erase(person)
     sweep(person)
+    trigram_tables_purge(connection)
 
 
 def customer_erase(*, customer: Customer, by: User, reason: str, now: dt.datetime | None = None) -> Erasure:

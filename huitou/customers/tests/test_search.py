@@ -11,12 +11,20 @@ from dataclasses import dataclass
 
 import pytest
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import Prefetch
 
 from huitou.customers.models import Customer, CustomerTag, Vehicle
 from huitou.customers.search import SearchKeys, search_keys
 from huitou.customers.selectors import customer_list, tag_names
-from huitou.customers.services import customer_delete, customer_update, vehicle_delete, vehicle_transfer
+from huitou.customers.services import (
+    customer_delete,
+    customer_update,
+    vehicle_delete,
+    vehicle_transfer,
+    vehicle_update,
+)
+from huitou.customers.trigram import trigram_tables_ensure
 from huitou.tenancy.models import Organization, Shop, User
 from huitou.tenancy.roles import Role
 from huitou.tenancy.services import staff_create
@@ -80,6 +88,8 @@ CASES = [
     ("张三丰", {"张三丰"}),
     ("欧阳", {"欧阳娜娜"}),
     ("李四", {"李四"}),
+    ("阳娜娜", {"欧阳娜娜"}),  # three characters or more: anywhere in the name
+    ("小贤", set()),  # two: the start of the name only
     # full pinyin, pinyin prefix, initials (any case)
     ("zhangsan", {"张三", "张三丰"}),
     ("zhangsanfeng", {"张三丰"}),
@@ -193,6 +203,52 @@ def test_a_renamed_customer_is_found_by_the_new_name_only(people: People, org: O
     customer_update(customer=people.li_si, by=advisor, data={"name": "王五"})
     assert found(org, "wangwu") == {"王五"}
     assert found(org, "lisi") == set()
+
+
+def test_a_renamed_customer_is_found_by_a_part_of_the_new_name(
+    people: People, org: Organization, advisor: User
+) -> None:
+    customer_update(customer=people.li_si, by=advisor, data={"name": "司马相如"})
+    assert found(org, "马相如") == {"司马相如"}
+    assert found(org, "李四") == set()
+
+
+def test_a_changed_plate_and_vin_are_found_by_their_new_parts_only(
+    people: People, org: Organization, advisor: User
+) -> None:
+    vehicle = Vehicle.objects.for_org(org).get(plate="粤B12345")
+    vehicle_update(
+        vehicle=vehicle, by=advisor, data={"plate": "粤B67890", "vin": "LFV2A21K7A3000123"}, vin_confirmed=True
+    )
+    assert found(org, "6789") == {"张三"}
+    assert found(org, "000123") == {"张三"}
+    assert found(org, "B123") == set()
+    assert found(org, "042788") == set()
+
+
+def test_the_substring_index_comes_back_after_a_table_lost_its_triggers(
+    people: People, org: Organization, advisor: User
+) -> None:
+    """Django rebuilds a SQLite table to alter it, and its triggers go with it: after migrate the
+    index tables are mended and refilled (PostgreSQL's trigram indexes need nothing)."""
+    if connection.vendor != "sqlite":
+        assert trigram_tables_ensure(connection) == []
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER customers_vehicle_trgm_update")
+    vehicle = Vehicle.objects.for_org(org).get(plate="粤B12345")
+    vehicle_update(vehicle=vehicle, by=advisor, data={"plate": "粤B67890"})
+    assert trigram_tables_ensure(connection) == ["customers_vehicle_trgm_update"]
+    assert trigram_tables_ensure(connection) == []
+    assert found(org, "6789") == {"张三"}
+    assert found(org, "2345") == set()
+
+
+def test_a_plate_typed_with_its_province_is_no_name() -> None:
+    assert search_keys("浙A5J710") == SearchKeys(plate_part="浙A5J710")
+    assert search_keys("欧阳娜娜") == SearchKeys(name_prefix="欧阳娜娜", name_part="欧阳娜娜")
+    # A name as the shop wrote it, digits and all, is still a name.
+    assert search_keys("陈05号") == SearchKeys(name_prefix="陈05号", name_part="陈05号")
 
 
 # --- filters --------------------------------------------------------------------------------

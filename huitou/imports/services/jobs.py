@@ -29,6 +29,7 @@ from huitou.imports.models import ImportIssue, ImportJob, ImportKind, ImportStat
 from huitou.imports.services.engine import BatchResult, RunState, process_batch
 from huitou.imports.services.rows import KIND_ALIASES, KIND_FIELDS, KIND_REQUIRED, Row, clean_row
 from huitou.imports.sheets import SheetError, find_header, is_blank, is_total, read_rows, sheet_format
+from huitou.lib.sqlite import planner_stats_refresh
 from huitou.service.errors import StateConflict
 from huitou.tenancy.models import Organization, Shop, User
 
@@ -420,7 +421,8 @@ def import_run(
                 locked.state = ImportState.DONE
                 locked.finished_at = timezone.now()
                 locked.save(update_fields=["state", "finished_at"])
-            return locked
+        planner_stats_refresh()  # the planner learns of the new rows
+        return locked
     except (SheetError, OSError) as exc:
         ImportJob.objects.for_org(organization_id).filter(pk=job.pk).update(
             state=ImportState.FAILED, problem=str(errors.FILE_UNREADABLE)[:300]

@@ -23,6 +23,7 @@ from huitou.care.services.complaints import complaint_open
 from huitou.care.services.tasks import care_task_done
 from huitou.customers.models import Customer, Vehicle
 from huitou.customers.services import consent_set, customer_restore, customer_update, household_link, mileage_record
+from huitou.customers.trigram import TRIGRAM_TABLES
 from huitou.lifecycle.models import FollowUp
 from huitou.lifecycle.services.followups import followup_record
 from huitou.loyalty.services.cards import card_product_save
@@ -65,10 +66,27 @@ def text_columns() -> list[tuple[str, str]]:
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
             for column in connection.introspection.get_table_description(cursor, table):
+                if not column.type_code:
+                    continue  # SQLite's trigram index tables (no text of their own; see in_trigram_index)
                 kind = connection.introspection.get_field_type(column.type_code, column)
                 if kind in ("CharField", "TextField", "JSONField", "SlugField", "EmailField"):
                     found.append((table, column.name))
     return found
+
+
+def in_trigram_index(part: str) -> bool:
+    """Whether ``part`` is spelled out in the pages of SQLite's trigram index tables.
+
+    They keep each trigram once, after the characters it shares with the one
+    before it: the tail of a name ("娜娜" of "欧阳娜娜") is there as written."""
+    if connection.vendor != "sqlite":
+        return False
+    with connection.cursor() as cursor:
+        blocks = []
+        for index, _table, _columns in TRIGRAM_TABLES:
+            cursor.execute(f"SELECT block FROM {index}_data")  # noqa: S608
+            blocks += [bytes(row[0] or b"") for row in cursor.fetchall()]
+    return any(part.encode() in block for block in blocks)
 
 
 def where_in_database(value: str) -> list[str]:
@@ -185,6 +203,7 @@ def test_erasure_leaves_no_personal_value_anywhere_and_keeps_the_totals(
 ) -> None:
     values = [NAME, OLD_NAME, PHONE, OLD_PHONE, WECHAT, NOTES, PLATE, VIN, "深圳市南山区科技园一号", MESSAGE]
     assert all(where_in_database(v) for v in values), "the test must find each value before"
+    assert in_trigram_index(NAME[-2:]) == (connection.vendor == "sqlite")
     orders_before = list(
         ServiceOrder.objects.for_org(org).filter(customer=person).values_list("number", "total", "amount_paid", "state")
     )
@@ -199,6 +218,7 @@ def test_erasure_leaves_no_personal_value_anywhere_and_keeps_the_totals(
     assert erased.status_code == 200, erased.content
     found = {v: where_in_database(v) for v in values}
     assert found == {v: [] for v in values}
+    assert not in_trigram_index(NAME[-2:])
     person.refresh_from_db()
     assert (person.visit_count, person.lifetime_spend) == (1, 379)
     assert person.first_visit_at is not None and person.deleted_at is not None

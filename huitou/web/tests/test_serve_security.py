@@ -100,9 +100,13 @@ def free_port() -> int:
 
 
 class Server:
-    """One ``huitou`` server process; its output goes to a file read while it runs."""
+    """One ``huitou`` server process; its output goes to a file read while it runs.
 
-    def __init__(self, data_dir: Path, *command: str, **env: str) -> None:
+    ``background``: started as a shell without job control starts a background job (a service
+    script, ``nohup ... &``), with SIGINT ignored.
+    """
+
+    def __init__(self, data_dir: Path, *command: str, background: bool = False, **env: str) -> None:
         self.port = free_port()
         self.log = data_dir.parent / f"server-{self.port}.log"
         with self.log.open("w") as out:
@@ -114,6 +118,7 @@ class Server:
                 cwd=REPO,
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if background else None,
             )
         self.url = f"http://127.0.0.1:{self.port}"
         self.wait_until_healthy()
@@ -272,14 +277,14 @@ def test_the_command_line_tells_the_settings_the_bound_address_and_runserver_s_d
 @LINUX
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_stop_signal_to_serve_stops_its_worker_too(shop: Shop, signum: int) -> None:
-    server = Server(shop.data_dir, "serve")
+    server = Server(shop.data_dir, "serve", background=True)
     worker = server.worker_pid()
     assert not is_gone(worker)
 
     os.kill(server.process.pid, signum)  # the server alone, as systemd's KillMode=mixed and Docker do
 
     # serve gives the worker up to 10 s to finish its task, then kills it; the rest is margin for a busy machine.
-    assert server.process.wait(timeout=30) == 0, server.output()
+    assert server.process.wait(timeout=60) == 0, server.output()
     assert wait_until_gone(worker), f"worker {worker} still running"
     assert "Huitou has stopped." in server.output()
 

@@ -24,6 +24,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from huitou.cli import STOP_WITH_PARENT
+from huitou.lib.sqlite import planner_stats_refresh
 
 
 class Command(BaseCommand):
@@ -48,6 +49,8 @@ class Command(BaseCommand):
         elif not options.get("static_collected"):
             call_command("collectstatic", interactive=False, verbosity=0)
         from huitou.wsgi import application  # after collectstatic: WhiteNoise lists the files once
+
+        planner_stats_refresh()
 
         worker: subprocess.Popen[bytes] | None = None
         _stop_on_termination_signals()
@@ -74,12 +77,17 @@ class Command(BaseCommand):
 
 
 def _stop_on_termination_signals() -> None:
-    """SIGTERM and Ctrl+Break end waitress's loop the way Ctrl+C does."""
+    """SIGTERM, SIGINT and Ctrl+Break end waitress's loop the way Ctrl+C does.
+
+    SIGINT is set too: a process started in the background by a shell without job control
+    (a service script, ``nohup ... &``) inherits SIGINT ignored, and Python then leaves it so.
+    """
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
     if hasattr(signal, "SIGBREAK"):  # Windows
         signal.signal(signal.SIGBREAK, interrupt)
 

@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,8 +107,10 @@ LISTED_ROLES = (Role.OWNER, Role.ADVISOR, Role.SERVICE)
 SHOP_UNKNOWN = _("Choose one of your organization's shops.")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class StaffRow:
+    """One person's figures for the period; ``user`` is set once the staff are read."""
+
     user: User
     followups_done: int = 0
     followups_late: int = 0
@@ -305,14 +308,17 @@ def staff_performance(
     # 5. The files they own now: how many, how complete on average.
     files = staff_facts.owner_files(org.pk, user_id=staff_id)
 
-    # 6. The staff: the listed roles, and anyone with work in the period.
+    # 6. The staff: the listed roles, and anyone with work in the period. The figures wait in rows
+    # of one placeholder user until the staff are read (a model per id cost 20 ms at 2,000 staff,
+    # a copy of each row as much again).
+    nobody = User()
     rows: dict[int, StaffRow] = {}
     for pk in set(work) | set(conversions) | set(complaints) | set(files):
         w = work.get(pk, {})
         scored = w.get("satisfaction_count") or 0
         n, total = files.get(pk, (0, 0))
         rows[pk] = StaffRow(
-            user=User(pk=pk),
+            user=nobody,
             followups_done=w.get("followups_done") or 0,
             followups_late=w.get("followups_late") or 0,
             care_done=w.get("care_done") or 0,
@@ -329,19 +335,26 @@ def staff_performance(
     staff = User.objects.for_org(org)
     if staff_id is not None:
         staff = staff.filter(pk=staff_id)
-    else:
-        with_work = [pk for pk, row in rows.items() if row.has_work]
-        staff = staff.filter(Q(is_active=True, role__in=LISTED_ROLES) | Q(pk__in=with_work))
     if shop is not None:
         staff = staff.filter(shops=shop)
-    listed = [_with_user(rows.get(u.pk), u) for u in staff]
+    people: Iterable[User] = staff
+    if staff_id is None:
+        # Whom to list is picked here, not in SQL: an IN list of everyone with work (2,000 ids in a
+        # chain) cost Django more to build than reading the organization's few thousand staff.
+        people = [u for u in staff if (u.is_active and u.role in LISTED_ROLES) or _has_work(rows.get(u.pk))]
+    listed = [_with_user(rows.get(u.pk), u) for u in people]
     return StaffPerformance(date_from=date_from, date_to=date_to, shop=shop, rows=staff_sort(listed, sort))
+
+
+def _has_work(row: StaffRow | None) -> bool:
+    return row is not None and row.has_work
 
 
 def _with_user(row: StaffRow | None, user: User) -> StaffRow:
     if row is None:
         return StaffRow(user=user)
-    return StaffRow(**{**row.__dict__, "user": user})
+    row.user = user
+    return row
 
 
 def sort_key(sort: str) -> tuple[str, bool]:

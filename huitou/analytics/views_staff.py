@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -34,6 +35,8 @@ from huitou.web.forms import apply_errors
 
 # The rows behind a figure shown on a person's page, at most.
 BEHIND = 20
+# People per page of the ranking: a chain's two thousand advisors are forty pages, not one.
+RANKING_PAGE = 50
 
 COLUMN_LABELS = {
     "name": _("Staff"),
@@ -125,7 +128,8 @@ def _columns(result: StaffPerformance, sort: str) -> list[dict[str, Any]]:
 def staff_ranking(request: StaffRequest) -> HttpResponse:
     """Everyone's figures for a period, sorted on the server by any column (``?sort=column`` or ``-column``).
 
-    Without parameters: the last 90 days, all shops, most conversions first.
+    Without parameters: the last 90 days, all shops, most conversions first,
+    ``RANKING_PAGE`` people a page (``?page=``; htmx asks for the table alone).
     Queries: session, user with organization, the shops (the filter), the
     shop asked for (with ``shop``), then ``staff_performance``'s six.
     """
@@ -162,9 +166,16 @@ def staff_ranking(request: StaffRequest) -> HttpResponse:
             )
             form.is_valid()
     shop_id = result.shop.pk if result and result.shop else None
+    page = Paginator(result.rows if result else [], RANKING_PAGE).get_page(request.GET.get("page"))
     context: dict[str, Any] = {
         "form": form,
         "result": result,
+        "page": page,
+        "query": _query(
+            **{"from": result.date_from.isoformat(), "to": result.date_to.isoformat(), "shop": shop_id}, sort=sort
+        )
+        if result
+        else "",
         "sort": sort,
         "columns": _columns(result, sort) if result else [],
         "quick_ranges": _quick(today, result, shop=shop_id, sort=sort),
@@ -172,7 +183,8 @@ def staff_ranking(request: StaffRequest) -> HttpResponse:
         if result
         else "",
     }
-    return render(request, "analytics/staff.html", context)
+    template = "analytics/_staff_table.html" if request.htmx else "analytics/staff.html"
+    return render(request, template, context)
 
 
 def _quick(today: dt.date, result: StaffPerformance | None, **keep: Any) -> list[dict[str, Any]]:

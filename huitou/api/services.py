@@ -23,11 +23,11 @@ def token_authenticate(raw: str) -> User | None:
     """The active staff user behind a bearer token, or None."""
     if not raw:
         return None
-    token = (
-        ApiToken.objects.select_related("user__organization")
-        .filter(key_hash=hash_token(raw), revoked_at__isnull=True)
-        .first()
-    )
+    # The hash is unique: a slice, not first(), which would sort the one row.
+    found = ApiToken.objects.select_related("user__organization").filter(
+        key_hash=hash_token(raw), revoked_at__isnull=True
+    )[:1]
+    token = next(iter(found), None)
     if token is None or not token.user.is_active or token.user.organization_id is None:
         return None
     now = timezone.now()

@@ -140,6 +140,26 @@ def test_the_ranking_is_sorted_on_the_server_by_the_sort_parameter(
     assert f'class="{column}{"" if column == "name" else " num"}" aria-sort="{expected}"' in page
 
 
+def test_the_ranking_comes_in_pages_that_keep_the_sort_and_the_period(
+    staff_data: StaffData, client_for: Callable[[User], Client], owner: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(views_staff, "RANKING_PAGE", 3)
+    query = {**MARCH_Q, "sort": "-followups_done"}
+    client = client_for(owner)
+
+    first = client.get(URL, query)
+    second = client.get(URL, {**query, "page": 2})
+    past_the_end = client.get(URL, {**query, "page": 9})
+    table_alone = client.get(URL, {**query, "page": 2}, headers={"HX-Request": "true"})
+
+    assert [k for k, _ in table(first).rows] == ["advisor", "left", "service"]
+    assert [k for k, _ in table(second).rows] == ["owner"]
+    assert [k for k, _ in table(past_the_end).rows] == ["owner"]  # the last page
+    assert "from=2025-03-01&amp;to=2025-03-31&amp;sort=-followups_done&page=2" in first.content.decode()
+    assert [k for k, _ in table(table_alone).rows] == ["owner"]
+    assert "<html" not in table_alone.content.decode() and "<html" in second.content.decode()
+
+
 def test_a_column_header_sorts_by_it_and_again_the_other_way(
     staff_data: StaffData, client_for: Callable[[User], Client], owner: User
 ) -> None:

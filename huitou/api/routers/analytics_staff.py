@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from ninja import Query, Router, Schema
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from huitou.analytics.staff import StaffRow, staff_check, staff_performance, staff_period
 from huitou.api.permissions import require
@@ -35,14 +35,14 @@ class StaffQuery(Schema):
     shop: int | None = Field(default=None, description="A shop's id: only the staff who work there; default: all")
 
 
-class StaffUserOut(Schema):
+class StaffUserOut(BaseModel):
     id: int
     username: str
     name: str = Field(description="The display name (or the username)")
     is_active: bool = Field(description="False: has left, listed for work done in the period")
 
 
-class StaffItemOut(Schema):
+class StaffItemOut(BaseModel):
     user: StaffUserOut
     followups_done: int = Field(description="Follow-up tasks assigned to them and done in the period")
     followups_late: int = Field(description="Of those, done after the (local) day they were due")
@@ -59,7 +59,10 @@ class StaffItemOut(Schema):
     )
 
 
-class StaffOut(Schema):
+class StaffOut(BaseModel):
+    """Plain pydantic models: the items are dicts already, and ninja's Schema reads each field
+    of each item through its Django-aware getter (two thirds of the answer's time at 2,000 staff)."""
+
     items: list[StaffItemOut]
 
 

@@ -368,6 +368,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.utils import timezone
 
+    import huitou.wsgi  # noqa: F401 - loaded as the servers load it: every view, the long-lived objects frozen
     from huitou.demo.models import DemoOrganization
     from huitou.tenancy.models import User
     from huitou.tenancy.roles import Role

@@ -115,6 +115,9 @@ def shot() -> Callable[[Any, str], Path]:
 def no_horizontal_scroll(page: Any) -> None:
     """Assert that ``page`` fits its window: nothing sticks out sideways to scroll to."""
     width = page.viewport_size["width"]
+    # Measure a whole document: right after a click that navigates, the next one may not
+    # have its root element yet. Callers wait for the page they mean (wait_for_url).
+    page.wait_for_function("document.readyState === 'complete' && document.documentElement !== null")
     scroll_width, inner_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert inner_width == width
     assert scroll_width <= width, f"{page.url} scrolls sideways: {scroll_width}px wide in a {width}px window"

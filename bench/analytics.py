@@ -318,6 +318,7 @@ def vacuum() -> None:
         "analytics_dayvisitfact",
         "analytics_daychangefact",
         "analytics_staffday",
+        "analytics_staffmonth",
         "analytics_ownerfiles",
         "care_complaint",
     ]

@@ -306,18 +306,10 @@ class StaleDay(TenantModel):
 # --- the staff ranking's kept figures (``staff_facts.py``) ----------------------------------------
 
 
-class StaffDay(TenantModel):
-    """One staff member's work of one local day, as the staff ranking counts it (``staff_facts`` keeps it).
-
-    The figures of work done by the person at the time: follow-up tasks of
-    theirs done (and late), follow-ups they recorded and care tasks of theirs
-    closed, with the contacts among them with existing customers. A day
-    without any has no row. The satisfaction is kept as a sum and a count,
-    so a period's average is exact.
-    """
+class StaffWork(TenantModel):
+    """The counters of a person's work, kept per day (``StaffDay``) and per month (``StaffMonth``)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
     followups_done = models.PositiveIntegerField(default=0)
     followups_late = models.PositiveIntegerField(default=0)
     care_done = models.PositiveIntegerField(default=0)
@@ -329,8 +321,40 @@ class StaffDay(TenantModel):
     old_customer_contacts = models.PositiveIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class StaffDay(StaffWork):
+    """One staff member's work of one local day, as the staff ranking counts it (``staff_facts`` keeps it).
+
+    The figures of work done by the person at the time: follow-up tasks of
+    theirs done (and late), follow-ups they recorded and care tasks of theirs
+    closed, with the contacts among them with existing customers. A day
+    without any has no row. The satisfaction is kept as a sum and a count,
+    so a period's average is exact.
+    """
+
+    day = models.DateField()
+
+    class Meta:
         constraints = [
             models.UniqueConstraint(fields=["organization", "day", "user"], name="staffday_one_per_user_day")
+        ]
+
+
+class StaffMonth(StaffWork):
+    """One staff member's ``StaffDay`` rows of one calendar month, summed (``month`` is its first day).
+
+    Written with the days: whoever writes days writes their months again
+    from them (``staff_facts.staff_months_write``). A year's ranking sums
+    twelve of these per person instead of 365 days.
+    """
+
+    month = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "month", "user"], name="staffmonth_one_per_user_month")
         ]
 
 

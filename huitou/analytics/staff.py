@@ -44,8 +44,10 @@ The shop filter keeps the staff who work at that shop (as the customer list
 does); their figures are all of their work.
 
 Set-based, and kept: the work done (follow-up tasks, follow-ups, care
-tasks) is summed from each person's daily figures (``StaffDay``, written by
-``staff_facts`` with this module's statements for a run of days), the files
+tasks) is summed from each person's kept figures (``StaffDay`` per day and
+``StaffMonth`` per month, written by ``staff_facts`` with this module's
+statements for a run of days: a period reads its whole months and the days
+at its ends), the files
 owned from each owner's kept count (``OwnerFiles``); conversions and
 complaints, which follow the file's owner now, are read live from their
 indexes. Six queries for everyone however many staff (or one person). The
@@ -77,7 +79,7 @@ from huitou.analytics.funnel import (
     conversions_between,
     funnel_period,
 )
-from huitou.analytics.models import StaffDay
+from huitou.analytics.models import StaffDay, StaffMonth
 from huitou.care.models import CareKind, CareTask, Complaint
 from huitou.customers.models import Customer
 from huitou.lib.pinyin import pinyin_keys
@@ -274,7 +276,8 @@ def staff_performance(
     (their own page). The range must pass ``staff_check``. Six queries:
 
     1. whether a day's figures wait for a refresh (then the refresh, ``facts.facts_refresh``);
-    2. the daily figures of the period summed per person (follow-up tasks, follow-ups, care tasks);
+    2. the kept figures of the period summed per person (follow-up tasks, follow-ups, care tasks):
+       its whole months and the days at its ends (``_work``);
     3. conversions per file owner (the funnel's);
     4. complaints opened per owner of the customer;
     5. the files owned now per owner (count, completeness summed; a stale owner counted again first);
@@ -291,11 +294,7 @@ def staff_performance(
         facts.facts_refresh(org.pk)
 
     # 2. The work of the period: follow-up tasks done, follow-ups and care tasks closed, per person.
-    days = one(StaffDay.objects.for_org(org).filter(day__gte=date_from, day__lte=date_to), "user_id")
-    work = _by(
-        days.values("user_id").annotate(**{name: Sum(name) for name in staff_facts.COUNTERS}).order_by(),
-        "user_id",
-    )
+    work = _work(org, date_from, date_to, staff_id)
 
     # 3. The funnel's conversions in the period, for the file's owner.
     converted = one(conversions_between(organization=org, date_from=date_from, date_to=date_to), "owner_id")
@@ -344,6 +343,46 @@ def staff_performance(
         people = [u for u in staff if (u.is_active and u.role in LISTED_ROLES) or _has_work(rows.get(u.pk))]
     listed = [_with_user(rows.get(u.pk), u) for u in people]
     return StaffPerformance(date_from=date_from, date_to=date_to, shop=shop, rows=staff_sort(listed, sort))
+
+
+def _work(
+    organization: Organization, date_from: dt.date, date_to: dt.date, staff_id: int | None
+) -> dict[int, dict[str, Any]]:
+    """Each person's counters of ``staff_facts.COUNTERS`` summed over the period, ``{user id: figures}``.
+
+    One query: the whole months inside the period from ``StaffMonth``, the
+    days before and after them from ``StaffDay`` (a year is about twelve rows
+    a person, not 365), the two grouped per person and joined by ``UNION ALL``.
+    """
+    sums = {name: Sum(name) for name in staff_facts.COUNTERS}
+    months_from = date_from if date_from.day == 1 else staff_facts.next_month(date_from)
+    months_to = staff_facts.month_start(date_to + dt.timedelta(days=1))  # excluded
+    days = StaffDay.objects.for_org(organization)
+    if staff_id is not None:
+        days = days.filter(user_id=staff_id)
+    if months_from >= months_to:  # no whole month
+        per_person = days.filter(day__gte=date_from, day__lte=date_to).values("user_id").annotate(**sums).order_by()
+        return _by(per_person, "user_id")
+    ends = days.filter(Q(day__gte=date_from, day__lt=months_from) | Q(day__gte=months_to, day__lte=date_to))
+    months = StaffMonth.objects.for_org(organization).filter(month__gte=months_from, month__lt=months_to)
+    if staff_id is not None:
+        months = months.filter(user_id=staff_id)
+    parts = (
+        ends.values("user_id")
+        .annotate(**sums)
+        .order_by()
+        .union(months.values("user_id").annotate(**sums).order_by(), all=True)
+    )
+    work: dict[int, dict[str, Any]] = {}
+    for part in parts:
+        pk = part["user_id"]
+        if pk not in work:
+            work[pk] = part
+            continue
+        summed = work[pk]
+        for name in staff_facts.COUNTERS:
+            summed[name] = (summed[name] or 0) + (part[name] or 0)
+    return work
 
 
 def _has_work(row: StaffRow | None) -> bool:

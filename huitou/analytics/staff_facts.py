@@ -10,7 +10,9 @@ kept figures"):
   existing customers. A daily fact (``facts``): whatever changes a day's
   work marks the day stale in its transaction (``receivers_staff``), and
   ``staff_days_write`` computes a run of days again with ``staff``'s own
-  statements grouped by person and local day.
+  statements grouped by person and local day, and the months those days are
+  in again from their days (``StaffMonth``): a long period sums whole months
+  and the days at its ends.
 - ``OwnerFiles``: per owner, the files they own now (not deleted) and their
   completeness summed. Not per day: a change to a file's owner, completeness
   or deletion raises the owner's ``version`` (``owners_mark``) in its
@@ -35,7 +37,7 @@ from django.utils import timezone
 
 from huitou.analytics.facts import _as_date, bounds, day_span, day_writer, days_mark, facts_rebuild
 from huitou.analytics.funnel import counted_files
-from huitou.analytics.models import OwnerFiles, StaffDay
+from huitou.analytics.models import OwnerFiles, StaffDay, StaffMonth
 from huitou.care.models import CareTask
 from huitou.lib.marks import marks_raise
 from huitou.lifecycle.models import FollowUp, FollowUpTask
@@ -112,6 +114,40 @@ def staff_days_write(organization_id: int, first: dt.date, last: dt.date) -> Non
         [StaffDay(organization_id=org, user_id=user_id, day=day, **row) for (user_id, day), row in facts.items()],
         batch_size=1000,
     )
+    staff_months_write(org, first, last)
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def next_month(day: dt.date) -> dt.date:
+    """The first day of the month after ``day``'s."""
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def staff_months_write(organization_id: int, first: dt.date, last: dt.date) -> None:
+    """``StaffMonth`` of every month that holds a day from ``first`` to ``last``, summed again from its days.
+
+    One delete, and per month one ``INSERT ... SELECT`` grouped by person: no row travels through Python.
+    """
+    first_month = month_start(first)
+    StaffMonth.objects.for_org(organization_id).filter(month__gte=first_month, month__lte=month_start(last)).delete()
+    month_table, day_table = StaffMonth._meta.db_table, StaffDay._meta.db_table
+    listed = ", ".join(COUNTERS)
+    sums = ", ".join(f"SUM({name})" for name in COUNTERS)
+    # Table and column names from the models only, never input.
+    statement = (
+        f"INSERT INTO {month_table} (organization_id, user_id, month, {listed}) "  # noqa: S608
+        f"SELECT organization_id, user_id, %s, {sums} FROM {day_table} "
+        "WHERE organization_id = %s AND day >= %s AND day < %s GROUP BY organization_id, user_id"
+    )
+    month = first_month
+    with connection.cursor() as cursor:
+        while month <= last:
+            following = next_month(month)
+            cursor.execute(statement, [month, organization_id, month, following])
+            month = following
 
 
 def contacts_mark(organization_id: int, customer_ids: Iterable[int], *, after: dt.datetime) -> None:

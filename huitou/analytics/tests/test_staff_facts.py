@@ -8,6 +8,7 @@ ranking shows it, and a rebuild from the live tables gives the same figures.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -16,9 +17,9 @@ from django.db.models import QuerySet
 
 from huitou.analytics import facts, staff
 from huitou.analytics.funnel import _bounds
-from huitou.analytics.models import OwnerFiles, StaffDay, StaleDay
+from huitou.analytics.models import OwnerFiles, StaffDay, StaffMonth, StaleDay
 from huitou.analytics.staff import StaffRow, staff_performance
-from huitou.analytics.staff_facts import owner_files_refresh, owners_mark
+from huitou.analytics.staff_facts import COUNTERS, owner_files_refresh, owners_mark
 from huitou.analytics.tests.staff_dataset import DATE_FROM, DATE_TO, FIRST_DAY, LAST_DAY, StaffData, at
 from huitou.care.models import CareKind, CareTask
 from huitou.care.services.tasks import care_task_done, care_task_skip
@@ -150,15 +151,47 @@ def test_the_kept_figures_equal_the_live_statements_for_any_period(staff_data: S
         (DATE_FROM, DATE_TO),
         (dt.date(2025, 2, 28), dt.date(2025, 3, 5)),
         (dt.date(2025, 3, 31), dt.date(2025, 4, 1)),
-        (FIRST_DAY, LAST_DAY),
+        (FIRST_DAY, LAST_DAY),  # whole months only
+        (dt.date(2025, 2, 15), dt.date(2025, 4, 10)),  # days, a whole month, days
+        (dt.date(2025, 1, 1), dt.date(2025, 3, 20)),  # whole months, then days
+        (dt.date(2025, 2, 2), dt.date(2025, 3, 31)),  # days, then a whole month
     ]
     for date_from, date_to in periods:
         assert kept(org, date_from, date_to) == live(org, date_from, date_to), (date_from, date_to)
-    # A rebuild from the live tables writes the same rows the marks' refreshes wrote.
-    rows = ["user_id", "day", *(f.name for f in StaffDay._meta.fields if f.name not in ("id", "organization", "user"))]
-    refreshed = sorted(StaffDay.objects.for_org(org).values_list(*rows))
+    # A rebuild from the live tables writes the same rows the marks' refreshes wrote, days and months.
+    refreshed = (kept_rows(StaffDay, org, "day"), kept_rows(StaffMonth, org, "month"))
     facts.facts_rebuild(org.pk, date_from=FIRST_DAY, date_to=LAST_DAY)
-    assert sorted(StaffDay.objects.for_org(org).values_list(*rows)) == refreshed
+    assert (kept_rows(StaffDay, org, "day"), kept_rows(StaffMonth, org, "month")) == refreshed
+
+
+def kept_rows(model: type[StaffDay | StaffMonth], org: Organization, when: str) -> list[tuple[Any, ...]]:
+    return sorted(model.objects.for_org(org).values_list("user_id", when, *COUNTERS))
+
+
+def test_each_month_kept_is_the_sum_of_its_days(staff_data: StaffData, org: Organization) -> None:
+    advisor, c1 = staff_data.staff["advisor"], staff_data.customers["C1"]
+    # A change on the last day of a month and one on the first of the next, refreshed by a reading.
+    followup_record(customer=c1, by=advisor, channel="phone", content="月末", now=at(3, 31, 23, 30))
+    followup_record(customer=c1, by=advisor, channel="phone", content="月初", now=at(4, 1, 0, 30))
+    ranking(org)
+    summed: dict[tuple[int, dt.date], list[int]] = {}
+    for user_id, day, *counters in kept_rows(StaffDay, org, "day"):
+        into = summed.setdefault((user_id, day.replace(day=1)), [0] * len(COUNTERS))
+        summed[(user_id, day.replace(day=1))] = [a + b for a, b in zip(into, counters, strict=True)]
+    months = {(user_id, month): counters for user_id, month, *counters in kept_rows(StaffMonth, org, "month")}
+    assert months == summed
+    assert {month for _user, month in months} >= {dt.date(2025, 3, 1), dt.date(2025, 4, 1)}
+    # A month's work read through its month row and through its days agrees.
+    assert kept(org, dt.date(2025, 4, 1), dt.date(2025, 4, 30)) == live(org, dt.date(2025, 4, 1), dt.date(2025, 4, 30))
+
+
+def test_the_month_after_a_day_is_the_first_of_the_next() -> None:
+    from huitou.analytics.staff_facts import month_start, next_month
+
+    assert next_month(dt.date(2025, 1, 31)) == dt.date(2025, 2, 1)
+    assert next_month(dt.date(2024, 2, 29)) == dt.date(2024, 3, 1)
+    assert next_month(dt.date(2025, 12, 1)) == dt.date(2026, 1, 1)
+    assert month_start(dt.date(2025, 3, 17)) == dt.date(2025, 3, 1)
 
 
 def test_a_change_made_while_a_day_waits_for_its_refresh_is_not_lost(staff_data: StaffData, org: Organization) -> None:
@@ -237,3 +270,18 @@ def test_erasing_a_person_removes_their_file_and_counts_their_open_care_as_skipp
     assert (rows["advisor"].files, rows["advisor"].file_completeness) == (3, round(100 / 3 / 100, 4))  # P1, P2, X1
     assert rows["advisor"].care_skipped == 2  # K3, and the birthday greeting left open
     assert rows["advisor"].old_customer_contacts == 4  # what was done with C1 stays counted
+
+
+def test_the_migration_sums_the_months_of_the_days_already_kept(staff_data: StaffData, org: Organization) -> None:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    fill = importlib.import_module("huitou.analytics.migrations.0008_staff_months").staff_months_fill
+    historical = MigrationExecutor(connection).loader.project_state().apps
+    months = historical.get_model("analytics", "StaffMonth").objects  # every organization's, as the migration
+    columns = ("organization_id", "user_id", "month", *COUNTERS)
+    written = sorted(months.values_list(*columns))
+    assert kept_rows(StaffMonth, org, "month")
+    months.all().delete()
+    fill(historical, None)
+    assert sorted(months.values_list(*columns)) == written

@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from huitou.customers.models import AgeBracket, BirthdayCalendar, Channel, ConsentRecord, Gender
 from huitou.customers.selectors import sources_for
-from huitou.tenancy.selectors import staff_for_org
+from huitou.tenancy.selectors import staff_names
+from huitou.web.widgets import QuickSelect, plain_choices
 
 TEXT_AREA = forms.Textarea(attrs={"rows": 2})
 
@@ -34,7 +35,7 @@ class CustomerForm(forms.Form):
         help_text=_("What they are interested in, their budget and when."),
         widget=TEXT_AREA,
     )
-    owner = forms.TypedChoiceField(label=_("Owner"), coerce=int)
+    owner = forms.TypedChoiceField(label=_("Owner"), coerce=int, widget=QuickSelect)
     tags = forms.CharField(label=_("Tags"), required=False, help_text=_("Separate tags with commas, e.g. VIP, 传播型"))
     preferred_channel = forms.ChoiceField(
         label=_("Preferred channel"), choices=[("", "—"), *Channel.choices], required=False
@@ -80,7 +81,7 @@ class CustomerForm(forms.Form):
     def __init__(self, *args: Any, organization_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["source"].choices = [("", "—")] + [(s.code, s.label) for s in sources_for(organization_id)]  # type: ignore[attr-defined]
-        self.fields["owner"].choices = [(u.pk, str(u)) for u in staff_for_org(organization_id)]  # type: ignore[attr-defined]
+        plain_choices(self.fields["owner"], [(s.pk, s.name) for s in staff_names(organization_id)])
 
     def groups(self) -> list[tuple[str, list[forms.BoundField]]]:
         return [

@@ -38,7 +38,7 @@ from huitou.tenancy.http import StaffRequest
 from huitou.tenancy.middleware import user_shops
 from huitou.tenancy.roles import Perm
 from huitou.tenancy.scoping import get_scoped_or_404
-from huitou.tenancy.selectors import staff_for_org
+from huitou.tenancy.selectors import staff_names
 from huitou.web.forms import apply_errors
 from huitou.web.paging import CappedPaginator
 
@@ -104,7 +104,7 @@ def customer_list(request: StaffRequest) -> HttpResponse:
         grades=Grade.choices,
         segments=RfmSegment.choices,
         tags=selectors.tags_for(org),
-        staff=staff_for_org(org),
+        owners=[(s.pk, s.name) for s in staff_names(org)],
         shops=user_shops(request),
     )
     return render(request, "customers/list.html", context)

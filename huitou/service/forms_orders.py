@@ -26,19 +26,21 @@ from huitou.service.models import (
     Recommendation,
     ServiceItem,
 )
-from huitou.tenancy.models import Shop, User
+from huitou.tenancy.models import Shop
 from huitou.tenancy.roles import Role
+from huitou.tenancy.selectors import StaffName
+from huitou.web.widgets import QuickSelect, plain_choices
 
 TEXT_AREA = forms.Textarea(attrs={"rows": 2})
 MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
 MONEY_INPUT = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
 
 
-def _staff_choices(staff: Iterable[User]) -> list[tuple[int, str]]:
+def _staff_choices(staff: Iterable[StaffName]) -> list[tuple[Any, str]]:
     """``(id, "name · role")`` per person; each role's label translated once (``get_role_display``
     builds the role choices again on every call: 110 ms for a chain's 2,000 staff)."""
     roles = {value: str(label) for value, label in Role.choices}
-    return [(u.pk, f"{u} · {roles.get(u.role, u.role)}") for u in staff]
+    return [(s.pk, f"{s.name} · {roles.get(s.role, s.role)}") for s in staff]
 
 
 def item_key(item: ServiceItem | Part) -> str:
@@ -76,20 +78,20 @@ class OrderOpenForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    advisor = forms.TypedChoiceField(label=_("Service advisor"), coerce=int)
+    advisor = forms.TypedChoiceField(label=_("Service advisor"), coerce=int, widget=QuickSelect)
     expected_finish_at = forms.DateTimeField(
         label=_("Expected finish"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
 
-    def __init__(self, *args: Any, vehicles: Iterable[Vehicle], staff: Iterable[User], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, vehicles: Iterable[Vehicle], staff: Iterable[StaffName], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         vehicle_list = list(vehicles)
         self.fields["vehicle_id"].choices = [(v.pk, f"{v.plate} {v.title}".strip()) for v in vehicle_list]  # type: ignore[attr-defined]
         if len(vehicle_list) == 1:
             self.fields["vehicle_id"].widget = forms.HiddenInput()
-        self.fields["advisor"].choices = _staff_choices(staff)  # type: ignore[attr-defined]
+        plain_choices(self.fields["advisor"], _staff_choices(staff))
 
 
 class LineForm(forms.Form):
@@ -108,7 +110,9 @@ class LineForm(forms.Form):
         **MONEY,
     )
     discount = forms.DecimalField(label=_("Discount (yuan)"), required=False, widget=MONEY_INPUT, **MONEY)
-    technician_id = forms.TypedChoiceField(label=_("Technician"), coerce=int, required=False, empty_value=None)
+    technician_id = forms.TypedChoiceField(
+        label=_("Technician"), coerce=int, required=False, empty_value=None, widget=QuickSelect
+    )
     warranty_months = forms.IntegerField(
         label=_("Warranty (months)"), required=False, widget=forms.NumberInput(attrs={"placeholder": _("Item's")})
     )
@@ -125,7 +129,7 @@ class LineForm(forms.Form):
         services: Iterable[ServiceItem],
         parts: Iterable[Part],
         prices: dict[str, Decimal],
-        staff: Iterable[User],
+        staff: Iterable[StaffName],
         may_set_price: bool = True,
         **kwargs: Any,
     ) -> None:
@@ -145,7 +149,7 @@ class LineForm(forms.Form):
         if part_choices:
             choices.append((str(_("Parts")), part_choices))
         self.fields["item"].choices = choices  # type: ignore[attr-defined]
-        self.fields["technician_id"].choices = [("", "—"), *_staff_choices(staff)]  # type: ignore[attr-defined]
+        plain_choices(self.fields["technician_id"], [("", "—"), *_staff_choices(staff)])
 
 
 class PaymentForm(forms.Form):

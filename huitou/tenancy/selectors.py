@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.db.models import QuerySet
 
 from huitou.tenancy.models import Organization, Shop, User
-from huitou.tenancy.roles import Role
+from huitou.tenancy.roles import Role, role_allows
 
 
 def shops_for_user(user: User) -> QuerySet[Shop]:
@@ -17,3 +19,24 @@ def shops_for_user(user: User) -> QuerySet[Shop]:
 def staff_for_org(organization: Organization | int, *, active_only: bool = True) -> QuerySet[User]:
     staff = User.objects.for_org(organization).order_by("role", "username")
     return staff.filter(is_active=True) if active_only else staff
+
+
+class StaffName(NamedTuple):
+    """A staff member as a choice lists them: no model (a chain has thousands of staff)."""
+
+    pk: int
+    name: str
+    role: str
+
+
+def staff_names(organization: Organization | int, *, perm: str | None = None) -> list[StaffName]:
+    """The active staff as ``staff_for_org`` orders them, those whose role allows ``perm`` if given.
+
+    One query of three columns: building 2,000 ``User`` models took longer than the rest of a page.
+    """
+    rows = staff_for_org(organization).values_list("pk", "display_name", "username", "role")
+    return [
+        StaffName(pk, display_name or username, role)
+        for pk, display_name, username, role in rows
+        if perm is None or role_allows(role, perm)
+    ]

@@ -17,9 +17,10 @@ from huitou.service.views.order_page import order_page
 from huitou.service.warranty import FROM_ITEM
 from huitou.tenancy.decorators import staff_required
 from huitou.tenancy.http import StaffRequest
+from huitou.tenancy.models import User
 from huitou.tenancy.roles import Perm
 from huitou.tenancy.scoping import get_scoped_or_404
-from huitou.tenancy.selectors import staff_for_org
+from huitou.tenancy.selectors import staff_names
 from huitou.web.forms import apply_errors
 
 
@@ -28,7 +29,7 @@ from huitou.web.forms import apply_errors
 def line_add(request: StaffRequest, order_id: int) -> HttpResponse:
     order = order_or_404(request, order_id)
     org = request.organization
-    staff = list(staff_for_org(org))
+    staff = staff_names(org)
     services_, parts_, prices = catalog(org, order.shop_id)
     may_price = services.may_set_line_price(request.user)
     form = LineForm(request.POST, services=services_, parts=parts_, prices=prices, staff=staff, may_set_price=may_price)
@@ -37,7 +38,8 @@ def line_add(request: StaffRequest, order_id: int) -> HttpResponse:
         kind, pk = parse_item_key(data["item"]) or ("", 0)
         items: list[ServiceItem | Part] = [*services_, *parts_]
         item = next((i for i in items if item_key(i) == f"{kind}:{pk}"), None)
-        technician = next((u for u in staff if u.pk == data["technician_id"]), None)
+        chosen = data["technician_id"]  # one of the choices, or None
+        technician = User.objects.for_org(org).filter(pk=chosen).first() if chosen is not None else None
         try:
             line = services.order_add_line(
                 order=order,

@@ -32,7 +32,7 @@ from huitou.tenancy.decorators import staff_required
 from huitou.tenancy.http import StaffRequest
 from huitou.tenancy.models import User
 from huitou.tenancy.roles import Perm, Role
-from huitou.tenancy.selectors import staff_for_org
+from huitou.tenancy.selectors import staff_names
 
 # --- the order page --------------------------------------------------------------------------
 
@@ -112,7 +112,7 @@ def order_page(request: StaffRequest, order_id: int, *, status: int = 200, **bou
         order = selectors.order_for_page(organization=org, order_id=order_id)
     except ServiceOrder.DoesNotExist as exc:
         raise Http404 from exc
-    staff = list(staff_for_org(org))
+    staff = staff_names(org)
     services_, parts_, prices = catalog(org, order.shop_id)
     recommendations = list(order.recommendations.all())
     payment_initial = {"method": PaymentMethod.CASH, "amount": order.amount_due}

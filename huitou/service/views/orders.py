@@ -37,9 +37,10 @@ from huitou.service.views.order_common import ZERO, back, conflict, int_or_none,
 from huitou.tenancy.decorators import staff_required
 from huitou.tenancy.http import StaffRequest
 from huitou.tenancy.middleware import current_shop
+from huitou.tenancy.models import User
 from huitou.tenancy.roles import Perm
 from huitou.tenancy.scoping import get_scoped_or_404
-from huitou.tenancy.selectors import staff_for_org
+from huitou.tenancy.selectors import staff_names
 from huitou.web.forms import apply_errors
 
 ORDERS_PER_PAGE = 30
@@ -142,7 +143,7 @@ def order_new(request: StaffRequest) -> HttpResponse:
             candidates = list(found.filter(plate__contains=plate).order_by("plate")[:RECENT_PLATE_MATCHES])
     form = None
     if vehicles and shop is not None:
-        staff = [u for u in staff_for_org(org) if u.has_role_perm(Perm.OPEN_ORDERS)]
+        staff = staff_names(org, perm=Perm.OPEN_ORDERS)
         wanted = int_or_none(request.GET.get("vehicle"))
         initial = {
             "vehicle_id": wanted if wanted in {v.pk for v in vehicles} else vehicles[0].pk,
@@ -154,7 +155,7 @@ def order_new(request: StaffRequest) -> HttpResponse:
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             vehicle = next(v for v in vehicles if v.pk == data["vehicle_id"])
-            advisor = next(u for u in staff if u.pk == data["advisor"])
+            advisor = User.objects.for_org(org).get(pk=data["advisor"])  # one of the choices
             try:
                 order = services.order_open(
                     organization=org,

@@ -375,13 +375,11 @@ def _work(
     )
     work: dict[int, dict[str, Any]] = {}
     for part in parts:
-        pk = part["user_id"]
-        if pk not in work:
-            work[pk] = part
-            continue
-        summed = work[pk]
-        for name in staff_facts.COUNTERS:
-            summed[name] = (summed[name] or 0) + (part[name] or 0)
+        row: dict[str, Any] = dict(part)
+        summed = work.setdefault(row["user_id"], row)
+        if summed is not row:
+            for name in staff_facts.COUNTERS:
+                summed[name] = (summed[name] or 0) + (row[name] or 0)
     return work
 
 

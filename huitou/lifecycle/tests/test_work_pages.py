@@ -165,6 +165,36 @@ def test_the_team_view_counts_each_staff_members_overdue_and_today_and_the_oldes
     assert response.context["totals"] == {"overdue": 2, "today": 2}
 
 
+def test_the_team_view_shows_a_page_of_staff_and_everyones_totals(
+    client_for, owner, org, make_customer, no_plans, monkeypatch
+):
+    from huitou.lifecycle.views import work
+    from huitou.tenancy.services import staff_create
+    from huitou.testing.fixtures import PASSWORD
+
+    monkeypatch.setattr(work, "TEAM_PAGE", 2)
+    people = [
+        staff_create(
+            organization=org, username=f"t{n}", password=PASSWORD, role="advisor", display_name="", validate=False
+        )
+        for n in range(3)
+    ]
+    customer = make_customer()
+    for n, person in enumerate(people):  # t0 has 3 overdue, t1 2, t2 1: the longest waits first
+        for _ in range(3 - n):
+            task(customer, person, -1)
+    client = client_for(owner)
+    first = client.get(TEAM)
+    assert [b.staff for b, _waited in first.context["rows"]] == people[:2]
+    assert first.context["totals"] == {"overdue": 6, "today": 0}
+    assert 'href="?page=2"' in first.content.decode()
+    second = client.get(f"{TEAM}?page=2", headers={"HX-Request": "true"})
+    assert [b.staff for b, _waited in second.context["rows"]] == people[2:]
+    assert second.context["totals"] == {"overdue": 6, "today": 0}
+    assert "<html" not in second.content.decode()  # the table alone, for htmx
+    assert 'href="?page=1"' in second.content.decode()
+
+
 def test_the_store_manager_opens_a_staff_members_overdue_list(client_for, owner, advisor, make_customer, no_plans):
     late = task(make_customer(name="拖了"), advisor, -4)
     response = client_for(owner).get(f"{MINE}?owner={advisor.pk}&due=overdue")

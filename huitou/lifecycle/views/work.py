@@ -28,6 +28,8 @@ from huitou.web.forms import apply_errors
 from huitou.web.worklists import work_list_owner
 
 PAGE_SIZE = 20
+# Staff per page of the manager's backlog: a chain's 2,000 advisors are forty pages, the longest waits first.
+TEAM_PAGE = 50
 
 
 @staff_required(Perm.FOLLOW_UP)
@@ -75,14 +77,19 @@ def followups_mine(request: StaffRequest) -> HttpResponse:
 def followups_team(request: StaffRequest) -> HttpResponse:
     """Per staff member: follow-ups overdue and due today, and the oldest overdue.
 
+    ``TEAM_PAGE`` people a page (``?page=``; htmx asks for the table alone); the totals are everyone's.
     Queries: session, user (+organization), the counts by staff member, the
     staff members, the user's shops (switcher).
     """
     today = timezone.localdate()
     backlog = selectors.backlog_by_staff(organization=request.organization, today=today)
-    rows = [(b, (today - b.oldest_due).days if b.oldest_due else None) for b in backlog]
     totals = {"overdue": sum(b.overdue for b in backlog), "today": sum(b.today for b in backlog)}
-    return render(request, "lifecycle/work_team.html", {"rows": rows, "totals": totals, "today": today})
+    page = Paginator(backlog, TEAM_PAGE).get_page(request.GET.get("page"))
+    rows = [(b, (today - b.oldest_due).days if b.oldest_due else None) for b in page.object_list]
+    context = {"rows": rows, "page": page, "totals": totals, "today": today}
+    if request.htmx:
+        return render(request, "lifecycle/_work_team_table.html", context)
+    return render(request, "lifecycle/work_team.html", context)
 
 
 # --- staff who leave: their customers and follow-ups go to others ---------------------------

@@ -375,3 +375,22 @@ class OwnerFiles(TenantModel):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "user"], name="ownerfiles_one_per_user")]
+
+
+class OwnerMonth(TenantModel):
+    """The funnel's conversions of the files one staff member owns now, per local month of ``converted_at``.
+
+    Counted again with the owner's ``OwnerFiles`` (the same marks: a file
+    converted, changing hands, deleted, restored, merged or imported), so a
+    year of the staff ranking reads twelve rows a person, not every
+    conversion of the year. ``month`` is the month's first day.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    conversions = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "month", "user"], name="ownermonth_one_per_user_month")
+        ]

@@ -6,8 +6,9 @@ marked stale. Whether a contact was with an existing customer changes when a
 merge moves a file's first paid order earlier: the days of both files'
 contacts after it are marked. (A first paid order sets ``converted_at`` to
 the payment's moment, after every contact already recorded: no day moves.)
-An owner's files change with a new file, an owner change, a completeness
-change, a deletion, a restore and a merge: the owners are marked.
+An owner's files (and their conversions per month) change with a new file,
+a first paid order, an owner change, a completeness change, a deletion, a
+restore and a merge: the owners are marked.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ lifecycle_events.followup_recorded.connect(on_followup_recorded, dispatch_uid="a
 care_events.care_tasks_closed.connect(on_care_tasks_closed, dispatch_uid="analytics.staff_care")
 customer_events.customers_merging.connect(on_customers_merging, dispatch_uid="analytics.staff_merge")
 customer_events.customer_created.connect(on_file_changed, dispatch_uid="analytics.staff_files_created")
+lifecycle_events.customer_converted.connect(on_file_changed, dispatch_uid="analytics.staff_files_converted")
 customer_events.customer_completeness_changed.connect(on_file_changed, dispatch_uid="analytics.staff_files_score")
 customer_events.customer_deleted.connect(on_file_changed, dispatch_uid="analytics.staff_files_deleted")
 customer_events.customer_restored.connect(on_file_changed, dispatch_uid="analytics.staff_files_restored")

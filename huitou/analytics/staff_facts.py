@@ -14,13 +14,16 @@ kept figures"):
   in again from their days (``StaffMonth``): a long period sums whole months
   and the days at its ends.
 - ``OwnerFiles``: per owner, the files they own now (not deleted) and their
-  completeness summed. Not per day: a change to a file's owner, completeness
-  or deletion raises the owner's ``version`` (``owners_mark``) in its
-  transaction, and the owner is counted again from their files
-  (``owner_files_refresh``) before anyone reads the figures.
+  completeness summed; with ``OwnerMonth``, their conversions per local
+  month (files whose first paid order fell in it). Not per day: a change to
+  a file's owner, completeness, deletion or first paid order raises the
+  owner's ``version`` (``owners_mark``) in its transaction, and the owner is
+  counted again from their files (``owner_files_refresh``) before anyone
+  reads the figures.
 
-Conversions and complaints count for the file's owner *now*, so they are not
-kept: they are read live, from indexes on ``Customer.converted_at`` and
+Conversions count for the file's owner *now*: whole months come from
+``OwnerMonth``, the days at a period's ends live from the index on
+``Customer.converted_at``. Complaints (few) are read live from
 ``Complaint.opened_at``.
 """
 
@@ -32,12 +35,12 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
-from huitou.analytics.facts import _as_date, bounds, day_span, day_writer, days_mark, facts_rebuild
+from huitou.analytics.facts import _as_date, bounds, day_span, day_writer, days_mark, facts_rebuild, local_day
 from huitou.analytics.funnel import counted_files
-from huitou.analytics.models import OwnerFiles, StaffDay, StaffMonth
+from huitou.analytics.models import OwnerFiles, OwnerMonth, StaffDay, StaffMonth
 from huitou.care.models import CareTask
 from huitou.lib.marks import marks_raise
 from huitou.lifecycle.models import FollowUp, FollowUpTask
@@ -236,7 +239,44 @@ def owner_files_refresh(organization_id: int) -> int:
                 row.files, row.completeness_sum = figures.get(row.user_id, (0, 0))
                 row.counted = row.version
             OwnerFiles.objects.for_org(organization_id).bulk_update(batch, ["files", "completeness_sum", "counted"])
+            _owner_months_write(organization_id, [row.user_id for row in batch])
     return len(stale)
+
+
+def _owner_months_write(organization_id: int, owner_ids: list[int]) -> None:
+    """``OwnerMonth`` of these owners from their counted files: conversions per local month (one grouped
+    read, one delete, one insert)."""
+    tz = timezone.get_current_timezone()
+    converted = (
+        counted_files(organization_id)
+        .filter(owner_id__in=owner_ids, converted_at__isnull=False)
+        .annotate(month=TruncMonth("converted_at", tzinfo=tz))
+        .values("owner_id", "month")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    rows = [
+        OwnerMonth(
+            organization_id=organization_id, user_id=r["owner_id"], month=_month_of(r["month"]), conversions=r["n"]
+        )
+        for r in converted
+    ]
+    OwnerMonth.objects.for_org(organization_id).filter(user_id__in=owner_ids).delete()
+    OwnerMonth.objects.bulk_create(rows, batch_size=1000)
+
+
+def _month_of(value: dt.date | dt.datetime | str) -> dt.date:
+    day = local_day(value) if isinstance(value, dt.datetime) else _as_date(value)
+    return day.replace(day=1)
+
+
+def owner_months(
+    organization_id: int, months_from: dt.date, months_to: dt.date, *, user_id: int | None = None
+) -> QuerySet[OwnerMonth]:
+    """The kept conversions of the months from ``months_from`` up to ``months_to`` (excluded), fresh only
+    after ``owner_files`` (which counts stale owners again)."""
+    rows = OwnerMonth.objects.for_org(organization_id).filter(month__gte=months_from, month__lt=months_to)
+    return rows.filter(user_id=user_id) if user_id is not None else rows
 
 
 def owner_files_rebuild(organization_id: int) -> int:

@@ -12,3 +12,5 @@ customers_reassigned = Signal()
 # kwargs: organization_id, customer_ids, to_stage, reason, at — customers moved to a stage (one
 # customer by a service, or a batch of the daily visit check)
 stages_moved = Signal()
+# kwargs: customer (``converted_at`` just set: its first paid order) — a prospect became a customer
+customer_converted = Signal()

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from huitou.analytics import facts, staff
-from huitou.analytics.funnel import _bounds
+from huitou.analytics.funnel import _bounds, conversions_between
 from huitou.analytics.models import OwnerFiles, StaffDay, StaffMonth, StaleDay
 from huitou.analytics.staff import StaffRow, staff_performance
 from huitou.analytics.staff_facts import COUNTERS, owner_files_refresh, owners_mark
@@ -29,6 +29,7 @@ from huitou.lifecycle.models import FollowUpTask, TaskOrigin
 from huitou.lifecycle.services.followups import followup_record
 from huitou.lifecycle.services.merge import customer_merge
 from huitou.lifecycle.services.ownership import customers_reassign
+from huitou.lifecycle.services.stages import stage_on_paid_order
 from huitou.privacy.services import customer_erase
 from huitou.tenancy.models import Organization, User
 
@@ -43,6 +44,7 @@ FIGURES = (
     "callbacks_done",
     "old_customer_contacts",
     "satisfaction",
+    "conversions",
 )
 
 
@@ -69,6 +71,9 @@ def live(org: Organization, date_from: dt.date, date_to: dt.date) -> dict[int, d
         row.update(care_done=c["done"], care_late=c["late"], care_skipped=c["skipped"], callbacks_done=c["callbacks"])
         row["satisfaction"] = round(c["score_sum"] / c["score_count"], 2) if c["score_count"] else None
         row["old_customer_contacts"] = row.get("old_customer_contacts", 0) + c["old"]
+    converted = conversions_between(organization=org, date_from=date_from, date_to=date_to)
+    for c in converted.values("owner_id").annotate(n=Count("pk")).order_by():
+        got.setdefault(c["owner_id"], {})["conversions"] = c["n"]
     zero = dict.fromkeys(FIGURES, 0) | {"satisfaction": None}
     return {pk: zero | figures for pk, figures in got.items() if any(figures.values())}
 
@@ -285,3 +290,29 @@ def test_the_migration_sums_the_months_of_the_days_already_kept(staff_data: Staf
     months.all().delete()
     fill(historical, None)
     assert sorted(months.values_list(*columns)) == written
+
+
+def test_a_first_paid_order_counts_for_its_month_and_follows_the_file_to_a_new_owner(
+    staff_data: StaffData, org: Organization, owner: User
+) -> None:
+    service, advisor = staff_data.staff["service"], staff_data.staff["advisor"]
+    p3 = staff_data.customers["P3"]
+    assert ranking(org)["service"].conversions == 0
+    stage_on_paid_order(organization_id=org.pk, customer_id=p3.pk, paid_at=at(3, 25, 10), by=service)
+    assert (
+        OwnerFiles.objects.for_org(org).get(user=service).version
+        != OwnerFiles.objects.for_org(org).get(user=service).counted
+    )  # the first paid order marked its owner
+    whole_march = ranking(org)
+    assert (whole_march["service"].conversions, whole_march["advisor"].conversions) == (1, 2)
+    # The same from the days at a period's ends, and from a whole month plus days.
+    assert ranking(org, dt.date(2025, 3, 20), dt.date(2025, 4, 5))["service"].conversions == 1
+    assert ranking(org, dt.date(2025, 2, 20), dt.date(2025, 4, 30))["service"].conversions == 1
+    assert ranking(org, dt.date(2025, 4, 1), dt.date(2025, 4, 30))["service"].conversions == 0
+    # Handed to the advisor: March's conversion is theirs now, in every kind of period.
+    customer_update(customer=p3, by=owner, data={"owner": advisor.pk})
+    for date_from, date_to in [(DATE_FROM, DATE_TO), (dt.date(2025, 3, 25), dt.date(2025, 3, 25))]:
+        rows = ranking(org, date_from, date_to)
+        assert rows["service"].conversions == 0, (date_from, date_to)
+        assert rows["advisor"].conversions == (3 if date_from == DATE_FROM else 1), (date_from, date_to)
+    assert kept(org, FIRST_DAY, LAST_DAY) == live(org, FIRST_DAY, LAST_DAY)

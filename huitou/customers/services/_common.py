@@ -37,11 +37,11 @@ _UNIQUE_MESSAGES: dict[tuple[str, str], Any] = {
 }
 
 
-def _save_unique(obj: Any) -> None:
-    """Save; a unique-constraint race becomes the same field error as the check."""
+def _save_unique(obj: Any, update_fields: list[str] | None = None) -> None:
+    """Save (``update_fields``: those only); a unique-constraint race becomes the same field error as the check."""
     try:
         with transaction.atomic():
-            obj.save()
+            obj.save(update_fields=update_fields)
     except IntegrityError as exc:
         text = str(exc)
         model = obj._meta.model_name

@@ -286,6 +286,9 @@ def customer_update(*, customer: Customer, by: User | None, data: Mapping[str, A
     organization = customer.organization
     owner_id_before = customer.owner_id
     before = snapshot(customer, CUSTOMER_HISTORY_FIELDS)
+    # Only what this change sets is written: the caller's object may be older than the row (a payment
+    # since set the first paid order, the visit figures), and saving it whole would put those back.
+    as_read = {f.attname: getattr(customer, f.attname) for f in customer._meta.concrete_fields}
     before_tags = sorted(customer.tag_links.values_list("tag__name", flat=True)) if "tags" in data else []
     try:
         tags = _clean_customer(organization, data, customer)
@@ -300,7 +303,8 @@ def customer_update(*, customer: Customer, by: User | None, data: Mapping[str, A
     if not changes:
         return customer
     with transaction.atomic():
-        _save_unique(customer)
+        changed = [name for name, value in as_read.items() if getattr(customer, name) != value]
+        _save_unique(customer, update_fields=[*changed, "updated_at"])
         if tags is not None:
             customer_tags_set(customer=customer, names=tags)
         action = ChangeEntry.Action.OWNER_CHANGED if set(changes) == {"owner"} else ChangeEntry.Action.UPDATED

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from huitou.audit.models import ChangeEntry
 from huitou.customers import errors
@@ -510,3 +512,21 @@ def test_it_refuses_a_tag_longer_than_thirty_characters(org: Organization, advis
         create(org, advisor, tags=["VIP", "这" * 31])
     assert exc.value.message_dict["tags"] == [str(errors.TAG_TOO_LONG)]
     assert not Customer.objects.for_org(org).exists()
+
+
+def test_an_update_from_an_older_copy_keeps_what_changed_since(org: Organization, advisor: User) -> None:
+    customer = customer_create(organization=org, by=advisor, data={"name": "周杰", "phone": "13800138000"})
+    copy = Customer.objects.for_org(org).get(pk=customer.pk)  # an edit form opened before the payment
+    paid = timezone.now()
+    Customer.objects.for_org(org).filter(pk=customer.pk).update(
+        converted_at=paid, visit_count=1, lifetime_spend=Decimal("480.00"), stage=Stage.CUSTOMER
+    )
+    customer_update(customer=copy, by=advisor, data={"name": "周杰伦", "notes": "喜欢周末来"})
+    row = Customer.objects.for_org(org).get(pk=customer.pk)
+    assert (row.name, row.name_pinyin, row.notes) == ("周杰伦", "zhoujielun", "喜欢周末来")
+    assert (row.converted_at, row.visit_count, row.lifetime_spend, row.stage) == (
+        paid,
+        1,
+        Decimal("480.00"),
+        Stage.CUSTOMER,
+    )

@@ -147,6 +147,7 @@ def stage_on_paid_order(*, organization_id: int, customer_id: int, paid_at: dt.d
         if customer.intent_at is None:
             customer.intent_at = paid_at
         customer.save(update_fields=["converted_at", "intent_at", "updated_at"])
+        events.customer_converted.send(sender=Customer, customer=customer)
     move = stage_after_paid_order(customer.stage)
     if move is not None:
         _move(customer, *move, by, now=paid_at)

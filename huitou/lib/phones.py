@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import phonenumbers
 
+# "+86" and the 11 digits of a mainland mobile (1xx xxxx xxxx).
+MOBILE_E164_LENGTH = 14
+
 
 class PhoneError(ValueError):
     pass
@@ -28,6 +31,8 @@ def national_digits(e164: str) -> str:
     ``01012345678`` for landlines (with the trunk 0 of the area code)."""
     if not e164:
         return ""
+    if len(e164) == MOBILE_E164_LENGTH and e164.startswith("+861") and e164[1:].isdigit():
+        return e164[3:]  # a mobile is written as its 11 digits: no parse (0.15 ms each, 20 on every list page)
     if e164.startswith("+86"):
         try:
             number = phonenumbers.parse(e164)

@@ -68,3 +68,19 @@ def test_it_writes_the_number_as_a_chinese_user_does() -> None:
 
 def test_the_displayed_landline_parses_back_to_the_same_number() -> None:
     assert normalize_phone(national_digits("+8675588888888")) == "+8675588888888"
+
+
+def test_a_mobile_is_written_as_phonenumbers_would_without_parsing_it() -> None:
+    import phonenumbers
+
+    def by_phonenumbers(e164: str) -> str:
+        national = phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.NATIONAL)
+        return "".join(ch for ch in national if ch.isdigit())
+
+    for prefix in ("130", "138", "145", "166", "175", "188", "191", "199"):
+        e164 = normalize_phone(f"{prefix}12345678")
+        assert national_digits(e164) == by_phonenumbers(e164) == f"{prefix}12345678"
+    # Landlines (Beijing's 010 too, which also starts +861) still take their trunk 0 from phonenumbers.
+    for e164 in ("+861012345678", "+862161234567", "+8675588888888"):
+        assert national_digits(e164) == by_phonenumbers(e164)
+        assert national_digits(e164).startswith("0")

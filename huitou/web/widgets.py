@@ -75,4 +75,5 @@ def plain_choices(field: forms.Field, choices: list[tuple[Any, str]]) -> None:
     checks each: 7 ms for a chain's 2,000 staff in one select); pairs of a value
     and a text label are already what it would make.
     """
-    field._choices = field.widget.choices = choices  # type: ignore[attr-defined]
+    # Both setters normalise (the field's and, since Django 5.0, the widget's): set what they keep.
+    field._choices = field.widget._choices = choices  # type: ignore[attr-defined]

@@ -97,3 +97,16 @@ def test_a_field_given_plain_choices_checks_them_as_with_the_setter() -> None:
     assert 'value="2" selected' in str(Pick(initial={"who": 2})["who"])
     # Each form has its own list: another form's choices do not leak in.
     assert Pick().fields["who"].choices is not Pick.base_fields["who"].choices
+
+
+def test_plain_choices_are_not_normalised_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.forms import fields, widgets
+
+    def refuse(value: Any) -> Any:
+        raise AssertionError("normalised")
+
+    field = forms.TypedChoiceField(coerce=int, widget=QuickSelect)
+    monkeypatch.setattr(fields, "normalize_choices", refuse)
+    monkeypatch.setattr(widgets, "normalize_choices", refuse)
+    plain_choices(field, [(1, "甲")])
+    assert field.choices == field.widget.choices == [(1, "甲")]

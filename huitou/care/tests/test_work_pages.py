@@ -215,6 +215,34 @@ def test_the_team_view_counts_overdue_callbacks_and_todays_tasks_by_staff_longes
 # --- one task --------------------------------------------------------------------------------
 
 
+def test_the_team_view_shows_a_page_of_staff_and_everyones_totals(
+    client_for: Callable[[User], Client], owner: User, org: Organization, make_customer: Any, monkeypatch: Any
+) -> None:
+    from huitou.care.views import work
+    from huitou.tenancy.services import staff_create
+    from huitou.testing.fixtures import PASSWORD
+
+    monkeypatch.setattr(work, "TEAM_PAGE", 2)
+    people = [
+        staff_create(
+            organization=org, username=f"c{n}", password=PASSWORD, role="service", display_name="", validate=False
+        )
+        for n in range(3)
+    ]
+    for n, person in enumerate(people):  # c0 has 3 overdue, c1 2, c2 1: the longest waits first
+        for m in range(3 - n):
+            task(make_customer(), person, -1 - m)
+    client = client_for(owner)
+    first = client.get(TEAM)
+    assert [s.staff for s, _waited in first.context["rows"]] == people[:2]
+    assert first.context["totals"] == {"overdue": 6, "callbacks": 0, "today": 0}
+    assert 'href="?page=2"' in first.content.decode()
+    second = client.get(f"{TEAM}?page=2", headers={"HX-Request": "true"})
+    assert [s.staff for s, _waited in second.context["rows"]] == people[2:]
+    assert second.context["totals"] == {"overdue": 6, "callbacks": 0, "today": 0}
+    assert "<html" not in second.content.decode()  # the table alone, for htmx
+
+
 @pytest.fixture
 def questions(org: Organization) -> list[CallbackQuestion]:
     return [

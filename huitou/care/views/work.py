@@ -29,6 +29,8 @@ from huitou.web.forms import apply_errors
 from huitou.web.worklists import work_list_owner
 
 PAGE_SIZE = 20
+# Staff per page of the team view: a chain's 2,000 advisors are forty pages, the longest waits first.
+TEAM_PAGE = 50
 
 
 @staff_required(Perm.FOLLOW_UP)
@@ -79,18 +81,23 @@ def care_mine(request: StaffRequest) -> HttpResponse:
 def care_team(request: StaffRequest) -> HttpResponse:
     """Per staff member: care tasks overdue (callbacks among them) and due today, and the oldest overdue.
 
+    ``TEAM_PAGE`` people a page (``?page=``; htmx asks for the table alone); the totals are everyone's.
     Queries: session, user (+organization), the counts by staff member, the
     staff members, the user's shops (switcher).
     """
     today = timezone.localdate()
     late = selectors.late_by_staff(organization=request.organization, today=today)
-    rows = [(s, (today - s.oldest_due).days if s.oldest_due else None) for s in late]
     totals = {
         "overdue": sum(s.overdue for s in late),
         "callbacks": sum(s.callbacks_overdue for s in late),
         "today": sum(s.today for s in late),
     }
-    return render(request, "care/work_team.html", {"rows": rows, "totals": totals, "today": today})
+    page = Paginator(late, TEAM_PAGE).get_page(request.GET.get("page"))
+    rows = [(s, (today - s.oldest_due).days if s.oldest_due else None) for s in page.object_list]
+    context = {"rows": rows, "page": page, "totals": totals, "today": today}
+    if request.htmx:
+        return render(request, "care/_work_team_table.html", context)
+    return render(request, "care/work_team.html", context)
 
 
 # --- one task: what it is about, and closing it ------------------------------------------------

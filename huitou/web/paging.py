@@ -10,6 +10,8 @@ from django.db.models import QuerySet
 
 # A list counts its rows up to this many; above it, the count shows as "more than".
 COUNT_CAP = 10_000
+# Staff per page of a manager's team view: a chain's 2,000 advisors are forty pages, the longest waits first.
+TEAM_PAGE = 50
 
 
 def count_capped(rows: QuerySet[Any], cap: int | None = None) -> int:

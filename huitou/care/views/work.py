@@ -26,11 +26,10 @@ from huitou.tenancy.decorators import staff_required
 from huitou.tenancy.http import StaffRequest
 from huitou.tenancy.roles import Perm
 from huitou.web.forms import apply_errors
+from huitou.web.paging import TEAM_PAGE
 from huitou.web.worklists import work_list_owner
 
 PAGE_SIZE = 20
-# Staff per page of the team view: a chain's 2,000 advisors are forty pages, the longest waits first.
-TEAM_PAGE = 50
 
 
 @staff_required(Perm.FOLLOW_UP)

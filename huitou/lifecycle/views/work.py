@@ -25,11 +25,10 @@ from huitou.tenancy.roles import Perm
 from huitou.tenancy.scoping import get_scoped_or_404
 from huitou.tenancy.selectors import staff_for_org
 from huitou.web.forms import apply_errors
+from huitou.web.paging import TEAM_PAGE
 from huitou.web.worklists import work_list_owner
 
 PAGE_SIZE = 20
-# Staff per page of the manager's backlog: a chain's 2,000 advisors are forty pages, the longest waits first.
-TEAM_PAGE = 50
 
 
 @staff_required(Perm.FOLLOW_UP)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from ninja import Schema
 from pydantic import Field, StrictInt, WithJsonSchema
 
+from huitou.api.base import Schema
 from huitou.api.lifecycle_schemas import Page, PageFilters
 from huitou.api.schemas import OwnerOut, VehicleDetailOut, trimmed
 from huitou.api.service_schemas import IdIn

@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from ninja import Schema
 from pydantic import Field, WithJsonSchema
 
+from huitou.api.base import Schema
 from huitou.api.schemas import MAX_PAGE, PLATE_PATTERN, OwnerOut, PhoneText, WechatText, trimmed
 from huitou.api.service_schemas import CustomerRef, IdIn
 from huitou.lifecycle.services.stages import MANUAL_STAGES

@@ -12,9 +12,9 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from ninja import Schema
 from pydantic import Field, WithJsonSchema
 
+from huitou.api.base import Schema
 from huitou.api.service_schemas import IdIn, MomentIn
 from huitou.customers.models import AgeBracket, BirthdayCalendar, Channel, ConsentRecord, Gender
 from huitou.lib import plates, vin

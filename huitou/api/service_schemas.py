@@ -11,10 +11,10 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from django.utils.translation import gettext_lazy as _
-from ninja import Schema
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from huitou.api.base import Schema
 from huitou.lib.money import FEN
 from huitou.service.warranty import MAX_KM, MAX_MONTHS
 

@@ -13,10 +13,11 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
-from ninja import Query, Router, Schema
+from ninja import Query, Router
 from pydantic import ConfigDict, Field
 
 from huitou.analytics.funnel import FunnelRow, funnel, funnel_period
+from huitou.api.base import Schema
 from huitou.api.permissions import require
 from huitou.api.service_schemas import Money, money
 from huitou.tenancy.http import ApiRequest

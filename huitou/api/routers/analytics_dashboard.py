@@ -14,12 +14,13 @@ from typing import Any, Literal
 
 from django import forms
 from django.core.exceptions import ValidationError
-from ninja import Query, Router, Schema
+from ninja import Query, Router
 from pydantic import ConfigDict, Field
 
 from huitou.analytics import errors
 from huitou.analytics.dashboard import Dashboard, dashboard
 from huitou.analytics.funnel import FIRST_DATE, LAST_DATE, funnel_period
+from huitou.api.base import Schema
 from huitou.api.permissions import require
 from huitou.api.service_schemas import Money, money
 from huitou.tenancy.http import ApiRequest

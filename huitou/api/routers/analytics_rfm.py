@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from ninja import Router, Schema
+from ninja import Router
 from pydantic import Field
 
 from huitou.analytics.grades import grade_override_set, grade_rules_save
 from huitou.analytics.models import RfmSegment
 from huitou.analytics.rfm import grade_rules, rfm_summary, scores_refresh
 from huitou.analytics.views_rfm import grade_counts
+from huitou.api.base import Schema
 from huitou.api.permissions import require
 from huitou.api.routers.customers import _get_customer, customer_out
 from huitou.api.schemas import CustomerOut

@@ -12,10 +12,11 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from ninja import Query, Router, Schema
+from ninja import Query, Router
 from pydantic import BaseModel, ConfigDict, Field
 
 from huitou.analytics.staff import StaffRow, staff_check, staff_performance, staff_period
+from huitou.api.base import Schema
 from huitou.api.permissions import require
 from huitou.tenancy.http import ApiRequest
 from huitou.tenancy.roles import Perm

@@ -17,9 +17,10 @@ import datetime as dt
 from typing import Any
 
 from django.utils import timezone
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 from pydantic import Field
 
+from huitou.api.base import Schema
 from huitou.api.lookups import in_org, org_shop, own_shop
 from huitou.api.permissions import require
 from huitou.api.routers.orders import customer_ref, order_detail, vehicle_ref

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from ninja import Query, Router, Schema
+from ninja import Query, Router
 from pydantic import Field
 
+from huitou.api.base import Schema
 from huitou.api.lifecycle_schemas import PageFilters
 from huitou.api.permissions import require
 from huitou.care.selectors_people import birthdays_in_month

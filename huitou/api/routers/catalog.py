@@ -11,9 +11,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 from pydantic import Field
 
+from huitou.api.base import Schema
 from huitou.api.permissions import require
 from huitou.api.schemas import MAX_PAGE
 from huitou.api.service_schemas import (

@@ -3,10 +3,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.db.models import Prefetch
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 from pydantic import Field
 
 from huitou.analytics.panel import score_out
+from huitou.api.base import Schema
 from huitou.api.errors import fields_renamed
 from huitou.api.permissions import require
 from huitou.api.schemas import (

@@ -14,9 +14,10 @@ from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 from pydantic import Field
 
+from huitou.api.base import Schema
 from huitou.api.service_schemas import IdIn, OrderStateCode
 from huitou.exports import selectors, services
 from huitou.exports.models import ExportJob

@@ -15,10 +15,11 @@ import json
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
-from ninja import File, Form, Router, Schema, Status
+from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
+from huitou.api.base import Schema
 from huitou.api.permissions import require
 from huitou.api.service_schemas import IdIn
 from huitou.imports import errors, selectors, services

@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 from pydantic import Field
 
+from huitou.api.base import Schema
 from huitou.api.permissions import require
 from huitou.api.schemas import trimmed
 from huitou.api.service_schemas import IdIn, Money, money

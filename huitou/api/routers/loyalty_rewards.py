@@ -14,9 +14,10 @@ from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 from pydantic import Field
 
+from huitou.api.base import Schema
 from huitou.api.lookups import in_org
 from huitou.api.permissions import require
 from huitou.api.routers.orders import _get_order, order_detail

@@ -17,9 +17,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 from pydantic import Field
 
+from huitou.api.base import Schema
 from huitou.api.permissions import require
 from huitou.api.schemas import MAX_PAGE, trimmed
 from huitou.api.service_schemas import IdIn, Money, MoneyIn, money

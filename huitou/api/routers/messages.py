@@ -13,9 +13,10 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 from pydantic import ConfigDict, Field
 
+from huitou.api.base import Schema
 from huitou.api.lookups import in_org
 from huitou.api.permissions import require
 from huitou.api.schemas import MAX_PAGE, trimmed

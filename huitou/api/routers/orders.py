@@ -24,9 +24,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 from pydantic import Field
 
+from huitou.api.base import Schema
 from huitou.api.errors import fields_renamed
 from huitou.api.lookups import in_org, own_shop, staff_member
 from huitou.api.permissions import require

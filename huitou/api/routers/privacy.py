@@ -14,9 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ninja import Router, Schema
+from ninja import Router
 from pydantic import Field
 
+from huitou.api.base import Schema
 from huitou.api.permissions import require
 from huitou.api.service_schemas import IdIn
 from huitou.customers.models import Customer

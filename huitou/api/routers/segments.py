@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from huitou.analytics.models import Segment
@@ -26,6 +26,7 @@ from huitou.analytics.segments import (
     segment_update,
 )
 from huitou.analytics.selectors import segment_customers, segments_list
+from huitou.api.base import Schema
 from huitou.api.permissions import require
 from huitou.api.routers.analytics_rfm import SegmentCode
 from huitou.api.routers.customers import customer_out

@@ -112,6 +112,8 @@ TEMPLATES = [
         },
     },
 ]
+# Inputs, text areas and selects drawn in Python, the same HTML as Django's templates (web/renderer.py).
+FORM_RENDERER = "huitou.web.renderer.QuickRenderer"
 
 # Database: SQLite file in the data directory by default, PostgreSQL (or any
 # URL dj-database-url understands) when DATABASE_URL is set.

@@ -4,6 +4,8 @@ from typing import Any
 
 from django import template
 from django.core.exceptions import FieldDoesNotExist
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from huitou.customers.models import ConsentRecord, Customer, Vehicle
@@ -81,3 +83,37 @@ def options(choices: Any, selected: Any = None) -> str:
     """``<option>``s of ``(value, label)`` pairs with ``selected`` chosen, joined in Python (``web.widgets``):
     a select of a chain's staff is one string, not a loop of 2,000 template nodes."""
     return options_html(choices, [] if selected is None else [selected])
+
+
+@register.simple_tag(takes_context=True)
+def field_row(context: template.Context, field: Any = None, wide_fields: Any = None) -> str:
+    """A form field as the forms show it: label (a star if required), widget, help, errors.
+
+    ``field`` defaults to the ``field`` of the loop around it and ``wide_fields`` (names that take
+    the whole row) to the context's. Drawn in Python: a template included per field cost more
+    than the widget itself.
+    """
+    if field is None:
+        field = context.get("field")
+    if wide_fields is None:
+        wide_fields = context.get("wide_fields") or ()
+    widget = field.field.widget
+    errors = field.errors
+    checkbox = getattr(widget, "input_type", None) == "checkbox"
+    single_box = checkbox and not getattr(widget, "allow_multiple_selected", False)
+    classes = "field"
+    if errors:
+        classes += " has-error"
+    if checkbox:
+        classes += " check" if single_box else " choices"
+    if field.name in wide_fields:
+        classes += " wide"
+    label = conditional_escape(field.label)
+    if single_box:
+        body = f"<label>{field} {label}</label>"
+    else:
+        star = '<span class="req" aria-hidden="true">*</span>' if field.field.required else ""
+        body = f'<label for="{conditional_escape(field.id_for_label)}">{label}{star}</label>\n  {field}'
+    help_text = f'\n  <small class="help">{conditional_escape(field.help_text)}</small>' if field.help_text else ""
+    shown = "".join(f'\n  <p class="error" role="alert">{conditional_escape(e)}</p>' for e in errors)
+    return mark_safe(f'<div class="{classes}">\n  {body}{help_text}{shown}\n</div>')  # noqa: S308 - each part escaped

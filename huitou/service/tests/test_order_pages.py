@@ -510,6 +510,29 @@ def test_the_order_page_runs_the_same_queries_for_one_line_or_many(
     assert _queries(client, small.get_absolute_url()) == _queries(client, big.get_absolute_url())
 
 
+def test_a_paid_order_reads_neither_the_staff_nor_the_prices(
+    client_for, org, advisor, tech, make_customer, make_vehicle, catalog, django_assert_num_queries
+):
+    paid = _paid(org, make_vehicle(make_customer()), advisor, catalog.oil)
+    recommendation_add(order=paid, by=tech, description="刹车片薄了", service=catalog.brakes)
+    client = client_for(advisor)
+
+    # 1 session, 2 user + organization, 3 the order with shop, customer, vehicle and advisor,
+    # 4 lines + technicians, 5 payments + receivers, 6 adjustments + authors, 7 recommendations
+    # + recorders + services, 8 the services (for recommending more work: names, no prices),
+    # 9 the change history + actors, 10 the user's shops. No line form: no staff, no parts.
+    with django_assert_num_queries(10):
+        response = client.get(paid.get_absolute_url())
+    assert "line_form" not in response.context
+    recommend = response.context["recommend_form"]
+    assert [label for _, label in recommend.fields["service_id"].choices][1:] == ["机油更换", "更换刹车片"]
+    assert 'name="technician_id"' not in response.content.decode()
+    # The same page while the order is open offers the line form with its technicians.
+    open_order = _open(org, make_vehicle(make_customer()), advisor)
+    body = client.get(open_order.get_absolute_url()).content.decode()
+    assert 'name="technician_id"' in body and tech.display_name in body
+
+
 def test_the_customer_file_with_300_orders_runs_the_same_queries_as_with_one(
     client_for, org, advisor, make_customer, make_vehicle, catalog, django_assert_num_queries
 ):

@@ -103,8 +103,10 @@ def order_page(request: StaffRequest, order_id: int, *, status: int = 200, **bou
 
     Queries: session, user (+organization), the order (+ shop, customer,
     vehicle, advisor), lines, payments, adjustments, recommendations, the
-    history, staff (technician and advisor choices), services, parts, the
-    shop's prices, the user's shops (switcher).
+    history, the user's shops (switcher); where lines can be added, the staff
+    (technician choices) and the services and parts at the shop's prices,
+    else the services alone (for recommending work; none on a void order, nor
+    on a paid one for someone who does not work on cars).
     """
     org = request.organization
     user: User = request.user
@@ -112,24 +114,33 @@ def order_page(request: StaffRequest, order_id: int, *, status: int = 200, **bou
         order = selectors.order_for_page(organization=org, order_id=order_id)
     except ServiceOrder.DoesNotExist as exc:
         raise Http404 from exc
-    staff = staff_names(org)
-    services_, parts_, prices = catalog(org, order.shop_id)
+    editable = order.state in services.EDITABLE
+    can_work = user.has_role_perm(Perm.WORK_ON_ORDERS)
     recommendations = list(order.recommendations.all())
     payment_initial = {"method": PaymentMethod.CASH, "amount": order.amount_due}
     forms: dict[str, Any] = {
-        "line_form": LineForm(
-            services=services_,
-            parts=parts_,
-            prices=prices,
-            staff=staff,
-            may_set_price=services.may_set_line_price(user),
-            initial={"technician_id": user.pk if user.role == Role.TECHNICIAN else None},
-        ),
         "payment_form": PaymentForm(initial=payment_initial),
         "void_form": VoidForm(),
         "adjust_form": AdjustmentForm(),
-        "recommend_form": RecommendationForm(services=services_),
     }
+    if editable and can_work:
+        # Lines can be added: the catalog at the shop's prices and the technicians to choose from.
+        services_, parts_, prices = catalog(org, order.shop_id)
+        forms["line_form"] = LineForm(
+            services=services_,
+            parts=parts_,
+            prices=prices,
+            staff=staff_names(org),
+            may_set_price=services.may_set_line_price(user),
+            initial={"technician_id": user.pk if user.role == Role.TECHNICIAN else None},
+        )
+    elif editable or (can_work and order.state != OrderState.VOID):
+        # No new lines (a paid order, or nobody who works on cars): the services' names alone, for the
+        # recommendation form and the decisions on recommended work.
+        services_ = list(selectors.service_items(org))
+    else:
+        services_ = []
+    forms["recommend_form"] = RecommendationForm(services=services_)
     forms.update(bound)
     can_settle = user.has_role_perm(Perm.SETTLE_ORDERS)
     lines = list(order.lines.all())
@@ -152,8 +163,8 @@ def order_page(request: StaffRequest, order_id: int, *, status: int = 200, **bou
         "recommendations": recommendations,
         "services": services_,
         "history": _history(order),
-        "editable": order.state in services.EDITABLE,
-        "can_work": user.has_role_perm(Perm.WORK_ON_ORDERS),
+        "editable": editable,
+        "can_work": can_work,
         "can_settle": can_settle,
         "can_pay": can_settle
         and (order.state == OrderState.COMPLETED or (order.state == OrderState.PAID and order.amount_due != 0)),

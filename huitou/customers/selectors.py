@@ -184,8 +184,8 @@ def _segment_conditions(
 def customer_for_file(*, organization: Organization | int, customer_id: int) -> Customer:
     """The customer with everything the file page shows, in a fixed number of queries.
 
-    1 customer (+ owner, source, created_by, score), 2 tags, 3 vehicles, 4 their
-    readings, 5 household members. Raises Customer.DoesNotExist.
+    1 customer (+ owner, source, created_by, score, its tag names), 2 vehicles,
+    3 their readings, 4 household members. Raises Customer.DoesNotExist.
     """
     readings = MileageReading.objects.select_related("recorded_by").order_by("-read_at", "-pk")
     vehicles = (
@@ -198,8 +198,8 @@ def customer_for_file(*, organization: Organization | int, customer_id: int) -> 
         Customer.objects.for_org(organization)
         .active()
         .select_related("owner", "source", "created_by", "score")
+        .annotate(tag_name_list=TagNames())
         .prefetch_related(
-            Prefetch("tag_links", queryset=CustomerTag.objects.select_related("tag").order_by("tag__name")),
             Prefetch("vehicles", queryset=vehicles),
             Prefetch(
                 "household__members",

@@ -28,7 +28,7 @@ def test_the_file_page_runs_the_same_queries_for_one_vehicle_or_many(
 ):
     small = make_customer(name="少车")
     make_vehicle(small, mileage_km=1000)
-    big = make_customer(name="多车")
+    big = make_customer(name="多车", tags=["车队", "VIP", "老客户"])
     for _ in range(6):
         vehicle = make_vehicle(big, mileage_km=1000)
         for km in range(2000, 12000, 1000):
@@ -36,18 +36,19 @@ def test_the_file_page_runs_the_same_queries_for_one_vehicle_or_many(
     household_link(customer=big, other=small, by=advisor)
     client = client_for(advisor)
 
-    # 1 session, 2 user + organization, 3 customer + owner/source/creator,
-    # 4 tags, 5 vehicles, 6 readings, 7 household, 8 household members,
-    # 9 the last orders + vehicles, 10 the vehicles' next maintenance + services
-    # (care), 11 history, 12 consent records, 13 declined
-    # recommendations + vehicles; the lifecycle panel: 14 stage history + who
-    # moved it, 15 open follow-up tasks + assignees, 16 the latest follow-ups +
-    # staff; the member panel (not a member): 17 account, 18 tiers, 19 package cards,
-    # 20 coupons, 21 referees, 22 referral rewards; 23 the user's shops (shop switcher).
+    # 1 session, 2 user + organization, 3 customer + owner/source/creator and
+    # its tag names, 4 vehicles, 5 readings, 6 household, 7 household members,
+    # 8 the last orders + vehicles, 9 the vehicles' next maintenance + services
+    # (care), 10 history, 11 consent records, 12 declined
+    # recommendations + vehicles; the lifecycle panel: 13 stage history + who
+    # moved it, 14 open follow-up tasks + assignees, 15 the latest follow-ups +
+    # staff; the member panel (not a member): 16 account, 17 tiers, 18 package cards,
+    # 19 coupons, 20 referees, 21 referral rewards; 22 the user's shops (shop switcher).
     # (With 300 orders: huitou/service/tests/test_order_pages.py.)
-    with django_assert_num_queries(23):
+    with django_assert_num_queries(22):
         response = client.get(reverse("customers:detail", args=[big.pk]))
     assert response.status_code == 200
+    assert response.context["tags"] == ["VIP", "老客户", "车队"]  # by name, read with the customer
     assert _queries(client, reverse("customers:detail", args=[small.pk])) == _queries(
         client, reverse("customers:detail", args=[big.pk])
     )

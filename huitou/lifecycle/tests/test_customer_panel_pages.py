@@ -294,12 +294,12 @@ def test_the_panel_costs_the_same_queries_for_a_new_file_or_a_long_followed_one(
     client = client_for(advisor)
 
     # The file's queries (huitou/customers/tests/test_pages.py; no readings or household
-    # here): 1 session, 2 user + organization, 3 customer + owner/source/creator, 4 tags,
-    # 5 vehicles, 6 the last orders, 7 history, 8 consent records, 9 declined
-    # recommendations; the panel's 10 stage history + who moved it, 11 open tasks +
-    # assignees, 12 follow-ups + staff; the member panel's (not a member) 13 account, 14 tiers,
-    # 15 package cards, 16 coupons, 17 referees, 18 referral rewards; 19 the user's shops (switcher).
-    with django_assert_num_queries(19):
+    # here): 1 session, 2 user + organization, 3 customer + owner/source/creator and its tag
+    # names, 4 vehicles, 5 the last orders, 6 history, 7 consent records, 8 declined
+    # recommendations; the panel's 9 stage history + who moved it, 10 open tasks +
+    # assignees, 11 follow-ups + staff; the member panel's (not a member) 12 account, 13 tiers,
+    # 14 package cards, 15 coupons, 16 referees, 17 referral rewards; 18 the user's shops (switcher).
+    with django_assert_num_queries(18):
         response = client.get(long.get_absolute_url())
     assert len(response.context["panel"].followups) == 15
     assert _queries(client, new.get_absolute_url()) == _queries(client, long.get_absolute_url())

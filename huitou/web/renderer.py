@@ -4,10 +4,11 @@ Every ``{{ field }}`` goes through the form renderer, which draws the
 widget's template: an input is three templates (its type's, ``input.html``,
 ``attrs.html``), a select one more per option. On a page of a few forms
 (the order page: the new line, payment, adjustment, recommendation and
-void forms, a warranty form per line) that was some 8 of the page's 42 ms. ``QuickRenderer`` draws inputs, text areas and selects of Django's
-own templates in Python, with the same HTML, character for character (a
-test compares them over the widgets the product uses); any other template
-goes to Django's renderer as before.
+void forms, a warranty form per line) that was some 8 of the page's 42 ms.
+``QuickRenderer`` draws inputs, text areas and selects of Django's own
+templates in Python, with the same HTML, character for character (a test
+compares them over the widgets the product uses); any other template goes
+to Django's renderer as before.
 """
 
 from __future__ import annotations

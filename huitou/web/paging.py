@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
+from django.http import HttpRequest
 
 # A list counts its rows up to this many; above it, the count shows as "more than".
 COUNT_CAP = 10_000
@@ -47,3 +50,10 @@ class CappedPaginator(Paginator):
         bottom = (number - 1) * self.per_page
         # Django's hook for the page class; django-stubs does not declare it.
         return self._get_page(self.object_list[bottom : bottom + self.per_page], number, self)  # type: ignore[attr-defined]
+
+
+def team_page(request: HttpRequest, people: Sequence[Any], today: dt.date) -> tuple[Page, list[tuple[Any, int | None]]]:
+    """A manager's team view: the page of ``TEAM_PAGE`` people asked for (``?page=``), each with the days
+    their oldest overdue item has waited (``oldest_due``; None when nothing is overdue)."""
+    page = Paginator(people, TEAM_PAGE).get_page(request.GET.get("page"))
+    return page, [(p, (today - p.oldest_due).days if p.oldest_due else None) for p in page.object_list]

@@ -218,11 +218,11 @@ def test_the_team_view_counts_overdue_callbacks_and_todays_tasks_by_staff_longes
 def test_the_team_view_shows_a_page_of_staff_and_everyones_totals(
     client_for: Callable[[User], Client], owner: User, org: Organization, make_customer: Any, monkeypatch: Any
 ) -> None:
-    from huitou.care.views import work
     from huitou.tenancy.services import staff_create
     from huitou.testing.fixtures import PASSWORD
+    from huitou.web import paging
 
-    monkeypatch.setattr(work, "TEAM_PAGE", 2)
+    monkeypatch.setattr(paging, "TEAM_PAGE", 2)
     people = [
         staff_create(
             organization=org, username=f"c{n}", password=PASSWORD, role="service", display_name="", validate=False

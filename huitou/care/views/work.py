@@ -26,7 +26,7 @@ from huitou.tenancy.decorators import staff_required
 from huitou.tenancy.http import StaffRequest
 from huitou.tenancy.roles import Perm
 from huitou.web.forms import apply_errors
-from huitou.web.paging import TEAM_PAGE
+from huitou.web.paging import team_page
 from huitou.web.worklists import work_list_owner
 
 PAGE_SIZE = 20
@@ -91,8 +91,7 @@ def care_team(request: StaffRequest) -> HttpResponse:
         "callbacks": sum(s.callbacks_overdue for s in late),
         "today": sum(s.today for s in late),
     }
-    page = Paginator(late, TEAM_PAGE).get_page(request.GET.get("page"))
-    rows = [(s, (today - s.oldest_due).days if s.oldest_due else None) for s in page.object_list]
+    page, rows = team_page(request, late, today)
     context = {"rows": rows, "page": page, "totals": totals, "today": today}
     if request.htmx:
         return render(request, "care/_work_team_table.html", context)

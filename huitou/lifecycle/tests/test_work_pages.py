@@ -168,11 +168,11 @@ def test_the_team_view_counts_each_staff_members_overdue_and_today_and_the_oldes
 def test_the_team_view_shows_a_page_of_staff_and_everyones_totals(
     client_for, owner, org, make_customer, no_plans, monkeypatch
 ):
-    from huitou.lifecycle.views import work
     from huitou.tenancy.services import staff_create
     from huitou.testing.fixtures import PASSWORD
+    from huitou.web import paging
 
-    monkeypatch.setattr(work, "TEAM_PAGE", 2)
+    monkeypatch.setattr(paging, "TEAM_PAGE", 2)
     people = [
         staff_create(
             organization=org, username=f"t{n}", password=PASSWORD, role="advisor", display_name="", validate=False

@@ -25,7 +25,7 @@ from huitou.tenancy.roles import Perm
 from huitou.tenancy.scoping import get_scoped_or_404
 from huitou.tenancy.selectors import staff_for_org
 from huitou.web.forms import apply_errors
-from huitou.web.paging import TEAM_PAGE
+from huitou.web.paging import team_page
 from huitou.web.worklists import work_list_owner
 
 PAGE_SIZE = 20
@@ -83,8 +83,7 @@ def followups_team(request: StaffRequest) -> HttpResponse:
     today = timezone.localdate()
     backlog = selectors.backlog_by_staff(organization=request.organization, today=today)
     totals = {"overdue": sum(b.overdue for b in backlog), "today": sum(b.today for b in backlog)}
-    page = Paginator(backlog, TEAM_PAGE).get_page(request.GET.get("page"))
-    rows = [(b, (today - b.oldest_due).days if b.oldest_due else None) for b in page.object_list]
+    page, rows = team_page(request, backlog, today)
     context = {"rows": rows, "page": page, "totals": totals, "today": today}
     if request.htmx:
         return render(request, "lifecycle/_work_team_table.html", context)

@@ -1,13 +1,17 @@
 """Under load: N concurrent clients searching, opening files and writing, against ``huitou serve`` or gunicorn.
 
     .venv/bin/python bench/load.py [--database-url URL | --sqlite-dir DIR] [--clients 8,32] [--seconds 60]
-        [--server serve|gunicorn] [--workers 3] [--threads 8] [--writes 0.1]
+        [--server serve|gunicorn] [--workers 3] [--threads 8] [--writes 0.1] [--think 0]
 
 Starts the server on the bench organization (production mode, as
 ``bench/over_http.py`` does), then for each number of clients runs that many
 clients for ``--seconds``, each a loop over one keep-alive connection, with
 no pause between requests (the worst a counter of clerks and integrations
-can do; bounded in time, loopback only). The clients are spread over a few
+can do; bounded in time, loopback only). With ``--think S`` each client
+pauses between its requests for a random time of mean S seconds
+(exponential), as people at counters do: 32 clerks each asking about once a
+second is a different load from 32 loops as fast as the server answers, and
+both are printed. The clients are spread over a few
 processes, so Python's lock in the client does not hold them back, and they
 share the machine's cores with the server: the figures are what two cores
 serve while also running the clients. Each request is drawn from:
@@ -72,6 +76,7 @@ class Plan:
     seconds: float
     threads: int
     seed: int
+    think: float = 0.0
 
 
 def client_process(plan: Plan, out: str) -> None:
@@ -110,6 +115,8 @@ def client_process(plan: Plan, out: str) -> None:
                 for b in (api, page, work):
                     b.conn.close()
             mine.append((kind, at, (time.perf_counter() - started) * 1000, ok, detail if not ok else ""))
+            if plan.think:
+                time.sleep(min(r.expovariate(1 / plan.think), max(0.0, end - time.monotonic())))
         with lock:
             rows.extend(mine)
 
@@ -238,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=0, help="serve's threads; gunicorn's per worker (gthread)")
     parser.add_argument("--writes", type=float, default=0.1, help="share of requests that write")
     parser.add_argument("--client-processes", type=int, default=4)
+    parser.add_argument("--think", type=float, default=0.0, help="mean seconds each client pauses between requests")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the server's environment")
     args = parser.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
@@ -289,23 +297,28 @@ def main(argv: list[str] | None = None) -> int:
                 seconds=args.seconds,
                 threads=0,
                 seed=clients,
+                think=args.think,
             )
             before = machine()
             started = time.monotonic()
             rows = run(plan, clients, min(args.client_processes, clients), work)
             elapsed = time.monotonic() - started
-            label = f"{clients} clients, {args.seconds:.0f} s ({elapsed:.0f} s with sign-in); {before}"
+            pace = f", each pausing {args.think:g} s on average" if args.think else ", no pause"
+            label = f"{clients} clients{pace}, {args.seconds:.0f} s ({elapsed:.0f} s with sign-in); {before}"
             figures = report(rows, args.seconds, label)
             summary.append((clients, figures, os.getloadavg()[0]))
     finally:
         stop(server)
     locked = log.read_text(errors="replace").count("database is locked")
     print(f"\nserver log: {locked} 'database is locked'")
-    print("\n| server | database | clients | requests/s | p50 ms | p95 ms | errors | load average (1 min, after) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "\n| server | database | clients | pause s | requests/s | p50 ms | p95 ms | errors "
+        "| load average (1 min, after) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for clients, f, load in summary:
         print(
-            f"| {name} | {vendor} | {clients} | {f['rps']:.0f} | {f['p50']:.1f} | {f['p95']:.1f} | "
+            f"| {name} | {vendor} | {clients} | {args.think:g} | {f['rps']:.0f} | {f['p50']:.1f} | {f['p95']:.1f} | "
             f"{f['errors']} of {f['requests']} | {load:.1f} |"
         )
     return 0

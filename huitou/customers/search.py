@@ -11,8 +11,9 @@ is shaped as it is.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Self
@@ -27,6 +28,7 @@ from huitou.customers.models import Customer, Vehicle
 from huitou.customers.trigram import trigram_table
 from huitou.lib.phones import PhoneError, normalize_phone
 from huitou.lib.plates import PLATE_STARTS, plate_start
+from huitou.lib.statements import cached_rows
 from huitou.tenancy.models import Organization
 
 # How many customers a vehicle key (plate part, VIN suffix) may bring in.
@@ -44,12 +46,20 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 _NAME = re.compile(r"[\u4e00-\u9fff·・.]+")
 
 
-def customer_search(customers: QuerySet[Customer], organization: Organization | int, q: str) -> CustomerSearch:
-    """The customers matching the search box query ``q`` (already stripped, not empty), ordered for the page."""
+def customer_search(
+    customers: QuerySet[Customer], organization: Organization | int, q: str, *, statement_key: Hashable | None = None
+) -> CustomerSearch:
+    """The customers matching the search box query ``q`` (already stripped, not empty), ordered for the page.
+
+    ``statement_key`` names ``customers`` (the same statement for every call
+    with that key, e.g. the organization and what is annotated): the page's
+    statement is then compiled once per shape of query and kept
+    (``huitou.lib.statements``). None: compiled on each call.
+    """
     letters = re.sub(r"[\s\-]", "", q).lower()
     if re.fullmatch(r"[a-z]+", letters):
-        return LetterSearch(customers, organization, letters)
-    return KeySearch(customers, organization, q)
+        return LetterSearch(customers, organization, letters, statement_key=statement_key)
+    return KeySearch(customers, organization, q, statement_key=statement_key)
 
 
 class CustomerSearch:
@@ -62,13 +72,22 @@ class CustomerSearch:
     statement of its own, and the page after it leaves the count out.
     """
 
-    def __init__(self, base: QuerySet[Customer], organization: Organization | int, text: str) -> None:
+    def __init__(
+        self,
+        base: QuerySet[Customer],
+        organization: Organization | int,
+        text: str,
+        *,
+        statement_key: Hashable | None = None,
+    ) -> None:
         self.base = base
         self.organization = organization
         self.text = text
+        self.statement_key = statement_key
         self._total: int | None = None
 
     def _clone(self, base: QuerySet[Customer], *, same_matches: bool = False) -> Self:
+        # Another base is another statement: not kept under this one's key.
         clone = type(self)(base, self.organization, self.text)
         if same_matches:
             clone._total = self._total
@@ -127,6 +146,15 @@ class CustomerSearch:
         """The customers of positions ``start`` to ``stop``, each with ``search_total`` when ``counting``."""
         raise NotImplementedError
 
+    def _kept_rows(
+        self, shape: Hashable, values: Sequence[str], build: Callable[[Sequence[str]], QuerySet[Customer] | None]
+    ) -> list[Customer]:
+        """``build(values)``'s rows; with a ``statement_key``, from the statement kept for this shape."""
+        if self.statement_key is None or not values:  # no values: nothing to search, no statement
+            rows = build(values)
+            return [] if rows is None else list(rows)
+        return cached_rows((type(self).__name__, self.statement_key, shape), values, build, using=self.base.db)
+
 
 class KeySearch(CustomerSearch):
     """A query of a name, phone, plate or VIN: one condition, ordered by pinyin.
@@ -146,34 +174,48 @@ class KeySearch(CustomerSearch):
 
     @cached_property
     def matches(self) -> QuerySet[Customer]:
-        condition = search_condition(self.organization, self.keys, vendor=connections[self.base.db].vendor)
+        return self._matches(self.keys)
+
+    def _matches(self, keys: SearchKeys) -> QuerySet[Customer]:
+        condition = search_condition(self.organization, keys, vendor=connections[self.base.db].vendor)
         return self.base.filter(condition).order_by("name_pinyin", "pk")
 
     def _count(self) -> int:
         return self.matches.count()
 
     def _page(self, start: int, stop: int, *, counting: bool) -> list[Customer]:
+        keys = self.keys
+        values = keys.values()
+        shape = (keys.present(), keys.plate_mode(), start, stop, counting)
+
+        def build(given: Sequence[str]) -> QuerySet[Customer] | None:
+            return self._page_rows(keys.with_values(given), start, stop, counting=counting)
+
+        return self._kept_rows(shape, values, build)
+
+    def _page_rows(self, keys: SearchKeys, start: int, stop: int, *, counting: bool) -> QuerySet[Customer] | None:
+        matches = self._matches(keys)
         # A whole phone number is one probe of the phone index, a handful of rows
         # at most: read, sorted and counted at once, like a plate's or VIN's.
-        whole_phone = self.keys.phone and not self.keys.last4
-        if self.keys.plate_part or self.keys.vin_suffix or whole_phone:
-            rows = self.matches
+        whole_phone = keys.phone and not keys.last4
+        if keys.plate_part or keys.vin_suffix or whole_phone:
+            rows = matches
             if counting:
                 rows = rows.annotate(search_total=Window(Count("pk")))
-            return list(rows[start:stop])
+            return rows[start:stop]
         # Keys on the customer row alone (a phone, a name): the page's ids are
         # picked from the matches' index entries (the name index holds the
         # pinyin), then only those rows are read and joined.
-        page_ids = self.matches.values("pk")[start:stop]
+        page_ids = matches.values("pk")[start:stop]
         rows = self.base.filter(pk__in=page_ids).order_by("name_pinyin", "pk")
         if counting:
             try:
-                sql, params = self.matches.order_by().values("pk").query.get_compiler(using=self.base.db).as_sql()
+                sql, params = matches.order_by().values("pk").query.get_compiler(using=self.base.db).as_sql()
             except EmptyResultSet:  # the query means nothing searchable
-                return []
+                return None
             total = RawSQL(f"SELECT COUNT(*) FROM ({sql}) AS matched", params, output_field=IntegerField())  # noqa: S608, S611
             rows = rows.annotate(search_total=total)
-        return list(rows)
+        return rows
 
     def __iter__(self) -> Iterator[Customer]:
         return iter(self.matches)
@@ -224,15 +266,24 @@ class LetterSearch(CustomerSearch):
         return self.text
 
     @cached_property
+    def vehicle_keys(self) -> SearchKeys:
+        """The letters as a plate part or VIN suffix (the name keys are the branches' own)."""
+        keys = search_keys(self.letters.upper())
+        return SearchKeys(plate_part=keys.plate_part, vin_suffix=keys.vin_suffix)
+
+    @cached_property
     def branches(self) -> list[_Branch]:
+        return self._branches(self.letters, self.vehicle_keys)
+
+    def _branches(self, letters: str, vehicle_keys: SearchKeys) -> list[_Branch]:
         ids = self.base.order_by()
-        initials = starts_with("name_initials", self.letters)
-        pinyin = starts_with("name_pinyin", self.letters)
+        initials = starts_with("name_initials", letters)
+        pinyin = starts_with("name_pinyin", letters)
         branches: list[tuple[QuerySet[Customer, Any], bool]] = [
             (ids.filter(initials).values(search_id=F("pk"), search_key=F("name_initials")), True),
             (ids.filter(pinyin & ~initials).values(search_id=F("pk"), search_key=F("name_pinyin")), True),
         ]
-        vehicles = vehicle_customer_ids(self.organization, search_keys(self.letters.upper()))
+        vehicles = vehicle_customer_ids(self.organization, vehicle_keys)
         if vehicles is not None:
             branches.append((ids.filter(Q(pk__in=vehicles) & ~(initials | pinyin)).values(search_id=F("pk")), False))
         compiled = []
@@ -241,30 +292,30 @@ class LetterSearch(CustomerSearch):
             compiled.append(_Branch(sql, list(params), keyed))
         return compiled
 
-    def _count_sql(self) -> tuple[str, list[Any]]:
+    def _count_sql(self, branches: list[_Branch]) -> tuple[str, list[Any]]:
         """The sum of every branch's count, each capped (no ORDER BY: each walks its index range only)."""
         parts: list[str] = []
         params: list[Any] = []
-        for n, branch in enumerate(self.branches):
+        for n, branch in enumerate(branches):
             rows = f"SELECT 1 FROM ({branch.sql}) AS b LIMIT {SEARCH_COUNT_LIMIT}" if branch.keyed else branch.sql  # noqa: S608
             parts.append(f"(SELECT COUNT(*) FROM ({rows}) AS counted{n})")  # noqa: S608
             params += branch.params
         return " + ".join(parts), params
 
     def _count(self) -> int:
-        sql, params = self._count_sql()
+        sql, params = self._count_sql(self.branches)
         with connections[self.base.db].cursor() as cursor:
             cursor.execute(f"SELECT {sql}", params)  # noqa: S608
             return int(cursor.fetchone()[0])
 
-    def _page_ids_sql(self, start: int, stop: int) -> tuple[str, list[Any]]:
+    def _page_ids_sql(self, branches: list[_Branch], start: int, stop: int) -> tuple[str, list[Any]]:
         # PostgreSQL orders by the indexes' operator (text_pattern_ops) so a branch
         # is read in index order and stops after ``stop`` rows; SQLite's is bytewise.
         bytewise = " USING ~<~" if connections[self.base.db].vendor == "postgresql" else ""
         take = min(stop, SEARCH_COUNT_LIMIT)
         parts: list[str] = []
         params: list[Any] = []
-        for n, branch in enumerate(self.branches, start=1):
+        for n, branch in enumerate(branches, start=1):
             if branch.keyed:
                 parts.append(
                     f"SELECT * FROM (SELECT b.search_id, {n} AS part, b.search_key FROM ({branch.sql}) AS b "  # noqa: S608
@@ -290,12 +341,20 @@ class LetterSearch(CustomerSearch):
         return (3, "", customer.pk)
 
     def _page(self, start: int, stop: int, *, counting: bool) -> list[Customer]:
-        # Both statements are the ORM's own SQL for the branches, with their parameters.
-        rows = self.base.filter(pk__in=RawSQL(*self._page_ids_sql(start, stop))).order_by()  # noqa: S611
-        if counting:
-            total = RawSQL(*self._count_sql(), output_field=IntegerField())  # noqa: S611
-            rows = rows.annotate(search_total=total)
-        return sorted(rows, key=self._position)
+        vehicle_keys = self.vehicle_keys
+        values = [self.letters, *vehicle_keys.values()]
+        shape = (vehicle_keys.present(), vehicle_keys.plate_mode(), start, stop, counting)
+
+        def build(given: Sequence[str]) -> QuerySet[Customer]:
+            # Both statements are the ORM's own SQL for the branches, with their parameters.
+            branches = self._branches(given[0], vehicle_keys.with_values(given[1:]))
+            rows = self.base.filter(pk__in=RawSQL(*self._page_ids_sql(branches, start, stop))).order_by()  # noqa: S611
+            if counting:
+                total = RawSQL(*self._count_sql(branches), output_field=IntegerField())  # noqa: S611
+                rows = rows.annotate(search_total=total)
+            return rows
+
+        return sorted(self._kept_rows(shape, values, build), key=self._position)
 
 
 @dataclass(frozen=True)
@@ -309,6 +368,44 @@ class SearchKeys:
     name_part: str = ""
     plate_part: str = ""
     vin_suffix: str = ""
+
+    def values(self) -> list[str]:
+        """The keys that are set, in field order."""
+        return [value for value in dataclasses.astuple(self) if value]
+
+    def present(self) -> tuple[bool, ...]:
+        """Which keys are set: with ``plate_mode``, what decides the search statement's text."""
+        return tuple(bool(value) for value in dataclasses.astuple(self))
+
+    def plate_mode(self) -> str:
+        """How the plate part is looked for (``vehicle_customer_ids``).
+
+        ``start``: it starts with a province (or 使), the start of the plate;
+        ``part``: three characters or more, anywhere in the plate; ``tail``:
+        two, the start of the plate after the province; "" without one.
+        """
+        plate = self.plate_part
+        if not plate:
+            return ""
+        if plate[0] in PLATE_STARTS:
+            return "start"
+        return "part" if len(plate) >= 3 else "tail"
+
+    def with_values(self, values: Sequence[str]) -> SearchKeys:
+        """These keys with the set ones' values replaced by ``values``, in order (the plate's mode kept)."""
+        given = iter(values)
+        replaced = {f.name: next(given) for f in dataclasses.fields(self) if getattr(self, f.name)}
+        return _GivenKeys(**replaced, given_plate_mode=self.plate_mode())
+
+
+@dataclass(frozen=True)
+class _GivenKeys(SearchKeys):
+    """Keys given their values (stand-ins of ``huitou.lib.statements`` among them): the plate's mode is kept."""
+
+    given_plate_mode: str = ""
+
+    def plate_mode(self) -> str:
+        return self.given_plate_mode
 
 
 def search_keys(q: str) -> SearchKeys:
@@ -435,13 +532,14 @@ def vehicle_customer_ids(
         return None
     vehicles = Vehicle.objects.for_org(organization).active()
     cond = Q(pk__in=[])
-    if plate and plate[0] in PLATE_STARTS:
+    mode = keys.plate_mode()
+    if mode == "start":
         # The province (or 使) only ever comes first: a prefix (btree, stops at the limit).
         cond |= starts_with("plate", plate)
-    elif len(plate) >= 3:
+    elif mode == "part":
         # Any part of the plate (trigram index: needs three characters).
         cond |= contains("plate", plate, model=Vehicle)
-    elif plate:
+    elif mode == "tail":
         # Two characters would be in a plate anywhere in one of twenty; they
         # are taken as the start of the plate after the province (粤B1 from B1).
         vehicles = vehicles.alias(plate_tail=Substr("plate", 2))

@@ -95,6 +95,7 @@ def customer_list(
     customers = Customer.objects.for_org(organization).active()
     if with_tags:
         customers = customers.annotate(tag_name_list=TagNames())
+    unfiltered = customers
     if stage:
         customers = customers.filter(stage=stage)
     if owner_id:
@@ -128,9 +129,13 @@ def customer_list(
         customers = customers.filter(pk__in=within)
     q = (q or "").strip()
     # The score (grade, segment, churn risk) is one row joined to the customer's: no query of its own.
+    plain = customers is unfiltered
     customers = customers.select_related("owner", "source", "score")
     if q:
-        return customer_search(customers, organization, q)  # type: ignore[return-value]
+        # The search box alone (the counter's search): its statements are kept per shape of query.
+        org_id = organization.pk if isinstance(organization, Organization) else organization
+        key = ("customer_list", org_id, with_tags) if plain else None
+        return customer_search(customers, organization, q, statement_key=key)  # type: ignore[return-value]
     return customers.order_by("-pk")
 
 

@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.models import Prefetch
 
 from huitou.customers.models import Customer, CustomerTag, Vehicle
-from huitou.customers.search import SearchKeys, search_keys
+from huitou.customers.search import CustomerSearch, SearchKeys, search_keys
 from huitou.customers.selectors import customer_list, tag_names
 from huitou.customers.services import (
     customer_delete,
@@ -25,6 +25,8 @@ from huitou.customers.services import (
     vehicle_update,
 )
 from huitou.customers.trigram import trigram_tables_ensure
+from huitou.lib import statements
+from huitou.lib.statements import forget_statements
 from huitou.tenancy.models import Organization, Shop, User
 from huitou.tenancy.roles import Role
 from huitou.tenancy.services import staff_create
@@ -476,3 +478,39 @@ def test_letters_search_pages_follow_on_across_meanings(people: People, org: Org
     everyone = [c.name for c in results[0:10]]
     assert [c.name for c in results[0:1]] + [c.name for c in results[1:10]] == everyone
     assert results.count() == len(everyone)
+
+
+# The counter's search box keeps its statements per shape of query
+# (huitou.lib.statements): the rows must be those of a statement built for
+# the query itself, key after key, page after page, in either organization.
+KEPT_QUERIES = [q for q, _names in CASES] + ["B1", "b1", "粤B1", "沪C", "张_", "13%", "4_21", "王", "9999", "ZZZZZZ"]
+
+
+def _pages(search: CustomerSearch) -> tuple[list[tuple[int, int]], int, list[int]]:
+    first = [(c.pk, c.search_total) for c in search[0:20]]  # type: ignore[attr-defined]
+    return first, search.count(), [c.pk for c in search[1:3]]
+
+
+@pytest.mark.parametrize("with_tags", [True, False])
+def test_kept_search_statements_give_the_rows_of_a_statement_built_for_the_query(
+    people: People, org: Organization, other_org: Organization, with_tags: bool
+) -> None:
+    forget_statements()
+    for _round in range(2):
+        for organization in (org, other_org):
+            for q in KEPT_QUERIES:
+                kept = customer_list(organization=organization, q=q, with_tags=with_tags)
+                assert isinstance(kept, CustomerSearch) and kept.statement_key is not None
+                fresh = type(kept)(kept.base, kept.organization, kept.text)
+                assert _pages(kept) == _pages(fresh), q
+                tags = [tag_names(c) for c in kept[0:20]] if with_tags else []
+                assert tags == ([tag_names(c) for c in fresh[0:20]] if with_tags else [])
+    shapes = list(statements._kept().values())
+    # Every shape of search is kept; none is left to Django.
+    assert shapes and not [s for s in shapes if isinstance(s, statements._NotKept)]
+
+
+def test_a_filtered_search_builds_its_statement_each_time(people: People, org: Organization) -> None:
+    search = customer_list(organization=org, q="张", stage="member")
+    assert isinstance(search, CustomerSearch) and search.statement_key is None
+    assert [c.name for c in search[0:20]] == ["张三"]

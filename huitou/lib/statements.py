@@ -1,0 +1,220 @@
+"""Statements compiled once per shape, then run again with the next request's values.
+
+Building a queryset and compiling it is most of the work of a hot read that
+returns a page of rows: a search box query at a million customers spends
+several milliseconds in Django's query building and compiler for a statement
+PostgreSQL answers in well under one. The text of such a statement depends
+only on its shape (which conditions, which columns, which page), so it can be
+compiled once per shape and run again with other values.
+
+The caller names the shape (a hashable ``key``), gives the values (strings)
+and a ``build`` function that makes the queryset from them. On the first
+call of a shape, ``build`` gets stand-ins instead of the values: short
+strings of private-use characters no text holds. Its statement is compiled
+and kept if the stand-ins appear only in the parameters, never in the SQL
+text, and each of them is found there; the statement keeps where each one
+is. The same call then builds the statement with its real values and keeps
+the shape only if that gives the same text and, value for value, the
+parameters the stand-ins' places give (a value the build transforms — cut,
+folded, converted — is caught here, and the shape is run through Django
+from then on). Later calls of the shape put the values where the stand-ins were — a
+whole parameter, or part of one (a ``LIKE`` pattern ``'%'``-wrapped, or the
+successor of a prefix that ``huitou.customers.search.starts_with`` uses for
+a range) — run the statement and make the model instances as Django's own
+iterator does (``select_related`` rows and annotations included).
+
+A shape whose statement cannot be kept, values holding ``%``, ``_`` or
+``\\`` (a pattern would need them escaped) or a stand-in's bracket and querysets with prefetches
+are run through Django as usual: ``build`` with the values. Kept statements
+live per thread (a connection, and so a compiler, belongs to one thread),
+at most ``STATEMENTS_PER_THREAD`` of them, the least recently used dropped
+first.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import Model, QuerySet
+from django.db.models.query import ModelIterable, get_related_populators
+
+M = TypeVar("M", bound=Model)
+
+STATEMENTS_PER_THREAD = 256
+# Pattern characters (a LIKE would need them escaped) and the stand-ins' own brackets.
+_UNSAFE = frozenset("%_\\\ue000\ue001")
+
+
+def stand_in(n: int) -> str:
+    """The ``n``-th stand-in: three private-use characters, the same in upper and lower case."""
+    return f"\ue000{chr(0xE100 + n)}\ue001"
+
+
+def successor(text: str) -> str:
+    """``text`` with its last character's successor: the end of the range of strings starting with ``text``."""
+    return text[:-1] + chr(ord(text[-1]) + 1)
+
+
+@dataclass(frozen=True)
+class _Statement:
+    """A compiled statement, where its values go and how its rows become model instances."""
+
+    sql: str
+    params: tuple[Any, ...]
+    slots: tuple[int, ...]  # positions of the parameters that hold stand-ins
+    count: int  # how many values
+    compiler: Any
+    model: type[Model]
+    init_list: tuple[str, ...]
+    fields: tuple[int, int]
+    populators: tuple[Any, ...]
+    annotations: tuple[tuple[str, int], ...]
+
+    def params_for(self, values: Sequence[str]) -> list[Any]:
+        params = list(self.params)
+        for position in self.slots:
+            param = params[position]
+            for n, value in enumerate(values):
+                marker = stand_in(n)
+                if marker not in param and successor(marker) not in param:
+                    continue
+                param = param.replace(successor(marker), successor(value)).replace(marker, value)
+            params[position] = param
+        return params
+
+    def gives(self, queryset: QuerySet[Any] | None, values: Sequence[str], using: str) -> bool:
+        """Whether ``queryset`` (built with ``values``) is this statement with ``values`` in its places."""
+        if queryset is None:
+            return False
+        try:
+            sql, params = queryset.query.get_compiler(using=using).as_sql()
+        except EmptyResultSet:
+            return False
+        return sql == self.sql and list(params) == self.params_for(values)
+
+    def rows(self, values: Sequence[str], using: str) -> list[Any]:
+        with connections[using].cursor() as cursor:
+            cursor.execute(self.sql, self.params_for(values))
+            fetched = cursor.fetchall()
+        start, end = self.fields
+        found = []
+        for row in self.compiler.results_iter([fetched]):
+            obj = self.model.from_db(using, self.init_list, row[start:end])
+            for populator in self.populators:
+                populator.populate(row, obj)
+            for name, position in self.annotations:
+                setattr(obj, name, row[position])
+            found.append(obj)
+        return found
+
+
+class _NotKept:
+    """A shape whose statement cannot be kept: run through Django each time."""
+
+
+_NOT_KEPT = _NotKept()
+_local = threading.local()
+
+
+def _kept() -> OrderedDict[Hashable, _Statement | _NotKept | None]:
+    kept = getattr(_local, "statements", None)
+    if kept is None:
+        kept = _local.statements = OrderedDict()
+    return kept
+
+
+def cached_rows(
+    key: Hashable,
+    values: Sequence[str],
+    build: Callable[[Sequence[str]], QuerySet[M] | None],
+    *,
+    using: str = "default",
+) -> list[M]:
+    """The rows of ``build(values)``, from the statement kept for ``key`` when there is one (see the module).
+
+    ``build`` must make the same statement text for every ``values`` of one
+    ``key``: whatever changes the text (which conditions, the page's bounds,
+    the organization when it is written as a number) belongs in the key.
+    ``build`` may return None for "nothing to find" (no rows).
+    """
+    if any(not value or _UNSAFE & set(value) for value in values):
+        return _run(build(values))
+    kept = _kept()
+    full_key = (using, key, len(values))
+    if full_key not in kept:
+        statement: _Statement | _NotKept | None = _compile(
+            build([stand_in(n) for n in range(len(values))]), len(values), using
+        )
+        if isinstance(statement, _Statement):
+            if not statement.gives(build(values), values, using):
+                statement = _NOT_KEPT
+        elif statement is None and build(values) is not None:
+            statement = _NOT_KEPT
+        kept[full_key] = statement
+        if len(kept) > STATEMENTS_PER_THREAD:
+            kept.popitem(last=False)
+    else:
+        statement = kept[full_key]
+        kept.move_to_end(full_key)
+    if isinstance(statement, _NotKept):
+        return _run(build(values))
+    if statement is None:
+        return []
+    rows: list[M] = statement.rows(values, using)
+    return rows
+
+
+def forget_statements() -> None:
+    """Drop this thread's kept statements (tests that change a shape's statement, e.g. the schema)."""
+    _kept().clear()
+
+
+def _run(queryset: QuerySet[M] | None) -> list[M]:
+    return [] if queryset is None else list(queryset)
+
+
+def _compile(queryset: QuerySet[Any] | None, count: int, using: str) -> _Statement | _NotKept | None:
+    """The statement of ``queryset`` built with stand-ins, or ``_NOT_KEPT`` (None: nothing to find)."""
+    if queryset is None:
+        return None
+    if (
+        queryset._iterable_class is not ModelIterable
+        or bool(getattr(queryset, "_prefetch_related_lookups", None))
+        or bool(getattr(queryset, "_known_related_objects", None))
+        or queryset.db != using
+    ):
+        return _NOT_KEPT
+    compiler = queryset.query.get_compiler(using=using)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return _NOT_KEPT
+    markers = [stand_in(n) for n in range(count)]
+    if compiler.has_extra_select or any(m in sql or successor(m) in sql for m in markers):
+        return _NOT_KEPT
+    slots = tuple(
+        i for i, p in enumerate(params) if isinstance(p, str) and any(m in p or successor(m) in p for m in markers)
+    )
+    if any(not any(m in params[i] or successor(m) in params[i] for i in slots) for m in markers):
+        return _NOT_KEPT  # a value the statement does not hold: it went somewhere it cannot be swapped
+    select, klass_info = compiler.select, compiler.klass_info
+    select_fields = klass_info["select_fields"]
+    start, end = select_fields[0], select_fields[-1] + 1
+    return _Statement(
+        sql=sql,
+        params=tuple(params),
+        slots=slots,
+        count=count,
+        compiler=compiler,
+        model=klass_info["model"],
+        init_list=tuple(f[0].target.attname for f in select[start:end]),
+        fields=(start, end),
+        populators=tuple(get_related_populators(klass_info, select, using)),  # type: ignore[call-arg]
+        annotations=tuple((compiler.annotation_col_map or {}).items()),
+    )

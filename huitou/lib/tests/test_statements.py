@@ -1,0 +1,179 @@
+"""Statements compiled once per shape: the same rows as Django's own, or Django's own when they cannot be."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import pytest
+from django.db.models import F, QuerySet, Value
+from django.db.models.functions import Concat, Upper
+
+from huitou.customers.models import Customer
+from huitou.lib import statements
+from huitou.lib.statements import cached_rows, forget_statements, stand_in, successor
+from huitou.tenancy.models import Organization
+
+
+@pytest.fixture(autouse=True)
+def _fresh() -> Iterator[None]:
+    forget_statements()
+    yield
+    forget_statements()
+
+
+@pytest.fixture
+def customers(org: Organization, make_customer: Callable[..., Customer]) -> dict[str, Customer]:
+    made = [
+        make_customer(name="张三", phone="13812345678"),
+        make_customer(name="张三丰", phone="13900001111"),
+        make_customer(name="李四", phone="13700002222"),
+    ]
+    return {c.name: c for c in made}
+
+
+class Builds:
+    """A ``build`` that counts its calls and remembers what it was given."""
+
+    def __init__(self, make: Callable[[Sequence[str]], QuerySet[Customer] | None]) -> None:
+        self.make = make
+        self.given: list[list[str]] = []
+
+    def __call__(self, values: Sequence[str]) -> QuerySet[Customer] | None:
+        self.given.append(list(values))
+        return self.make(values)
+
+
+def by_name(org: Organization) -> Builds:
+    def make(values: Sequence[str]) -> QuerySet[Customer]:
+        rows = Customer.objects.for_org(org).select_related("owner").filter(name__startswith=values[0])
+        return rows.annotate(shout=Concat(F("name"), Value("!"))).order_by("name_pinyin", "pk")
+
+    return Builds(make)
+
+
+def test_a_shape_is_compiled_once_and_run_again_with_other_values(
+    org: Organization, customers: dict[str, Customer], django_assert_num_queries: Any
+) -> None:
+    build = by_name(org)
+    first = cached_rows(("names", org.pk), ["张三"], build)
+    assert [c.name for c in first] == ["张三", "张三丰"]
+    # Built twice the first time: with stand-ins, then with the values to check the statement.
+    assert build.given == [[stand_in(0)], ["张三"]]
+    with django_assert_num_queries(1):  # the kept statement, nothing built
+        again = cached_rows(("names", org.pk), ["李"], build)
+    assert len(build.given) == 2
+    assert [c.name for c in again] == ["李四"]
+    # Rows are model instances as Django makes them: related rows and annotations included.
+    li_si = again[0]
+    assert li_si.pk == customers["李四"].pk
+    assert li_si.owner.username == customers["李四"].owner.username
+    assert li_si.shout == "李四!"  # type: ignore[attr-defined]
+    assert li_si._state.adding is False
+    assert li_si._state.db == "default"
+
+
+def test_kept_rows_are_the_rows_django_gives(org: Organization, customers: dict[str, Customer]) -> None:
+    build = by_name(org)
+    cached_rows(("names", org.pk), ["张"], build)
+    for prefix in ["张", "张三", "张三丰", "李", "王"]:
+        kept = cached_rows(("names", org.pk), [prefix], build)
+        made = build.make([prefix])
+        assert made is not None
+        assert [(c.pk, c.name, c.shout, c.owner_id) for c in kept] == [  # type: ignore[attr-defined]
+            (c.pk, c.name, c.shout, c.owner_id)  # type: ignore[attr-defined]
+            for c in made
+        ]
+    assert len(build.given) == 2
+
+
+@pytest.mark.parametrize("value", ["张%", "张_", "\\张", ""])
+def test_values_a_pattern_would_need_escaped_are_run_through_django(
+    org: Organization, customers: dict[str, Customer], value: str
+) -> None:
+    build = by_name(org)
+    cached_rows(("names", org.pk), ["张"], build)
+    assert cached_rows(("names", org.pk), [value], build) == list(build.make([value]) or [])
+    assert build.given[-1] == [value]
+
+
+def test_a_value_the_build_transforms_is_never_swapped_in(org: Organization, customers: dict[str, Customer]) -> None:
+    # The build cuts the value to its first character: the stand-in's place
+    # holds part of it, and the shape is run through Django from then on.
+    def cut(values: Sequence[str]) -> QuerySet[Customer]:
+        return Customer.objects.for_org(org).filter(name__startswith=values[0][:1]).order_by("pk")
+
+    build = Builds(cut)
+    assert {c.name for c in cached_rows(("cut", org.pk), ["张x"], build)} == {"张三", "张三丰"}
+    assert [c.name for c in cached_rows(("cut", org.pk), ["李y"], build)] == ["李四"]
+    assert build.given[-1] == ["李y"]
+
+
+def test_a_value_folded_by_the_database_is_the_databases_business(
+    org: Organization, customers: dict[str, Customer]
+) -> None:
+    # Upper() is SQL around a parameter: the value stays a parameter of its own and is swapped.
+    def upper(values: Sequence[str]) -> QuerySet[Customer]:
+        return Customer.objects.for_org(org).annotate(big=Upper("name_pinyin")).filter(big=values[0]).order_by("pk")
+
+    build = Builds(upper)
+    cached_rows(("upper", org.pk), ["ZHANGSAN"], build)
+    assert [c.name for c in cached_rows(("upper", org.pk), ["LISI"], build)] == ["李四"]
+    assert len(build.given) == 2
+
+
+def test_a_value_written_into_the_sql_text_is_not_kept(org: Organization, customers: dict[str, Customer]) -> None:
+    def raw(values: Sequence[str]) -> QuerySet[Customer]:
+        return Customer.objects.for_org(org).extra(where=[f"name = '{values[0]}'"])  # noqa: S610
+
+    build = Builds(raw)
+    cached_rows(("raw", org.pk), ["张三"], build)
+    assert [c.name for c in cached_rows(("raw", org.pk), ["李四"], build)] == ["李四"]
+    assert build.given[-1] == ["李四"]
+
+
+def test_prefetches_and_value_rows_are_run_through_django(org: Organization, customers: dict[str, Customer]) -> None:
+    def prefetching(values: Sequence[str]) -> QuerySet[Customer]:
+        return Customer.objects.for_org(org).filter(name=values[0]).prefetch_related("vehicles")
+
+    build = Builds(prefetching)
+    cached_rows(("prefetch", org.pk), ["张三"], build)
+    rows = cached_rows(("prefetch", org.pk), ["李四"], build)
+    assert [c.name for c in rows] == ["李四"]
+    assert "vehicles" in rows[0]._prefetched_objects_cache  # type: ignore[attr-defined]
+    assert build.given[-1] == ["李四"]
+
+
+def test_nothing_to_find_is_kept_as_nothing(org: Organization, customers: dict[str, Customer]) -> None:
+    build = Builds(lambda values: None)
+    assert cached_rows(("none", org.pk), ["x"], build) == []
+    assert cached_rows(("none", org.pk), ["y"], build) == []
+    assert len(build.given) == 2
+
+
+def test_the_least_recently_used_statement_goes_first(
+    org: Organization, customers: dict[str, Customer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(statements, "STATEMENTS_PER_THREAD", 2)
+    builds = {key: by_name(org) for key in "abc"}
+    for key in "ab":
+        cached_rows(key, ["张"], builds[key])
+    cached_rows("a", ["李"], builds["a"])  # a used last: b is the oldest
+    cached_rows("c", ["张"], builds["c"])
+    cached_rows("a", ["张"], builds["a"])
+    cached_rows("b", ["张"], builds["b"])
+    assert len(builds["a"].given) == 2  # kept all along
+    assert len(builds["b"].given) == 4  # dropped for c, built again
+
+
+def test_the_successor_of_a_stand_in_is_swapped_for_the_values_successor() -> None:
+    assert successor("张") == "弡"
+    assert successor(stand_in(0)) != stand_in(0)
+    assert stand_in(0).upper() == stand_in(0).lower() == stand_in(0)
+
+
+def test_a_value_holding_a_stand_in_is_run_through_django(org: Organization, customers: dict[str, Customer]) -> None:
+    build = by_name(org)
+    cached_rows(("names", org.pk), ["张"], build)
+    assert cached_rows(("names", org.pk), [f"张{stand_in(0)}"], build) == []
+    assert build.given[-1] == [f"张{stand_in(0)}"]

@@ -94,3 +94,18 @@ def test_a_session_of_a_user_without_organization_is_refused(db: object) -> None
     client.force_login(root)
 
     assert client.get("/api/v1/customers").status_code == 401
+
+
+def test_each_token_acts_as_its_own_user_and_a_revoked_one_stops_at_once(
+    advisor: User, outsider: User, make_customer: Callable[..., Customer]
+) -> None:
+    # The token's statement is compiled once and run again with each token's hash.
+    make_customer(name="张三")
+    mine, raw_mine = token_create(user=advisor)
+    _, raw_theirs = token_create(user=outsider)
+    for _round in range(2):
+        assert [c["name"] for c in ApiClient(raw_mine).get("/api/v1/customers").json()["items"]] == ["张三"]
+        assert ApiClient(raw_theirs).get("/api/v1/customers").json()["items"] == []
+    token_revoke(token=mine)
+    assert ApiClient(raw_mine).get("/api/v1/customers").status_code == 401
+    assert ApiClient(raw_theirs).get("/api/v1/customers").status_code == 200

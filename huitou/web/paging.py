@@ -52,6 +52,18 @@ class CappedPaginator(Paginator):
         return self._get_page(self.object_list[bottom : bottom + self.per_page], number, self)  # type: ignore[attr-defined]
 
 
+class CountedPaginator(Paginator):
+    """A paginator told its count: a figure the page reads anyway (a tab's count), so no COUNT of its own."""
+
+    def __init__(self, object_list: QuerySet[Any], per_page: int, *, count: int, **kwargs: Any) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self.known_count
+
+
 def team_page(request: HttpRequest, people: Sequence[Any], today: dt.date) -> tuple[Page, list[tuple[Any, int | None]]]:
     """A manager's team view: the page of ``TEAM_PAGE`` people asked for (``?page=``), each with the days
     their oldest overdue item has waited (``oldest_due``; None when nothing is overdue)."""

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,7 +25,7 @@ from huitou.tenancy.decorators import staff_required
 from huitou.tenancy.http import StaffRequest
 from huitou.tenancy.roles import Perm
 from huitou.web.forms import apply_errors
-from huitou.web.paging import team_page
+from huitou.web.paging import CountedPaginator, team_page
 from huitou.web.worklists import work_list_owner
 
 PAGE_SIZE = 20
@@ -36,9 +35,10 @@ PAGE_SIZE = 20
 def care_mine(request: StaffRequest) -> HttpResponse:
     """My open care tasks due today, overdue or this week (the next seven days), oldest first.
 
-    Queries: session, user (+organization), the three tab counts, the page
-    count, one page of tasks (+customer, vehicle, owner), the user's shops
-    (switcher); one more when a store manager opens someone else's list.
+    Queries: session, user (+organization), the three tab counts (the
+    chosen tab's is the page count), one page of tasks (+customer, vehicle,
+    owner), the user's shops (switcher); one more when a store manager
+    opens someone else's list.
     """
     org = request.organization
     owner = work_list_owner(request)
@@ -47,7 +47,8 @@ def care_mine(request: StaffRequest) -> HttpResponse:
     today = timezone.localdate()
     tasks = selectors.work_list(organization=org, owner_id=owner.pk, due=due, today=today)
     counts = selectors.work_counts(organization=org, owner_id=owner.pk, today=today)
-    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The tab's count is the list's: the page needs no COUNT of its own.
+    page = CountedPaginator(tasks, PAGE_SIZE, count=counts[due]).get_page(request.GET.get("page"))
     rows = [(task, visible_phone(task.customer, request.user), (today - task.due_on).days) for task in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)

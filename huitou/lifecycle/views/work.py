@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -25,7 +24,7 @@ from huitou.tenancy.roles import Perm
 from huitou.tenancy.scoping import get_scoped_or_404
 from huitou.tenancy.selectors import staff_for_org
 from huitou.web.forms import apply_errors
-from huitou.web.paging import team_page
+from huitou.web.paging import CountedPaginator, team_page
 from huitou.web.worklists import work_list_owner
 
 PAGE_SIZE = 20
@@ -35,9 +34,10 @@ PAGE_SIZE = 20
 def followups_mine(request: StaffRequest) -> HttpResponse:
     """My follow-ups due today, overdue or upcoming, oldest first.
 
-    Queries: session, user (+organization), the three tab counts, the page
-    count, one page of tasks (+customer, assignee), the user's shops
-    (switcher); one more when a store manager opens someone else's list.
+    Queries: session, user (+organization), the three tab counts (the
+    chosen tab's is the page count), one page of tasks (+customer,
+    assignee), the user's shops (switcher); one more when a store manager
+    opens someone else's list.
     """
     org = request.organization
     assignee = work_list_owner(request)
@@ -46,7 +46,8 @@ def followups_mine(request: StaffRequest) -> HttpResponse:
     today = timezone.localdate()
     tasks = selectors.tasks_due(organization=org, due=due, assignee_id=assignee.pk, today=today)
     counts = selectors.task_counts(organization=org, assignee_id=assignee.pk, today=today)
-    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The tab's count is the list's: the page needs no COUNT of its own.
+    page = CountedPaginator(tasks, PAGE_SIZE, count=counts[due]).get_page(request.GET.get("page"))
     rows = [(task, visible_phone(task.customer, request.user), (today - task.due_on).days) for task in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)

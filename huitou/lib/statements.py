@@ -183,6 +183,11 @@ def _compile(queryset: QuerySet[Any] | None, count: int, using: str) -> _Stateme
     """The statement of ``queryset`` built with stand-ins, or ``_NOT_KEPT`` (None: nothing to find)."""
     if queryset is None:
         return None
+    # A tenant query checks its scope when it runs (huitou.tenancy.models.TenantQuerySet): a kept
+    # statement never runs through Django, so the check is made here, once per shape and thread.
+    require_scope = getattr(queryset, "_require_scope", None)
+    if require_scope is not None:
+        require_scope()
     if (
         queryset._iterable_class is not ModelIterable
         or bool(getattr(queryset, "_prefetch_related_lookups", None))

@@ -13,6 +13,7 @@ from huitou.customers.models import Customer
 from huitou.lib import statements
 from huitou.lib.statements import cached_rows, forget_statements, stand_in, successor
 from huitou.tenancy.models import Organization
+from huitou.tenancy.scope import UnscopedQuery
 
 
 @pytest.fixture(autouse=True)
@@ -177,3 +178,13 @@ def test_a_value_holding_a_stand_in_is_run_through_django(org: Organization, cus
     cached_rows(("names", org.pk), ["张"], build)
     assert cached_rows(("names", org.pk), [f"张{stand_in(0)}"], build) == []
     assert build.given[-1] == [f"张{stand_in(0)}"]
+
+
+def test_an_unscoped_tenant_query_is_refused_as_django_refuses_it(
+    org: Organization, customers: dict[str, Customer]
+) -> None:
+    unscoped = Builds(lambda values: Customer.objects.filter(name__startswith=values[0]))
+    with pytest.raises(UnscopedQuery):
+        cached_rows(("unscoped",), ["张"], unscoped)
+    with pytest.raises(UnscopedQuery):  # refused again: nothing was kept
+        cached_rows(("unscoped",), ["李"], unscoped)

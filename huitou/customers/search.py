@@ -196,16 +196,17 @@ class KeySearch(CustomerSearch):
     def _page_rows(self, keys: SearchKeys, start: int, stop: int, *, counting: bool) -> QuerySet[Customer] | None:
         matches = self._matches(keys)
         # A whole phone number is one probe of the phone index, a handful of rows
-        # at most: read, sorted and counted at once, like a plate's or VIN's.
+        # at most: read, sorted and counted at once, like a VIN's end (a few cars).
         whole_phone = keys.phone and not keys.last4
-        if keys.plate_part or keys.vin_suffix or whole_phone:
+        if (keys.vin_suffix and not keys.plate_part) or whole_phone:
             rows = matches
             if counting:
                 rows = rows.annotate(search_total=Window(Count("pk")))
             return rows[start:stop]
-        # Keys on the customer row alone (a phone, a name): the page's ids are
-        # picked from the matches' index entries (the name index holds the
-        # pinyin), then only those rows are read and joined.
+        # Keys that match many (a name, last four digits, part of a plate: up to
+        # a few hundred customers): the page's ids are picked from the matches
+        # first (the name index holds the pinyin), then only those rows are read
+        # and joined to their owner, source, score and tags.
         page_ids = matches.values("pk")[start:stop]
         rows = self.base.filter(pk__in=page_ids).order_by("name_pinyin", "pk")
         if counting:

@@ -13,19 +13,25 @@ call of a shape, ``build`` gets stand-ins instead of the values: short
 strings of private-use characters no text holds. Its statement is compiled
 and kept if the stand-ins appear only in the parameters, never in the SQL
 text, and each of them is found there; the statement keeps where each one
-is. The same call then builds the statement with its real values and keeps
-the shape only if that gives the same text and, value for value, the
-parameters the stand-ins' places give (a value the build transforms — cut,
-folded, converted — is caught here, and the shape is run through Django
-from then on). Later calls of the shape put the values where the stand-ins were — a
+is. The same call then builds the statement twice more, with long
+stand-ins and with its real values, and keeps the shape only if both give
+the same text and, value for value, the parameters the first stand-ins'
+places give: a build that cuts, pads or converts a value shows it in one
+of the two, and the shape is run through Django from then on. (A build
+that changes only some values, say strips spaces a first value lacks, is
+not caught: values must be placed as they are given, normalised before.)
+Every other parameter (the organization, an id, a date) is frozen with the
+shape, so the key must name it. Later calls of the shape put the values where the stand-ins were — a
 whole parameter, or part of one (a ``LIKE`` pattern ``'%'``-wrapped, or the
 successor of a prefix that ``huitou.customers.search.starts_with`` uses for
 a range) — run the statement and make the model instances as Django's own
 iterator does (``select_related`` rows and annotations included).
 
 A shape whose statement cannot be kept, values holding ``%``, ``_`` or
-``\\`` (a pattern would need them escaped) or a stand-in's bracket and querysets with prefetches
-are run through Django as usual: ``build`` with the values. Kept statements
+``\\`` (a pattern would need them escaped) or a stand-in's bracket, querysets
+with prefetches, and tenant queries run without a scope under
+``huitou.tenancy.scope.unscoped()`` are run through Django as usual:
+``build`` with the values (and the scope checked each time). Kept statements
 live per thread (a connection, and so a compiler, belongs to one thread),
 at most ``STATEMENTS_PER_THREAD`` of them, the least recently used dropped
 first.
@@ -47,13 +53,15 @@ from django.db.models.query import ModelIterable, get_related_populators
 M = TypeVar("M", bound=Model)
 
 STATEMENTS_PER_THREAD = 256
+# The second set of stand-ins a shape is checked with: longer than any cut a build might make.
+STAND_IN_CHECK_LENGTH = 40
 # Pattern characters (a LIKE would need them escaped) and the stand-ins' own brackets.
 _UNSAFE = frozenset("%_\\\ue000\ue001")
 
 
-def stand_in(n: int) -> str:
-    """The ``n``-th stand-in: three private-use characters, the same in upper and lower case."""
-    return f"\ue000{chr(0xE100 + n)}\ue001"
+def stand_in(n: int, *, length: int = 3) -> str:
+    """The ``n``-th stand-in: ``length`` private-use characters (at least three), the same in upper and lower case."""
+    return f"\ue000{chr(0xE100 + n) * (length - 2)}\ue001"
 
 
 def successor(text: str) -> str:
@@ -138,10 +146,14 @@ def cached_rows(
 ) -> list[M]:
     """The rows of ``build(values)``, from the statement kept for ``key`` when there is one (see the module).
 
-    ``build`` must make the same statement text for every ``values`` of one
-    ``key``: whatever changes the text (which conditions, the page's bounds,
-    the organization when it is written as a number) belongs in the key.
-    ``build`` may return None for "nothing to find" (no rows).
+    ``build`` must place each value in the statement as it is given (the
+    caller normalises values first) and make the same statement text for
+    every ``values`` of one ``key``: whatever changes the text (which
+    conditions, the page's bounds) belongs in the key. Every parameter that
+    is not one of the values (the organization, an id, a date, a limit) is
+    frozen when the shape is first built: the key must name each of them,
+    the organization above all, or one tenant's statement would serve
+    another's rows. ``build`` may return None for "nothing to find" (no rows).
     """
     if any(not value or _UNSAFE & set(value) for value in values):
         return _run(build(values))
@@ -152,7 +164,10 @@ def cached_rows(
             build([stand_in(n) for n in range(len(values))]), len(values), using
         )
         if isinstance(statement, _Statement):
-            if not statement.gives(build(values), values, using):
+            # Long stand-ins, then the real values, must land where the short ones did:
+            # a build that cuts, pads or converts a value shows it in one of the two.
+            longer = [stand_in(n, length=STAND_IN_CHECK_LENGTH) for n in range(len(values))]
+            if not (statement.gives(build(longer), longer, using) and statement.gives(build(values), values, using)):
                 statement = _NOT_KEPT
         elif statement is None and build(values) is not None:
             statement = _NOT_KEPT
@@ -188,6 +203,9 @@ def _compile(queryset: QuerySet[Any] | None, count: int, using: str) -> _Stateme
     require_scope = getattr(queryset, "_require_scope", None)
     if require_scope is not None:
         require_scope()
+        if not getattr(queryset, "_tenant_scoped", False):
+            # Allowed here only by ``unscoped()``: each later call must be allowed again.
+            return _NOT_KEPT
     if (
         queryset._iterable_class is not ModelIterable
         or bool(getattr(queryset, "_prefetch_related_lookups", None))

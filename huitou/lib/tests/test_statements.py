@@ -13,7 +13,7 @@ from huitou.customers.models import Customer
 from huitou.lib import statements
 from huitou.lib.statements import cached_rows, forget_statements, stand_in, successor
 from huitou.tenancy.models import Organization
-from huitou.tenancy.scope import UnscopedQuery
+from huitou.tenancy.scope import UnscopedQuery, unscoped
 
 
 @pytest.fixture(autouse=True)
@@ -59,11 +59,12 @@ def test_a_shape_is_compiled_once_and_run_again_with_other_values(
     build = by_name(org)
     first = cached_rows(("names", org.pk), ["张三"], build)
     assert [c.name for c in first] == ["张三", "张三丰"]
-    # Built twice the first time: with stand-ins, then with the values to check the statement.
-    assert build.given == [[stand_in(0)], ["张三"]]
+    # Built three times the first time: with stand-ins, then with long ones and with the
+    # values to check that each lands where the first did.
+    assert build.given == [[stand_in(0)], [stand_in(0, length=statements.STAND_IN_CHECK_LENGTH)], ["张三"]]
     with django_assert_num_queries(1):  # the kept statement, nothing built
         again = cached_rows(("names", org.pk), ["李"], build)
-    assert len(build.given) == 2
+    assert len(build.given) == 3
     assert [c.name for c in again] == ["李四"]
     # Rows are model instances as Django makes them: related rows and annotations included.
     li_si = again[0]
@@ -85,7 +86,7 @@ def test_kept_rows_are_the_rows_django_gives(org: Organization, customers: dict[
             (c.pk, c.name, c.shout, c.owner_id)  # type: ignore[attr-defined]
             for c in made
         ]
-    assert len(build.given) == 2
+    assert len(build.given) == 3
 
 
 @pytest.mark.parametrize("value", ["张%", "张_", "\\张", ""])
@@ -120,7 +121,7 @@ def test_a_value_folded_by_the_database_is_the_databases_business(
     build = Builds(upper)
     cached_rows(("upper", org.pk), ["ZHANGSAN"], build)
     assert [c.name for c in cached_rows(("upper", org.pk), ["LISI"], build)] == ["李四"]
-    assert len(build.given) == 2
+    assert len(build.given) == 3
 
 
 def test_a_value_written_into_the_sql_text_is_not_kept(org: Organization, customers: dict[str, Customer]) -> None:
@@ -163,8 +164,8 @@ def test_the_least_recently_used_statement_goes_first(
     cached_rows("c", ["张"], builds["c"])
     cached_rows("a", ["张"], builds["a"])
     cached_rows("b", ["张"], builds["b"])
-    assert len(builds["a"].given) == 2  # kept all along
-    assert len(builds["b"].given) == 4  # dropped for c, built again
+    assert len(builds["a"].given) == 3  # kept all along
+    assert len(builds["b"].given) == 6  # dropped for c, built again
 
 
 def test_the_successor_of_a_stand_in_is_swapped_for_the_values_successor() -> None:
@@ -188,3 +189,26 @@ def test_an_unscoped_tenant_query_is_refused_as_django_refuses_it(
         cached_rows(("unscoped",), ["张"], unscoped)
     with pytest.raises(UnscopedQuery):  # refused again: nothing was kept
         cached_rows(("unscoped",), ["李"], unscoped)
+
+
+def test_a_cut_the_first_values_do_not_show_is_caught_by_the_long_stand_ins(
+    org: Organization, customers: dict[str, Customer]
+) -> None:
+    # "zhang" survives the cut to five characters; the long stand-ins do not.
+    def cut(values: Sequence[str]) -> QuerySet[Customer]:
+        return Customer.objects.for_org(org).filter(name_pinyin__startswith=values[0][:5]).order_by("pk")
+
+    build = Builds(cut)
+    cached_rows(("cut5", org.pk), ["zhang"], build)
+    assert [c.name for c in cached_rows(("cut5", org.pk), ["zhangsanx"], build)] == ["张三", "张三丰"]
+    assert build.given[-1] == ["zhangsanx"]
+
+
+def test_a_statement_built_under_unscoped_is_not_kept_and_refused_outside(
+    org: Organization, other_org: Organization, customers: dict[str, Customer]
+) -> None:
+    build = Builds(lambda values: Customer.objects.filter(name__startswith=values[0]).order_by("pk"))
+    with unscoped():
+        assert [c.name for c in cached_rows(("anyone",), ["张"], build)] == ["张三", "张三丰"]
+    with pytest.raises(UnscopedQuery):
+        cached_rows(("anyone",), ["张"], build)

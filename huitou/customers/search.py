@@ -370,13 +370,17 @@ class SearchKeys:
     plate_part: str = ""
     vin_suffix: str = ""
 
+    def _keys(self) -> list[str]:
+        # The search keys alone, in field order (not a subclass's own fields; no deep copy as astuple makes).
+        return [getattr(self, name) for name in _KEY_FIELDS]
+
     def values(self) -> list[str]:
         """The keys that are set, in field order."""
-        return [value for value in dataclasses.astuple(self) if value]
+        return [value for value in self._keys() if value]
 
     def present(self) -> tuple[bool, ...]:
         """Which keys are set: with ``plate_mode``, what decides the search statement's text."""
-        return tuple(bool(value) for value in dataclasses.astuple(self))
+        return tuple(bool(value) for value in self._keys())
 
     def plate_mode(self) -> str:
         """How the plate part is looked for (``vehicle_customer_ids``).
@@ -395,8 +399,11 @@ class SearchKeys:
     def with_values(self, values: Sequence[str]) -> SearchKeys:
         """These keys with the set ones' values replaced by ``values``, in order (the plate's mode kept)."""
         given = iter(values)
-        replaced = {f.name: next(given) for f in dataclasses.fields(self) if getattr(self, f.name)}
+        replaced = {name: next(given) for name in _KEY_FIELDS if getattr(self, name)}
         return _GivenKeys(**replaced, given_plate_mode=self.plate_mode())
+
+
+_KEY_FIELDS = tuple(f.name for f in dataclasses.fields(SearchKeys))
 
 
 @dataclass(frozen=True)

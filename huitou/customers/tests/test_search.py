@@ -514,3 +514,10 @@ def test_a_filtered_search_builds_its_statement_each_time(people: People, org: O
     search = customer_list(organization=org, q="张", stage="member")
     assert isinstance(search, CustomerSearch) and search.statement_key is None
     assert [c.name for c in search[0:20]] == ["张三"]
+
+
+def test_keys_given_other_values_keep_their_shape_and_plate_mode() -> None:
+    keys = search_keys("B1")  # two characters: the plate's start after the province
+    given = keys.with_values(["ZZZZ"])
+    assert given.values() == ["ZZZZ"] and given.present() == keys.present()
+    assert given.plate_mode() == keys.plate_mode() == "tail"

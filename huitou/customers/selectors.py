@@ -25,6 +25,7 @@ from huitou.customers.models import (
     VehicleOwnership,
 )
 from huitou.customers.search import customer_search
+from huitou.lib.statements import cached_rows
 from huitou.tenancy.models import Organization
 
 
@@ -220,18 +221,26 @@ OWN_HISTORY_SUBJECTS = ("serviceorder", "appointment")
 
 
 def customer_history(*, customer: Customer, limit: int = 50) -> list[ChangeEntry]:
-    """Changes to the file, its vehicles and consents, newest first (orders keep their own history)."""
-    entries = history_for_customer(organization_id=customer.organization_id, customer_id=customer.pk, limit=None)
-    return list(entries.exclude(subject_type__in=OWN_HISTORY_SUBJECTS)[:limit])
+    """Changes to the file, its vehicles and consents, newest first (orders keep their own history;
+    a kept statement: ``huitou.lib.statements``)."""
+    org_id = customer.organization_id
+
+    def build(values: Sequence[Any]) -> QuerySet[ChangeEntry]:
+        entries = history_for_customer(organization_id=org_id, customer_id=values[0], limit=None)
+        return entries.exclude(subject_type__in=OWN_HISTORY_SUBJECTS)[:limit]
+
+    return cached_rows(("customers.customer_history", org_id, limit), [customer.pk], build)
 
 
-def consent_history(*, customer: Customer) -> QuerySet[ConsentRecord]:
-    return (
-        ConsentRecord.objects.for_org(customer.organization_id)
-        .filter(customer=customer)
-        .select_related("recorded_by")
-        .order_by("-at", "-pk")
-    )
+def consent_history(*, customer: Customer, limit: int = 20) -> list[ConsentRecord]:
+    """The customer's consent records, newest first, the latest ``limit`` (a kept statement)."""
+    org_id = customer.organization_id
+
+    def build(values: Sequence[Any]) -> QuerySet[ConsentRecord]:
+        rows = ConsentRecord.objects.for_org(org_id).filter(customer_id=values[0]).select_related("recorded_by")
+        return rows.order_by("-at", "-pk")[:limit]
+
+    return cached_rows(("customers.consent_history", org_id, limit), [customer.pk], build)
 
 
 def vehicle_ownerships(*, vehicle: Vehicle) -> QuerySet[VehicleOwnership]:

@@ -7,10 +7,12 @@ PostgreSQL answers in well under one. The text of such a statement depends
 only on its shape (which conditions, which columns, which page), so it can be
 compiled once per shape and run again with other values.
 
-The caller names the shape (a hashable ``key``), gives the values (strings)
-and a ``build`` function that makes the queryset from them. On the first
-call of a shape, ``build`` gets stand-ins instead of the values: short
-strings of private-use characters no text holds. Its statement is compiled
+The caller names the shape (a hashable ``key``), gives the values (strings,
+or integers such as a customer's id) and a ``build`` function that makes the
+queryset from them. On the first call of a shape, ``build`` gets stand-ins
+instead of the values: short strings of private-use characters no text
+holds, and for integers numbers near the top of the 64-bit range no id
+reaches. Its statement is compiled
 and kept if the stand-ins appear only in the parameters, never in the SQL
 text, and each of them is found there; the statement keeps where each one
 is. The same call then builds the statement twice more, with long
@@ -25,7 +27,8 @@ shape, so the key must name it. Later calls of the shape put the values where th
 whole parameter, or part of one (a ``LIKE`` pattern ``'%'``-wrapped, or the
 successor of a prefix that ``huitou.customers.search.starts_with`` uses for
 a range) — run the statement and make the model instances as Django's own
-iterator does (``select_related`` rows and annotations included).
+iterator does (``select_related`` rows and annotations included). An
+integer stand-in must be a whole parameter, never part of the SQL text.
 
 A shape whose statement cannot be kept, values holding ``%``, ``_`` or
 ``\\`` (a pattern would need them escaped) or a stand-in's bracket, querysets
@@ -64,6 +67,33 @@ def stand_in(n: int, *, length: int = 3) -> str:
     return f"\ue000{chr(0xE100 + n) * (length - 2)}\ue001"
 
 
+# Integer stand-ins: above any id a sequence gives out, below the 64-bit limit; the check's set apart.
+_INT_STAND_IN = 9_000_000_000_000_000_000
+_INT_STAND_IN_CHECK = 9_100_000_000_000_000_000
+
+
+def int_stand_in(n: int, *, check: bool = False) -> int:
+    """The ``n``-th integer stand-in (``check``: of the second set a shape is checked with)."""
+    return (_INT_STAND_IN_CHECK if check else _INT_STAND_IN) + n
+
+
+def stand_ins(values: Sequence[str | int], *, check: bool = False) -> list[str | int]:
+    """Stand-ins for ``values``, each of its value's kind (``check``: the long or second set)."""
+    return [
+        int_stand_in(n, check=check)
+        if isinstance(value, int)
+        else stand_in(n, length=STAND_IN_CHECK_LENGTH if check else 3)
+        for n, value in enumerate(values)
+    ]
+
+
+def _holds(param: Any, marker: str | int) -> bool:
+    """Whether a statement parameter holds ``marker``: an integer whole, a string's within a text."""
+    if isinstance(marker, int):
+        return type(param) is int and param == marker
+    return isinstance(param, str) and (marker in param or successor(marker) in param)
+
+
 def successor(text: str) -> str:
     """``text`` with its last character's successor: the end of the range of strings starting with ``text``."""
     return text[:-1] + chr(ord(text[-1]) + 1)
@@ -84,19 +114,23 @@ class _Statement:
     populators: tuple[Any, ...]
     annotations: tuple[tuple[str, int], ...]
 
-    def params_for(self, values: Sequence[str]) -> list[Any]:
+    def params_for(self, values: Sequence[str | int]) -> list[Any]:
         params = list(self.params)
         for position in self.slots:
             param = params[position]
             for n, value in enumerate(values):
+                if isinstance(value, int):
+                    if type(param) is int and param == int_stand_in(n):
+                        param = value
+                    continue
                 marker = stand_in(n)
-                if marker not in param and successor(marker) not in param:
+                if not isinstance(param, str) or (marker not in param and successor(marker) not in param):
                     continue
                 param = param.replace(successor(marker), successor(value)).replace(marker, value)
             params[position] = param
         return params
 
-    def gives(self, queryset: QuerySet[Any] | None, values: Sequence[str], using: str) -> bool:
+    def gives(self, queryset: QuerySet[Any] | None, values: Sequence[str | int], using: str) -> bool:
         """Whether ``queryset`` (built with ``values``) is this statement with ``values`` in its places."""
         if queryset is None:
             return False
@@ -106,7 +140,7 @@ class _Statement:
             return False
         return sql == self.sql and list(params) == self.params_for(values)
 
-    def rows(self, values: Sequence[str], using: str) -> list[Any]:
+    def rows(self, values: Sequence[str | int], using: str) -> list[Any]:
         with connections[using].cursor() as cursor:
             cursor.execute(self.sql, self.params_for(values))
             fetched = cursor.fetchall()
@@ -139,8 +173,8 @@ def _kept() -> OrderedDict[Hashable, _Statement | _NotKept | None]:
 
 def cached_rows(
     key: Hashable,
-    values: Sequence[str],
-    build: Callable[[Sequence[str]], QuerySet[M] | None],
+    values: Sequence[str | int],
+    build: Callable[[Sequence[Any]], QuerySet[M] | None],
     *,
     using: str = "default",
 ) -> list[M]:
@@ -155,18 +189,16 @@ def cached_rows(
     the organization above all, or one tenant's statement would serve
     another's rows. ``build`` may return None for "nothing to find" (no rows).
     """
-    if any(not value or _UNSAFE & set(value) for value in values):
+    if any(_refused(value) for value in values):
         return _run(build(values))
     kept = _kept()
-    full_key = (using, key, len(values))
+    full_key = (using, key, tuple(type(value) for value in values))
     if full_key not in kept:
-        statement: _Statement | _NotKept | None = _compile(
-            build([stand_in(n) for n in range(len(values))]), len(values), using
-        )
+        statement: _Statement | _NotKept | None = _compile(build(stand_ins(values)), stand_ins(values), using)
         if isinstance(statement, _Statement):
-            # Long stand-ins, then the real values, must land where the short ones did:
-            # a build that cuts, pads or converts a value shows it in one of the two.
-            longer = [stand_in(n, length=STAND_IN_CHECK_LENGTH) for n in range(len(values))]
+            # The second stand-ins (longer strings, other numbers), then the real values, must land where
+            # the first did: a build that cuts, pads or converts a value shows it in one of the two.
+            longer = stand_ins(values, check=True)
             if not (statement.gives(build(longer), longer, using) and statement.gives(build(values), values, using)):
                 statement = _NOT_KEPT
         elif statement is None and build(values) is not None:
@@ -190,11 +222,20 @@ def forget_statements() -> None:
     _kept().clear()
 
 
+def _refused(value: str | int) -> bool:
+    """A value no statement is kept for: empty, a boolean, or text a pattern would need escaped."""
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return value >= _INT_STAND_IN
+    return not value or bool(_UNSAFE & set(value))
+
+
 def _run(queryset: QuerySet[M] | None) -> list[M]:
     return [] if queryset is None else list(queryset)
 
 
-def _compile(queryset: QuerySet[Any] | None, count: int, using: str) -> _Statement | _NotKept | None:
+def _compile(queryset: QuerySet[Any] | None, markers: list[str | int], using: str) -> _Statement | _NotKept | None:
     """The statement of ``queryset`` built with stand-ins, or ``_NOT_KEPT`` (None: nothing to find)."""
     if queryset is None:
         return None
@@ -218,13 +259,11 @@ def _compile(queryset: QuerySet[Any] | None, count: int, using: str) -> _Stateme
         sql, params = compiler.as_sql()
     except EmptyResultSet:
         return _NOT_KEPT
-    markers = [stand_in(n) for n in range(count)]
-    if compiler.has_extra_select or any(m in sql or successor(m) in sql for m in markers):
+    in_text = [str(m) if isinstance(m, int) else m for m in markers]
+    if compiler.has_extra_select or any(m in sql or successor(m) in sql for m in in_text):
         return _NOT_KEPT
-    slots = tuple(
-        i for i, p in enumerate(params) if isinstance(p, str) and any(m in p or successor(m) in p for m in markers)
-    )
-    if any(not any(m in params[i] or successor(m) in params[i] for i in slots) for m in markers):
+    slots = tuple(i for i, p in enumerate(params) if any(_holds(p, m) for m in markers))
+    if any(not any(_holds(params[i], m) for i in slots) for m in markers):
         return _NOT_KEPT  # a value the statement does not hold: it went somewhere it cannot be swapped
     select, klass_info = compiler.select, compiler.klass_info
     select_fields = klass_info["select_fields"]
@@ -233,7 +272,7 @@ def _compile(queryset: QuerySet[Any] | None, count: int, using: str) -> _Stateme
         sql=sql,
         params=tuple(params),
         slots=slots,
-        count=count,
+        count=len(markers),
         compiler=compiler,
         model=klass_info["model"],
         init_list=tuple(f[0].target.attname for f in select[start:end]),

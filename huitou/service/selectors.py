@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from huitou.customers.models import Customer
 from huitou.lib.money import round_fen
+from huitou.lib.statements import cached_rows
 from huitou.service.models import (
     Appointment,
     OrderAdjustment,
@@ -154,23 +156,28 @@ def order_for_page(*, organization: Organization | int, order_id: int) -> Servic
 
 
 def visit_history(*, customer: Customer, limit: int = 50) -> list[ServiceOrder]:
-    """The customer's orders, newest first, with vehicle (one query)."""
-    return list(
-        ServiceOrder.objects.for_org(customer.organization_id)
-        .filter(customer=customer)
-        .select_related("vehicle", "shop")
-        .order_by("-opened_at", "-pk")[:limit]
-    )
+    """The customer's orders, newest first, with vehicle and shop (one query, a kept statement:
+    ``huitou.lib.statements``)."""
+    org_id = customer.organization_id
+
+    def build(values: Sequence[Any]) -> QuerySet[ServiceOrder]:
+        rows = ServiceOrder.objects.for_org(org_id).filter(customer_id=values[0]).select_related("vehicle", "shop")
+        return rows.order_by("-opened_at", "-pk")[:limit]
+
+    return cached_rows(("service.visit_history", org_id, limit), [customer.pk], build)
 
 
-def declined_recommendations(*, customer: Customer) -> QuerySet[Recommendation]:
-    """Work the customer said no to, for the follow-up (建议项目未做)."""
-    return (
-        Recommendation.objects.for_org(customer.organization_id)
-        .filter(customer=customer, status=Recommendation.Status.DECLINED)
-        .select_related("vehicle")
-        .order_by("-recorded_at")
-    )
+def declined_recommendations(*, customer: Customer, limit: int = 20) -> list[Recommendation]:
+    """Work the customer said no to, for the follow-up (建议项目未做), the latest ``limit`` (a kept statement)."""
+    org_id = customer.organization_id
+
+    def build(values: Sequence[Any]) -> QuerySet[Recommendation]:
+        rows = Recommendation.objects.for_org(org_id).filter(
+            customer_id=values[0], status=Recommendation.Status.DECLINED
+        )
+        return rows.select_related("vehicle").order_by("-recorded_at", "-pk")[:limit]
+
+    return cached_rows(("service.declined_recommendations", org_id, limit), [customer.pk], build)
 
 
 def appointments_between(

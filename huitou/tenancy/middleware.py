@@ -40,12 +40,12 @@ class TenantMiddleware:
 
 def user_shops(request: TenantRequest) -> list[Shop]:
     """The signed-in user's shops, loaded once per request."""
-    from huitou.tenancy.selectors import shops_for_user
+    from huitou.tenancy.selectors import shop_list_for_user
 
     if not isinstance(request.user, User):
         return []
     if not hasattr(request, "_huitou_shops"):
-        request._huitou_shops = list(shops_for_user(request.user))
+        request._huitou_shops = shop_list_for_user(request.user)
     return request._huitou_shops
 
 

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from django.db.models import QuerySet
 
+from huitou.lib.statements import cached_rows
 from huitou.tenancy.models import Organization, Shop, User
 from huitou.tenancy.roles import Role, role_allows
 
@@ -14,6 +16,19 @@ def shops_for_user(user: User) -> QuerySet[Shop]:
     if user.role == Role.OWNER:
         return shops
     return shops.filter(staff=user)
+
+
+def shop_list_for_user(user: User) -> list[Shop]:
+    """``shops_for_user`` as a list, from a statement kept per organization and role
+    (``huitou.lib.statements``): the shop switcher on every page reads it."""
+    org_id = user.organization_id or 0
+    owner = user.role == Role.OWNER
+
+    def build(values: Sequence[Any]) -> QuerySet[Shop]:
+        shops = Shop.objects.for_org(org_id).filter(is_active=True).order_by("pk")
+        return shops if owner else shops.filter(staff__pk=values[0])
+
+    return cached_rows(("tenancy.shops_for_user", org_id, owner), [] if owner else [user.pk], build)
 
 
 def staff_for_org(organization: Organization | int, *, active_only: bool = True) -> QuerySet[User]:

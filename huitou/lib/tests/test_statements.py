@@ -212,3 +212,72 @@ def test_a_statement_built_under_unscoped_is_not_kept_and_refused_outside(
         assert [c.name for c in cached_rows(("anyone",), ["张"], build)] == ["张三", "张三丰"]
     with pytest.raises(UnscopedQuery):
         cached_rows(("anyone",), ["张"], build)
+
+
+def by_owner_and_id(org: Organization) -> Builds:
+    def make(values: Sequence[Any]) -> QuerySet[Customer]:
+        rows = Customer.objects.for_org(org).select_related("owner").filter(owner_id=values[0], pk__gte=values[1])
+        return rows.order_by("pk")
+
+    return Builds(make)  # type: ignore[arg-type]
+
+
+def test_integer_values_are_swapped_whole(
+    org: Organization, customers: dict[str, Customer], django_assert_num_queries: Any
+) -> None:
+    build = by_owner_and_id(org)
+    owner_id = customers["张三"].owner_id
+    ids = sorted(c.pk for c in customers.values())
+    first = cached_rows(("owned", org.pk), [owner_id, ids[0]], build)
+    assert [c.pk for c in first] == [c.pk for c in build.make([owner_id, ids[0]]) or []]
+    assert build.given == [
+        [statements.int_stand_in(0), statements.int_stand_in(1)],
+        [statements.int_stand_in(0, check=True), statements.int_stand_in(1, check=True)],
+        [owner_id, ids[0]],
+    ]
+    for start in [*ids, ids[-1] + 1]:
+        with django_assert_num_queries(1):
+            kept = cached_rows(("owned", org.pk), [owner_id, start], build)
+        made = build.make([owner_id, start])
+        assert made is not None
+        assert [(c.pk, c.owner.username) for c in kept] == [(c.pk, c.owner.username) for c in made]
+    assert len(build.given) == 3  # never built again
+    assert cached_rows(("owned", org.pk), [owner_id + 1_000, ids[0]], build) == []
+
+
+def test_an_integer_the_build_changes_is_never_swapped_in(org: Organization, customers: dict[str, Customer]) -> None:
+    ids = sorted(c.pk for c in customers.values())
+
+    def after(values: Sequence[Any]) -> QuerySet[Customer]:
+        return Customer.objects.for_org(org).filter(pk__gte=values[0] + 1).order_by("pk")
+
+    build = Builds(after)  # type: ignore[arg-type]
+    assert [c.pk for c in cached_rows(("after", org.pk), [ids[0]], build)] == ids[1:]
+    assert [c.pk for c in cached_rows(("after", org.pk), [ids[1]], build)] == ids[2:]
+    assert build.given[-1] == [ids[1]]  # run through Django: the build saw the value itself
+
+
+def test_strings_and_integers_of_one_key_are_shapes_of_their_own(
+    org: Organization, customers: dict[str, Customer]
+) -> None:
+    def named_or_numbered(values: Sequence[Any]) -> QuerySet[Customer]:
+        rows = Customer.objects.for_org(org).order_by("pk")
+        return rows.filter(pk=values[0]) if isinstance(values[0], int) else rows.filter(name=values[0])
+
+    build = Builds(named_or_numbered)  # type: ignore[arg-type]
+    li_si = customers["李四"]
+    assert [c.pk for c in cached_rows(("one", org.pk), [li_si.pk], build)] == [li_si.pk]
+    assert [c.pk for c in cached_rows(("one", org.pk), ["张三"], build)] == [customers["张三"].pk]
+    assert [c.pk for c in cached_rows(("one", org.pk), [customers["张三丰"].pk], build)] == [customers["张三丰"].pk]
+    assert len(build.given) == 6  # each kind built (and checked) once
+
+
+@pytest.mark.parametrize("value", [True, statements.int_stand_in(0)])
+def test_booleans_and_numbers_of_the_stand_ins_range_are_run_through_django(
+    org: Organization, customers: dict[str, Customer], value: int
+) -> None:
+    build = by_owner_and_id(org)
+    owner_id = customers["张三"].owner_id
+    cached_rows(("owned", org.pk), [owner_id, 1], build)
+    cached_rows(("owned", org.pk), [owner_id, value], build)
+    assert build.given[-1] == [owner_id, value]

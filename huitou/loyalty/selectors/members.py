@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from huitou.customers.models import Customer
+from huitou.lib.statements import cached_rows
 from huitou.loyalty.models import LoyaltyAccount, ReferrerType, Tier, TierChange, TierEntryRule
 from huitou.loyalty.selectors.referrals import referrals_for_customer
 from huitou.loyalty.selectors.rewards import coupons_for_customer
@@ -22,11 +24,27 @@ RECENT_CHANGES = 5
 
 
 def tiers_for(organization: Organization | int, *, active_only: bool = False) -> list[Tier]:
-    """The organization's tiers by rank (1 query, their free service joined)."""
-    rows = Tier.objects.for_org(organization).select_related("free_service").order_by("rank", "pk")
-    if active_only:
-        rows = rows.filter(is_active=True)
-    return list(rows)
+    """The organization's tiers by rank (1 query, their free service joined; a kept statement:
+    ``huitou.lib.statements``)."""
+    org_id = organization if isinstance(organization, int) else organization.pk
+
+    def build(_values: Sequence[Any]) -> QuerySet[Tier]:
+        rows = Tier.objects.for_org(org_id).select_related("free_service").order_by("rank", "pk")
+        return rows.filter(is_active=True) if active_only else rows
+
+    return cached_rows(("loyalty.tiers_for", org_id, active_only), [], build)
+
+
+def account_for(customer: Customer) -> LoyaltyAccount | None:
+    """The customer's membership account with its tier, if any (1 query, a kept statement)."""
+    org_id = customer.organization_id
+
+    def build(values: Sequence[Any]) -> QuerySet[LoyaltyAccount]:
+        rows = LoyaltyAccount.objects.for_org(org_id).filter(customer_id=values[0]).select_related("tier")
+        return rows.order_by("pk")[:1]
+
+    rows = cached_rows(("loyalty.account_for", org_id), [customer.pk], build)
+    return rows[0] if rows else None
 
 
 def _next_tier(tiers: list[Tier], current: Tier | None, spend: Decimal, visits: int) -> dict[str, Any] | None:
@@ -54,7 +72,7 @@ def member_panel(customer: Customer, *, now: dt.datetime | None = None) -> dict[
     """
     now = now or timezone.now()
     org_id = customer.organization_id
-    account = LoyaltyAccount.objects.for_org(org_id).filter(customer_id=customer.pk).select_related("tier").first()
+    account = account_for(customer)
     tiers = tiers_for(org_id)
     tier = account.tier if account is not None else None
     data: dict[str, Any] = {
@@ -98,12 +116,7 @@ def membership_summary(customer: Customer) -> dict[str, Any]:
 
     Queries: 1 the account with its tier, 1 the cards, 1 the coupons.
     """
-    account = (
-        LoyaltyAccount.objects.for_org(customer.organization_id)
-        .filter(customer_id=customer.pk)
-        .select_related("tier")
-        .first()
-    )
+    account = account_for(customer)
     tier = account.tier if account is not None else None
     principal = account.stored_principal if account is not None else ZERO
     bonus = account.stored_bonus if account is not None else ZERO

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -12,6 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from huitou.customers.models import Customer
+from huitou.lib.statements import cached_rows
 from huitou.loyalty.models import (
     CardProduct,
     CouponEntry,
@@ -42,12 +44,16 @@ def cards_for_customer(customer: Customer) -> list[dict[str, Any]]:
     Each: ``id``, ``name``, ``remaining``, ``vehicle_id``, ``plate`` (or ""), ``expires_on``.
     """
     today = timezone.localdate()
-    cards = (
-        PackageCard.objects.for_org(customer.organization_id)
-        .filter(customer_id=customer.pk, state=PackageCard.State.ACTIVE, expires_on__gte=today)
-        .select_related("vehicle")
-        .order_by("expires_on", "pk")
-    )
+    org_id = customer.organization_id
+
+    def build(values: Sequence[Any]) -> QuerySet[PackageCard]:
+        rows = PackageCard.objects.for_org(org_id).filter(
+            customer_id=values[0], state=PackageCard.State.ACTIVE, expires_on__gte=today
+        )
+        return rows.select_related("vehicle").order_by("expires_on", "pk")
+
+    # A kept statement (huitou.lib.statements): the day is part of the shape.
+    cards = cached_rows(("loyalty.cards_for_customer", org_id, today), [customer.pk], build)
     return [
         {
             "id": c.pk,

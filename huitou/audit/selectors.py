@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.db.models import QuerySet
 
 from huitou.audit.models import ChangeEntry
+from huitou.lib.statements import cached_rows
 
 
 def history_for_customer(*, organization_id: int, customer_id: int, limit: int | None = 50) -> QuerySet[ChangeEntry]:
@@ -23,3 +27,13 @@ def history_for_subject(*, organization_id: int, subject_type: str, subject_id: 
         .select_related("actor")
         .order_by("-at", "-pk")
     )
+
+
+def subject_history(*, organization_id: int, subject_type: str, subject_id: int) -> list[ChangeEntry]:
+    """``history_for_subject`` as a list, from a statement kept per organization and kind of subject
+    (``huitou.lib.statements``): an order's page reads it."""
+
+    def build(values: Sequence[Any]) -> QuerySet[ChangeEntry]:
+        return history_for_subject(organization_id=organization_id, subject_type=subject_type, subject_id=values[0])
+
+    return cached_rows(("audit.subject_history", organization_id, subject_type), [subject_id], build)

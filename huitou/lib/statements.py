@@ -11,8 +11,8 @@ The caller names the shape (a hashable ``key``), gives the values (strings,
 or integers such as a customer's id) and a ``build`` function that makes the
 queryset from them. On the first call of a shape, ``build`` gets stand-ins
 instead of the values: short strings of private-use characters no text
-holds, and for integers numbers near the top of the 64-bit range no id
-reaches. Its statement is compiled
+holds, and for integers numbers above any id a shop's tables reach (near
+the top of the 32-bit range, so an integer column takes them too). Its statement is compiled
 and kept if the stand-ins appear only in the parameters, never in the SQL
 text, and each of them is found there; the statement keeps where each one
 is. The same call then builds the statement twice more, with long
@@ -67,9 +67,10 @@ def stand_in(n: int, *, length: int = 3) -> str:
     return f"\ue000{chr(0xE100 + n) * (length - 2)}\ue001"
 
 
-# Integer stand-ins: above any id a sequence gives out, below the 64-bit limit; the check's set apart.
-_INT_STAND_IN = 9_000_000_000_000_000_000
-_INT_STAND_IN_CHECK = 9_100_000_000_000_000_000
+# Integer stand-ins: above the ids a shop's tables reach, below the 32-bit limit; the check's set apart.
+# Values from the first upwards are run through Django.
+_INT_STAND_IN = 2_000_000_000
+_INT_STAND_IN_CHECK = 2_050_000_000
 
 
 def int_stand_in(n: int, *, check: bool = False) -> int:
@@ -90,7 +91,7 @@ def stand_ins(values: Sequence[str | int], *, check: bool = False) -> list[str |
 def _holds(param: Any, marker: str | int) -> bool:
     """Whether a statement parameter holds ``marker``: an integer whole, a string's within a text."""
     if isinstance(marker, int):
-        return type(param) is int and param == marker
+        return _is_int(param) and param == marker
     return isinstance(param, str) and (marker in param or successor(marker) in param)
 
 
@@ -120,8 +121,8 @@ class _Statement:
             param = params[position]
             for n, value in enumerate(values):
                 if isinstance(value, int):
-                    if type(param) is int and param == int_stand_in(n):
-                        param = value
+                    if _is_int(param) and param == int_stand_in(n):
+                        param = type(param)(value)  # as the driver's wrapper when it has one (Int8)
                     continue
                 marker = stand_in(n)
                 if not isinstance(param, str) or (marker not in param and successor(marker) not in param):
@@ -217,9 +218,28 @@ def cached_rows(
     return rows
 
 
+def attach_prefetched(instance: Model, relation: str, rows: list[Any]) -> None:
+    """Make ``instance.<relation>.all()`` give ``rows`` as ``prefetch_related`` would (a reverse foreign key):
+    each row knows its ``instance``, and filtering the relation still asks the database."""
+    manager = getattr(instance, relation)
+    field = manager.field  # the foreign key on the rows' model
+    for row in rows:
+        field.set_cached_value(row, instance)
+    queryset = manager.get_queryset()
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    if not hasattr(instance, "_prefetched_objects_cache"):
+        instance._prefetched_objects_cache = {}  # type: ignore[attr-defined]
+    instance._prefetched_objects_cache[field.remote_field.cache_name] = queryset  # type: ignore[attr-defined]
+
+
 def forget_statements() -> None:
     """Drop this thread's kept statements (tests that change a shape's statement, e.g. the schema)."""
     _kept().clear()
+
+
+def _is_int(param: Any) -> bool:
+    return isinstance(param, int) and not isinstance(param, bool)
 
 
 def _refused(value: str | int) -> bool:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Model, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from huitou.customers.models import Customer
 from huitou.lib.money import round_fen
-from huitou.lib.statements import cached_rows
+from huitou.lib.statements import attach_prefetched, cached_rows
 from huitou.service.models import (
     Appointment,
     OrderAdjustment,
@@ -34,6 +34,13 @@ Item = TypeVar("Item", ServiceItem, Part)
 def service_items(organization: Organization | int, *, active_only: bool = True) -> QuerySet[ServiceItem]:
     items = ServiceItem.objects.for_org(organization).order_by("category", "name")
     return items.filter(is_active=True) if active_only else items
+
+
+def service_item_list(organization: Organization | int) -> list[ServiceItem]:
+    """The active services as a list, from a statement kept per organization (``huitou.lib.statements``):
+    an order's page offers them for recommending work."""
+    org_id = organization if isinstance(organization, int) else organization.pk
+    return cached_rows(("service.service_item_list", org_id), [], lambda _values: service_items(org_id))
 
 
 def parts(organization: Organization | int, *, active_only: bool = True) -> QuerySet[Part]:
@@ -139,20 +146,44 @@ def order_for_page(*, organization: Organization | int, order_id: int) -> Servic
     3 payments (+ receiver), 4 adjustments (+ author), 5 recommendations.
     Raises ServiceOrder.DoesNotExist.
     """
-    return (
-        ServiceOrder.objects.for_org(organization)
-        .select_related("shop", "customer", "vehicle", "advisor", "organization")
-        .prefetch_related(
-            Prefetch("lines", queryset=OrderLine.objects.select_related("technician").order_by("pk")),
-            Prefetch("payments", queryset=Payment.objects.select_related("received_by").order_by("at", "pk")),
-            Prefetch("adjustments", queryset=OrderAdjustment.objects.select_related("author").order_by("at", "pk")),
-            Prefetch(
-                "recommendations",
-                queryset=Recommendation.objects.select_related("recorded_by", "service").order_by("pk"),
-            ),
-        )
-        .get(pk=order_id)
-    )
+    org_id = organization if isinstance(organization, int) else organization.pk
+
+    def order_row(values: Sequence[Any]) -> QuerySet[ServiceOrder]:
+        rows = ServiceOrder.objects.for_org(org_id).filter(pk=values[0])
+        return rows.select_related("shop", "customer", "vehicle", "advisor", "organization")
+
+    # Each a statement kept once compiled (huitou.lib.statements), the parts attached as prefetch_related would.
+    found = cached_rows(("service.order_for_page", org_id), [order_id], order_row)
+    if not found:
+        raise ServiceOrder.DoesNotExist("ServiceOrder matching query does not exist.")
+    order = found[0]
+    for relation, part in ORDER_PARTS.items():
+        rows = cached_rows(("service.order_for_page", relation, org_id), [order.pk], part(org_id))
+        attach_prefetched(order, relation, rows)
+    return order
+
+
+def _order_part(
+    model: type[Model], related: tuple[str, ...], ordering: tuple[str, ...]
+) -> Callable[[int], Callable[[Sequence[Any]], QuerySet[Any]]]:
+    """The rows of one part of an order (its lines, payments, ...) for ``order_for_page``."""
+
+    def for_org(org_id: int) -> Callable[[Sequence[Any]], QuerySet[Any]]:
+        def build(values: Sequence[Any]) -> QuerySet[Any]:
+            rows = model.objects.for_org(org_id).filter(order_id=values[0])  # type: ignore[attr-defined]
+            return rows.select_related(*related).order_by(*ordering)
+
+        return build
+
+    return for_org
+
+
+ORDER_PARTS = {
+    "lines": _order_part(OrderLine, ("technician",), ("pk",)),
+    "payments": _order_part(Payment, ("received_by",), ("at", "pk")),
+    "adjustments": _order_part(OrderAdjustment, ("author",), ("at", "pk")),
+    "recommendations": _order_part(Recommendation, ("recorded_by", "service"), ("pk",)),
+}
 
 
 def visit_history(*, customer: Customer, limit: int = 50) -> list[ServiceOrder]:

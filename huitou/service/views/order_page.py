@@ -12,7 +12,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
 from huitou.audit.models import ChangeEntry
-from huitou.audit.selectors import history_for_subject
+from huitou.audit.selectors import subject_history
 from huitou.customers.presentation import visible_phone
 from huitou.loyalty.forms_wallet import CheckoutForm
 from huitou.loyalty.selectors.wallet import checkout_options
@@ -89,7 +89,7 @@ def _changes_in_words(entry: ChangeEntry) -> list[tuple[str, Any, Any]]:
 
 def _history(order: ServiceOrder) -> list[HistoryRow]:
     """The order's change history with its field names and states in words."""
-    entries = history_for_subject(
+    entries = subject_history(
         organization_id=order.organization_id, subject_type=ServiceOrder._meta.model_name or "", subject_id=order.pk
     )
     return [
@@ -137,7 +137,7 @@ def order_page(request: StaffRequest, order_id: int, *, status: int = 200, **bou
     elif editable or (can_work and order.state != OrderState.VOID):
         # No new lines (a paid order, or nobody who works on cars): the services' names alone, for the
         # recommendation form and the decisions on recommended work.
-        services_ = list(selectors.service_items(org))
+        services_ = selectors.service_item_list(org)
     else:
         services_ = []
     forms["recommend_form"] = RecommendationForm(services=services_)

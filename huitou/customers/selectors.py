@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, Func, JSONField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import F, Func, JSONField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, ExtractYear
 from django.utils import timezone
 
@@ -25,7 +25,7 @@ from huitou.customers.models import (
     VehicleOwnership,
 )
 from huitou.customers.search import customer_search
-from huitou.lib.statements import cached_rows
+from huitou.lib.statements import attach_prefetched, cached_rows
 from huitou.tenancy.models import Organization
 
 
@@ -190,30 +190,48 @@ def _segment_conditions(
 def customer_for_file(*, organization: Organization | int, customer_id: int) -> Customer:
     """The customer with everything the file page shows, in a fixed number of queries.
 
-    1 customer (+ owner, source, created_by, score, its tag names), 2 vehicles,
-    3 their readings, 4 household members. Raises Customer.DoesNotExist.
+    1 customer (+ owner, source, created_by, score, household, its tag names),
+    2 vehicles, 3 their readings (when there are cars), 4 household members (when in a household),
+    each from a statement kept once compiled (``huitou.lib.statements``), the
+    vehicles, readings and members attached as ``prefetch_related`` would.
+    Raises Customer.DoesNotExist.
     """
-    readings = MileageReading.objects.select_related("recorded_by").order_by("-read_at", "-pk")
-    vehicles = (
-        Vehicle.objects.for_org(organization)
-        .active()
-        .order_by("pk")
-        .prefetch_related(Prefetch("readings", queryset=readings))
-    )
-    return (
-        Customer.objects.for_org(organization)
-        .active()
-        .select_related("owner", "source", "created_by", "score")
-        .annotate(tag_name_list=TagNames())
-        .prefetch_related(
-            Prefetch("vehicles", queryset=vehicles),
-            Prefetch(
-                "household__members",
-                queryset=Customer.objects.active().only("pk", "name", "household_id", "organization_id"),
-            ),
-        )
-        .get(pk=customer_id)
-    )
+    org_id = organization if isinstance(organization, int) else organization.pk
+
+    def customer_row(values: Sequence[Any]) -> QuerySet[Customer]:
+        rows = Customer.objects.for_org(org_id).active().filter(pk=values[0])
+        related: QuerySet[Customer] = rows.select_related("owner", "source", "created_by", "score", "household")
+        return related.annotate(tag_name_list=TagNames())
+
+    def vehicle_rows(values: Sequence[Any]) -> QuerySet[Vehicle]:
+        return Vehicle.objects.for_org(org_id).active().filter(customer_id=values[0]).order_by("pk")
+
+    def reading_rows(values: Sequence[Any]) -> QuerySet[MileageReading]:
+        # Every car of the customer's in one statement; each active car then takes its own.
+        rows = MileageReading.objects.for_org(org_id).filter(vehicle__customer_id=values[0])
+        return rows.select_related("recorded_by").order_by("-read_at", "-pk")
+
+    def member_rows(values: Sequence[Any]) -> QuerySet[Customer]:
+        rows = Customer.objects.for_org(org_id).active().filter(household_id=values[0])
+        return rows.only("pk", "name", "household_id", "organization_id").order_by("pk")
+
+    found = cached_rows(("customers.customer_for_file", org_id), [customer_id], customer_row)
+    if not found:
+        raise Customer.DoesNotExist("Customer matching query does not exist.")
+    customer = found[0]
+    vehicles = cached_rows(("customers.customer_for_file", "vehicles", org_id), [customer.pk], vehicle_rows)
+    key = ("customers.customer_for_file", "readings", org_id)
+    readings = cached_rows(key, [customer.pk], reading_rows) if vehicles else []
+    by_vehicle: dict[int, list[MileageReading]] = {}
+    for reading in readings:
+        by_vehicle.setdefault(reading.vehicle_id, []).append(reading)
+    for vehicle in vehicles:
+        attach_prefetched(vehicle, "readings", by_vehicle.get(vehicle.pk, []))
+    attach_prefetched(customer, "vehicles", vehicles)
+    if customer.household is not None:
+        key = ("customers.customer_for_file", "household", org_id)
+        attach_prefetched(customer.household, "members", cached_rows(key, [customer.household.pk], member_rows))
+    return customer
 
 
 # Records with their own pages and history: the file's timeline leaves them out.

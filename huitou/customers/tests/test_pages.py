@@ -36,16 +36,16 @@ def test_the_file_page_runs_the_same_queries_for_one_vehicle_or_many(
     household_link(customer=big, other=small, by=advisor)
     client = client_for(advisor)
 
-    # 1 session, 2 user + organization, 3 customer + owner/source/creator and
-    # its tag names, 4 vehicles, 5 readings, 6 household, 7 household members,
-    # 8 the last orders + vehicles, 9 the vehicles' next maintenance + services
-    # (care), 10 history, 11 consent records, 12 declined
-    # recommendations + vehicles; the lifecycle panel: 13 stage history + who
-    # moved it, 14 open follow-up tasks + assignees, 15 the latest follow-ups +
-    # staff; the member panel (not a member): 16 account, 17 tiers, 18 package cards,
-    # 19 coupons, 20 referees, 21 referral rewards; 22 the user's shops (shop switcher).
+    # 1 session, 2 user + organization, 3 customer + owner/source/creator/household
+    # and its tag names, 4 vehicles, 5 readings, 6 household members,
+    # 7 the last orders + vehicles, 8 the vehicles' next maintenance + services
+    # (care), 9 history, 10 consent records, 11 declined
+    # recommendations + vehicles; the lifecycle panel: 12 stage history + who
+    # moved it, 13 open follow-up tasks + assignees, 14 the latest follow-ups +
+    # staff; the member panel (not a member): 15 account, 16 tiers, 17 package cards,
+    # 18 coupons, 19 referees, 20 referral rewards; 21 the user's shops (shop switcher).
     # (With 300 orders: huitou/service/tests/test_order_pages.py.)
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(21):
         response = client.get(reverse("customers:detail", args=[big.pk]))
     assert response.status_code == 200
     assert response.context["tags"] == ["VIP", "老客户", "车队"]  # by name, read with the customer

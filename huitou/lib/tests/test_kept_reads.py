@@ -14,11 +14,14 @@ from django.utils import timezone
 from huitou.audit.selectors import subject_history
 from huitou.customers import selectors as customer_selectors
 from huitou.customers.models import Customer
+from huitou.customers.services import household_link
 from huitou.demo.services import DEFAULT_SEED, demo_build, organization_purge
 from huitou.lib import statements
 from huitou.lib.statements import forget_statements
 from huitou.lifecycle import selectors as lifecycle_selectors
 from huitou.loyalty.selectors.members import account_for, tiers_for
+from huitou.loyalty.selectors.referrals import referrals_for_customer
+from huitou.loyalty.selectors.rewards import coupons_for_customer
 from huitou.loyalty.selectors.wallet import cards_for_customer
 from huitou.service import selectors as service_selectors
 from huitou.service.models import ServiceOrder
@@ -37,6 +40,8 @@ READS: dict[str, Callable[[Customer], Any]] = {
     "follow-ups": lambda c: lifecycle_selectors.followups_for_customer(customer=c, limit=5),
     "membership account": lambda c: [a] if (a := account_for(c)) is not None else [],
     "package cards": cards_for_customer,
+    "coupons": coupons_for_customer,
+    "referrals": lambda c: referrals_for_customer(c, account=account_for(c))["items"],
     "tiers": lambda c: tiers_for(c.organization_id),
 }
 
@@ -74,10 +79,17 @@ def signature(row: Any) -> Any:
     if isinstance(row, dict):
         return sorted(row.items())
     assert isinstance(row, Model)
-    columns = {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields}
+    deferred = row.get_deferred_fields()  # not read (``only()``): left unread here too
+    columns = {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields if f.attname not in deferred}
     joined = {name: getattr(obj, "pk", None) for name, obj in row._state.fields_cache.items()}
     annotations = {k: v for k, v in vars(row).items() if k not in columns and not k.startswith("_")}
-    return (type(row).__name__, sorted(columns.items()), sorted(joined.items()), sorted(annotations.items()))
+    return (
+        type(row).__name__,
+        sorted(columns.items()),
+        sorted(deferred),
+        sorted(joined.items()),
+        sorted(annotations.items()),
+    )
 
 
 def customers(org: Organization) -> list[Customer]:
@@ -95,8 +107,42 @@ def test_each_read_gives_the_rows_django_gives(demo: Any, db: Any, through_djang
         made = {c.pk: [signature(r) for r in through_django(lambda c=c, read=read: read(c))] for c in files}
         assert kept == made, name
         assert any(kept.values()), f"{name}: the demo gives it nothing to read"
-    shapes = [key for key, statement in statements._kept().items() if isinstance(statement, statements._Statement)]
-    assert len(shapes) == len(READS), shapes  # each read kept its one shape
+    kinds = {key[1][0]: type(statement).__name__ for key, statement in statements._kept().items()}
+    assert set(kinds.values()) == {"_Statement"}, kinds  # every shape kept, none left to Django
+    # The referrals read the account (the membership's shape) and two of their own: referees, rewards.
+    assert len(kinds) == len(READS) + 1, kinds
+
+
+def test_the_file_reads_the_customer_cars_readings_and_household_as_django_does(
+    demo: Any, db: Any, through_django: Any, django_assert_num_queries: Any
+) -> None:
+    org = demo.organization
+    files = customers(org)
+    with unscoped():
+        by = User.objects.filter(organization=org).order_by("pk").first()
+    household_link(customer=files[0], other=files[-1], by=by)  # a household, with one of the quiet files
+
+    def whole(customer: Customer) -> Any:
+        members = customer.household.members.all() if customer.household else []
+        return (
+            signature(customer),
+            [(signature(v), [signature(r) for r in v.readings.all()]) for v in customer.vehicles.all()],
+            [signature(m) for m in members],
+        )
+
+    readings = households = 0
+    for c in files:
+        kept = customer_selectors.customer_for_file(organization=org, customer_id=c.pk)
+        with django_assert_num_queries(0):  # the cars, their readings and the household come with it
+            kept_whole = whole(kept)
+        made = through_django(lambda c=c: customer_selectors.customer_for_file(organization=org, customer_id=c.pk))
+        assert kept_whole == whole(made)
+        assert all(r.vehicle is v for v in kept.vehicles.all() for r in v.readings.all())
+        readings += sum(len(v.readings.all()) for v in kept.vehicles.all())
+        households += bool(kept.household_id)
+    assert readings and households
+    with pytest.raises(Customer.DoesNotExist):
+        customer_selectors.customer_for_file(organization=demo.organization.pk + 10_000, customer_id=c.pk)
 
 
 def test_a_read_never_gives_another_organizations_rows(demo: Any, db: Any, other_org: Organization) -> None:
@@ -111,9 +157,10 @@ def test_a_read_never_gives_another_organizations_rows(demo: Any, db: Any, other
 
 def test_a_read_is_one_statement_once_kept(demo: Any, db: Any, django_assert_num_queries: Any) -> None:
     first, second = customers(demo.organization)[:2]
-    for read in READS.values():
+    for name, read in READS.items():
         read(first)
-        with django_assert_num_queries(1):  # the kept statement, nothing compiled
+        # The kept statement, nothing compiled; the referrals: the account, the referees, the rewards.
+        with django_assert_num_queries(3 if name == "referrals" else 1):
             read(second)
 
 

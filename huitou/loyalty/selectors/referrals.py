@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from huitou.customers.models import Customer
 from huitou.lib.money import round_fen
+from huitou.lib.statements import cached_rows
 from huitou.loyalty.models import LoyaltyAccount, ReferralPolicy, ReferralReward, ReferrerType
 from huitou.tenancy.models import Organization
 
 ZERO = Decimal("0.00")
 LEADERBOARD_SIZE = 50
+REFEREE_FIELDS = ("pk", "name", "stage", "created_at", "converted_at", "visit_count", "lifetime_spend")
 
 
 def referrals_for_customer(customer: Customer, *, account: LoyaltyAccount | None = None) -> dict[str, Any]:
@@ -32,19 +35,21 @@ def referrals_for_customer(customer: Customer, *, account: LoyaltyAccount | None
     panel passes the one it read).
     """
     org_id = customer.organization_id
-    referees = list(
-        Customer.objects.for_org(org_id)
-        .active()
-        .filter(referrer_id=customer.pk)
-        .order_by("-created_at", "-pk")
-        .values("pk", "name", "stage", "created_at", "converted_at", "visit_count", "lifetime_spend")
-    )
-    rewards = list(
-        ReferralReward.objects.for_org(org_id)
-        .filter(referrer_id=customer.pk)
-        .select_related("policy")
-        .order_by("granted_at", "pk")
-    )
+
+    def referee_rows(values: Sequence[Any]) -> QuerySet[Customer]:
+        rows = Customer.objects.for_org(org_id).active().filter(referrer_id=values[0]).order_by("-created_at", "-pk")
+        return rows.only(*REFEREE_FIELDS)
+
+    def reward_rows(values: Sequence[Any]) -> QuerySet[ReferralReward]:
+        rows = ReferralReward.objects.for_org(org_id).filter(referrer_id=values[0]).select_related("policy")
+        return rows.order_by("granted_at", "pk")
+
+    # Statements kept once compiled (huitou.lib.statements): the customer's file reads both.
+    referees = [
+        {f: getattr(c, f) for f in REFEREE_FIELDS}
+        for c in cached_rows(("loyalty.referees", org_id), [customer.pk], referee_rows)
+    ]
+    rewards = cached_rows(("loyalty.referral_rewards", org_id), [customer.pk], reward_rows)
     if account is None:
         account = LoyaltyAccount.objects.for_org(org_id).filter(customer_id=customer.pk).first()
     by_referee: dict[int, list[ReferralReward]] = {}

@@ -30,10 +30,10 @@ def history_for_subject(*, organization_id: int, subject_type: str, subject_id: 
 
 
 def subject_history(*, organization_id: int, subject_type: str, subject_id: int) -> list[ChangeEntry]:
-    """``history_for_subject`` as a list, from a statement kept per organization and kind of subject
-    (``huitou.lib.statements``): an order's page reads it."""
+    """``history_for_subject`` as a list, from a statement kept per kind of subject
+    (``huitou.lib.statements``; the organization and the subject are its values): an order's page reads it."""
 
     def build(values: Sequence[Any]) -> QuerySet[ChangeEntry]:
-        return history_for_subject(organization_id=organization_id, subject_type=subject_type, subject_id=values[0])
+        return history_for_subject(organization_id=values[0], subject_type=subject_type, subject_id=values[1])
 
-    return cached_rows(("audit.subject_history", organization_id, subject_type), [subject_id], build)
+    return cached_rows(("audit.subject_history", subject_type), [organization_id, subject_id], build)

@@ -199,29 +199,29 @@ def customer_for_file(*, organization: Organization | int, customer_id: int) -> 
     org_id = organization if isinstance(organization, int) else organization.pk
 
     def customer_row(values: Sequence[Any]) -> QuerySet[Customer]:
-        rows = Customer.objects.for_org(org_id).active().filter(pk=values[0])
+        rows = Customer.objects.for_org(values[0]).active().filter(pk=values[1])
         related: QuerySet[Customer] = rows.select_related("owner", "source", "created_by", "score", "household")
         return related.annotate(tag_name_list=TagNames())
 
     def vehicle_rows(values: Sequence[Any]) -> QuerySet[Vehicle]:
-        return Vehicle.objects.for_org(org_id).active().filter(customer_id=values[0]).order_by("pk")
+        return Vehicle.objects.for_org(values[0]).active().filter(customer_id=values[1]).order_by("pk")
 
     def reading_rows(values: Sequence[Any]) -> QuerySet[MileageReading]:
         # Every car of the customer's in one statement; each active car then takes its own.
-        rows = MileageReading.objects.for_org(org_id).filter(vehicle__customer_id=values[0])
+        rows = MileageReading.objects.for_org(values[0]).filter(vehicle__customer_id=values[1])
         return rows.select_related("recorded_by").order_by("-read_at", "-pk")
 
     def member_rows(values: Sequence[Any]) -> QuerySet[Customer]:
-        rows = Customer.objects.for_org(org_id).active().filter(household_id=values[0])
+        rows = Customer.objects.for_org(values[0]).active().filter(household_id=values[1])
         return rows.only("pk", "name", "household_id", "organization_id").order_by("pk")
 
-    found = cached_rows(("customers.customer_for_file", org_id), [customer_id], customer_row)
+    found = cached_rows(("customers.customer_for_file",), [org_id, customer_id], customer_row)
     if not found:
         raise Customer.DoesNotExist("Customer matching query does not exist.")
     customer = found[0]
-    vehicles = cached_rows(("customers.customer_for_file", "vehicles", org_id), [customer.pk], vehicle_rows)
-    key = ("customers.customer_for_file", "readings", org_id)
-    readings = cached_rows(key, [customer.pk], reading_rows) if vehicles else []
+    vehicles = cached_rows(("customers.customer_for_file", "vehicles"), [org_id, customer.pk], vehicle_rows)
+    key = ("customers.customer_for_file", "readings")
+    readings = cached_rows(key, [org_id, customer.pk], reading_rows) if vehicles else []
     by_vehicle: dict[int, list[MileageReading]] = {}
     for reading in readings:
         by_vehicle.setdefault(reading.vehicle_id, []).append(reading)
@@ -229,8 +229,9 @@ def customer_for_file(*, organization: Organization | int, customer_id: int) -> 
         attach_prefetched(vehicle, "readings", by_vehicle.get(vehicle.pk, []))
     attach_prefetched(customer, "vehicles", vehicles)
     if customer.household is not None:
-        key = ("customers.customer_for_file", "household", org_id)
-        attach_prefetched(customer.household, "members", cached_rows(key, [customer.household.pk], member_rows))
+        key = ("customers.customer_for_file", "household")
+        members = cached_rows(key, [org_id, customer.household.pk], member_rows)
+        attach_prefetched(customer.household, "members", members)
     return customer
 
 
@@ -244,10 +245,10 @@ def customer_history(*, customer: Customer, limit: int = 50) -> list[ChangeEntry
     org_id = customer.organization_id
 
     def build(values: Sequence[Any]) -> QuerySet[ChangeEntry]:
-        entries = history_for_customer(organization_id=org_id, customer_id=values[0], limit=None)
+        entries = history_for_customer(organization_id=values[0], customer_id=values[1], limit=None)
         return entries.exclude(subject_type__in=OWN_HISTORY_SUBJECTS)[:limit]
 
-    return cached_rows(("customers.customer_history", org_id, limit), [customer.pk], build)
+    return cached_rows(("customers.customer_history", limit), [org_id, customer.pk], build)
 
 
 def consent_history(*, customer: Customer, limit: int = 20) -> list[ConsentRecord]:
@@ -255,10 +256,10 @@ def consent_history(*, customer: Customer, limit: int = 20) -> list[ConsentRecor
     org_id = customer.organization_id
 
     def build(values: Sequence[Any]) -> QuerySet[ConsentRecord]:
-        rows = ConsentRecord.objects.for_org(org_id).filter(customer_id=values[0]).select_related("recorded_by")
+        rows = ConsentRecord.objects.for_org(values[0]).filter(customer_id=values[1]).select_related("recorded_by")
         return rows.order_by("-at", "-pk")[:limit]
 
-    return cached_rows(("customers.consent_history", org_id, limit), [customer.pk], build)
+    return cached_rows(("customers.consent_history", limit), [org_id, customer.pk], build)
 
 
 def vehicle_ownerships(*, vehicle: Vehicle) -> QuerySet[VehicleOwnership]:

@@ -115,10 +115,10 @@ def followups_for_customer(*, customer: Customer, limit: int = 50) -> list[Follo
     org_id = customer.organization_id
 
     def build(values: Sequence[Any]) -> QuerySet[FollowUp]:
-        rows = FollowUp.objects.for_org(org_id).filter(customer_id=values[0]).select_related("staff")
+        rows = FollowUp.objects.for_org(values[0]).filter(customer_id=values[1]).select_related("staff")
         return rows.order_by("-at", "-pk")[:limit]
 
-    return cached_rows(("lifecycle.followups_for_customer", org_id, limit), [customer.pk], build)
+    return cached_rows(("lifecycle.followups_for_customer", limit), [org_id, customer.pk], build)
 
 
 def open_tasks_for_customer(*, customer: Customer) -> list[FollowUpTask]:
@@ -126,10 +126,10 @@ def open_tasks_for_customer(*, customer: Customer) -> list[FollowUpTask]:
     org_id = customer.organization_id
 
     def build(values: Sequence[Any]) -> QuerySet[FollowUpTask]:
-        rows = FollowUpTask.objects.for_org(org_id).filter(customer_id=values[0], closed_at=None)
+        rows = FollowUpTask.objects.for_org(values[0]).filter(customer_id=values[1], closed_at=None)
         return rows.select_related("assignee").order_by("due_on", "pk")
 
-    return cached_rows(("lifecycle.open_tasks_for_customer", org_id), [customer.pk], build)
+    return cached_rows(("lifecycle.open_tasks_for_customer",), [org_id, customer.pk], build)
 
 
 def stage_history(*, customer: Customer) -> list[StageChange]:
@@ -137,10 +137,10 @@ def stage_history(*, customer: Customer) -> list[StageChange]:
     org_id = customer.organization_id
 
     def build(values: Sequence[Any]) -> QuerySet[StageChange]:
-        rows = StageChange.objects.for_org(org_id).filter(customer_id=values[0]).select_related("by")
+        rows = StageChange.objects.for_org(values[0]).filter(customer_id=values[1]).select_related("by")
         return rows.order_by("at", "pk")
 
-    return cached_rows(("lifecycle.stage_history", org_id), [customer.pk], build)
+    return cached_rows(("lifecycle.stage_history",), [org_id, customer.pk], build)
 
 
 def plans_for_org(*, organization: Organization) -> list[FollowUpPlan]:

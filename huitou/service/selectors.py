@@ -40,7 +40,7 @@ def service_item_list(organization: Organization | int) -> list[ServiceItem]:
     """The active services as a list, from a statement kept per organization (``huitou.lib.statements``):
     an order's page offers them for recommending work."""
     org_id = organization if isinstance(organization, int) else organization.pk
-    return cached_rows(("service.service_item_list", org_id), [], lambda _values: service_items(org_id))
+    return cached_rows(("service.service_item_list",), [org_id], lambda values: service_items(values[0]))
 
 
 def parts(organization: Organization | int, *, active_only: bool = True) -> QuerySet[Part]:
@@ -149,33 +149,31 @@ def order_for_page(*, organization: Organization | int, order_id: int) -> Servic
     org_id = organization if isinstance(organization, int) else organization.pk
 
     def order_row(values: Sequence[Any]) -> QuerySet[ServiceOrder]:
-        rows = ServiceOrder.objects.for_org(org_id).filter(pk=values[0])
+        rows = ServiceOrder.objects.for_org(values[0]).filter(pk=values[1])
         return rows.select_related("shop", "customer", "vehicle", "advisor", "organization")
 
     # Each a statement kept once compiled (huitou.lib.statements), the parts attached as prefetch_related would.
-    found = cached_rows(("service.order_for_page", org_id), [order_id], order_row)
+    found = cached_rows(("service.order_for_page",), [org_id, order_id], order_row)
     if not found:
         raise ServiceOrder.DoesNotExist("ServiceOrder matching query does not exist.")
     order = found[0]
-    for relation, part in ORDER_PARTS.items():
-        rows = cached_rows(("service.order_for_page", relation, org_id), [order.pk], part(org_id))
+    for relation in ORDER_PARTS:
+        rows = cached_rows(("service.order_for_page", relation), [org_id, order.pk], ORDER_PARTS[relation])
         attach_prefetched(order, relation, rows)
     return order
 
 
 def _order_part(
     model: type[Model], related: tuple[str, ...], ordering: tuple[str, ...]
-) -> Callable[[int], Callable[[Sequence[Any]], QuerySet[Any]]]:
-    """The rows of one part of an order (its lines, payments, ...) for ``order_for_page``."""
+) -> Callable[[Sequence[Any]], QuerySet[Any]]:
+    """The rows of one part of an order (its lines, payments, ...) for ``order_for_page``:
+    the values are the organization and the order."""
 
-    def for_org(org_id: int) -> Callable[[Sequence[Any]], QuerySet[Any]]:
-        def build(values: Sequence[Any]) -> QuerySet[Any]:
-            rows = model.objects.for_org(org_id).filter(order_id=values[0])  # type: ignore[attr-defined]
-            return rows.select_related(*related).order_by(*ordering)
+    def build(values: Sequence[Any]) -> QuerySet[Any]:
+        rows = model.objects.for_org(values[0]).filter(order_id=values[1])  # type: ignore[attr-defined]
+        return rows.select_related(*related).order_by(*ordering)
 
-        return build
-
-    return for_org
+    return build
 
 
 ORDER_PARTS = {
@@ -192,10 +190,10 @@ def visit_history(*, customer: Customer, limit: int = 50) -> list[ServiceOrder]:
     org_id = customer.organization_id
 
     def build(values: Sequence[Any]) -> QuerySet[ServiceOrder]:
-        rows = ServiceOrder.objects.for_org(org_id).filter(customer_id=values[0]).select_related("vehicle", "shop")
+        rows = ServiceOrder.objects.for_org(values[0]).filter(customer_id=values[1]).select_related("vehicle", "shop")
         return rows.order_by("-opened_at", "-pk")[:limit]
 
-    return cached_rows(("service.visit_history", org_id, limit), [customer.pk], build)
+    return cached_rows(("service.visit_history", limit), [org_id, customer.pk], build)
 
 
 def declined_recommendations(*, customer: Customer, limit: int = 20) -> list[Recommendation]:
@@ -203,12 +201,12 @@ def declined_recommendations(*, customer: Customer, limit: int = 20) -> list[Rec
     org_id = customer.organization_id
 
     def build(values: Sequence[Any]) -> QuerySet[Recommendation]:
-        rows = Recommendation.objects.for_org(org_id).filter(
-            customer_id=values[0], status=Recommendation.Status.DECLINED
+        rows = Recommendation.objects.for_org(values[0]).filter(
+            customer_id=values[1], status=Recommendation.Status.DECLINED
         )
         return rows.select_related("vehicle").order_by("-recorded_at", "-pk")[:limit]
 
-    return cached_rows(("service.declined_recommendations", org_id, limit), [customer.pk], build)
+    return cached_rows(("service.declined_recommendations", limit), [org_id, customer.pk], build)
 
 
 def appointments_between(

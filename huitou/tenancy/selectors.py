@@ -19,16 +19,16 @@ def shops_for_user(user: User) -> QuerySet[Shop]:
 
 
 def shop_list_for_user(user: User) -> list[Shop]:
-    """``shops_for_user`` as a list, from a statement kept per organization and role
-    (``huitou.lib.statements``): the shop switcher on every page reads it."""
+    """``shops_for_user`` as a list, from a statement kept per role (``huitou.lib.statements``; the
+    organization and the user are its values): the shop switcher on every page reads it."""
     org_id = user.organization_id or 0
     owner = user.role == Role.OWNER
 
     def build(values: Sequence[Any]) -> QuerySet[Shop]:
-        shops = Shop.objects.for_org(org_id).filter(is_active=True).order_by("pk")
-        return shops if owner else shops.filter(staff__pk=values[0])
+        shops = Shop.objects.for_org(values[0]).filter(is_active=True).order_by("pk")
+        return shops if owner else shops.filter(staff__pk=values[1])
 
-    return cached_rows(("tenancy.shops_for_user", org_id, owner), [] if owner else [user.pk], build)
+    return cached_rows(("tenancy.shops_for_user", owner), [org_id] if owner else [org_id, user.pk], build)
 
 
 def staff_for_org(organization: Organization | int, *, active_only: bool = True) -> QuerySet[User]:

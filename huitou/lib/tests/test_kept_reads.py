@@ -1,11 +1,11 @@
 """The reads the customer file, the order page and every signed-in request make from kept statements
-(``huitou.lib.statements``): the same rows as Django builds them, each shape kept, never another
-organization's rows."""
+(``huitou.lib.statements``): the same rows as Django builds them, each shape kept and shared by every
+organization (the organization is one of its values), never another organization's rows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, cast
 
 import pytest
 from django.db.models import Model
@@ -17,7 +17,6 @@ from huitou.customers.models import Customer
 from huitou.customers.services import household_link
 from huitou.demo.services import DEFAULT_SEED, demo_build, organization_purge
 from huitou.lib import statements
-from huitou.lib.statements import forget_statements
 from huitou.lifecycle import selectors as lifecycle_selectors
 from huitou.loyalty.selectors.members import account_for, tiers_for
 from huitou.loyalty.selectors.referrals import referrals_for_customer
@@ -53,13 +52,6 @@ def demo(django_db_setup: Any, django_db_blocker: Any) -> Any:
         result = demo_build(customers=40, seed=DEFAULT_SEED, user_prefix="kept_", org_name="保留语句")
         yield result
         organization_purge(organization=result.organization)
-
-
-@pytest.fixture(autouse=True)
-def _fresh() -> Iterator[None]:
-    forget_statements()
-    yield
-    forget_statements()
 
 
 @pytest.fixture
@@ -107,7 +99,7 @@ def test_each_read_gives_the_rows_django_gives(demo: Any, db: Any, through_djang
         made = {c.pk: [signature(r) for r in through_django(lambda c=c, read=read: read(c))] for c in files}
         assert kept == made, name
         assert any(kept.values()), f"{name}: the demo gives it nothing to read"
-    kinds = {key[1][0]: type(statement).__name__ for key, statement in statements._kept().items()}
+    kinds = {cast(tuple, key)[1][0]: type(statement).__name__ for key, statement in statements._kept().items()}
     assert set(kinds.values()) == {"_Statement"}, kinds  # every shape kept, none left to Django
     # The referrals read the account (the membership's shape) and two of their own: referees, rewards.
     assert len(kinds) == len(READS) + 1, kinds
@@ -123,7 +115,7 @@ def test_the_file_reads_the_customer_cars_readings_and_household_as_django_does(
     household_link(customer=files[0], other=files[-1], by=by)  # a household, with one of the quiet files
 
     def whole(customer: Customer) -> Any:
-        members = customer.household.members.all() if customer.household else []
+        members: Iterable[Customer] = customer.household.members.all() if customer.household else []
         return (
             signature(customer),
             [(signature(v), [signature(r) for r in v.readings.all()]) for v in customer.vehicles.all()],
@@ -149,10 +141,13 @@ def test_a_read_never_gives_another_organizations_rows(demo: Any, db: Any, other
     files = customers(demo.organization)
     for name, read in READS.items():
         assert any(read(c) for c in files), name  # its shape is kept, with rows
+        shapes = len(statements._kept())
         for c in files:
-            # The same id seen from another organization: that organization's statement, no rows.
+            # The same id seen from another organization: the same statement, that organization's
+            # id in it (the organization is one of its values), no rows.
             stranger = Customer(pk=c.pk, organization_id=other_org.pk, name=c.name)
             assert list(read(stranger)) == [], name
+        assert len(statements._kept()) == shapes, name  # no statement of its own for the other organization
 
 
 def test_a_read_is_one_statement_once_kept(demo: Any, db: Any, django_assert_num_queries: Any) -> None:

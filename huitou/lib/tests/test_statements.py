@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -11,16 +11,9 @@ from django.db.models.functions import Concat, Upper
 
 from huitou.customers.models import Customer
 from huitou.lib import statements
-from huitou.lib.statements import cached_rows, forget_statements, stand_in, successor
+from huitou.lib.statements import cached_rows, stand_in, successor
 from huitou.tenancy.models import Organization
 from huitou.tenancy.scope import UnscopedQuery, unscoped
-
-
-@pytest.fixture(autouse=True)
-def _fresh() -> Iterator[None]:
-    forget_statements()
-    yield
-    forget_statements()
 
 
 @pytest.fixture

@@ -28,11 +28,11 @@ def tiers_for(organization: Organization | int, *, active_only: bool = False) ->
     ``huitou.lib.statements``)."""
     org_id = organization if isinstance(organization, int) else organization.pk
 
-    def build(_values: Sequence[Any]) -> QuerySet[Tier]:
-        rows = Tier.objects.for_org(org_id).select_related("free_service").order_by("rank", "pk")
+    def build(values: Sequence[Any]) -> QuerySet[Tier]:
+        rows = Tier.objects.for_org(values[0]).select_related("free_service").order_by("rank", "pk")
         return rows.filter(is_active=True) if active_only else rows
 
-    return cached_rows(("loyalty.tiers_for", org_id, active_only), [], build)
+    return cached_rows(("loyalty.tiers_for", active_only), [org_id], build)
 
 
 def account_for(customer: Customer) -> LoyaltyAccount | None:
@@ -40,10 +40,10 @@ def account_for(customer: Customer) -> LoyaltyAccount | None:
     org_id = customer.organization_id
 
     def build(values: Sequence[Any]) -> QuerySet[LoyaltyAccount]:
-        rows = LoyaltyAccount.objects.for_org(org_id).filter(customer_id=values[0]).select_related("tier")
+        rows = LoyaltyAccount.objects.for_org(values[0]).filter(customer_id=values[1]).select_related("tier")
         return rows.order_by("pk")[:1]
 
-    rows = cached_rows(("loyalty.account_for", org_id), [customer.pk], build)
+    rows = cached_rows(("loyalty.account_for",), [org_id, customer.pk], build)
     return rows[0] if rows else None
 
 

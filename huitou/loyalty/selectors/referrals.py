@@ -37,19 +37,19 @@ def referrals_for_customer(customer: Customer, *, account: LoyaltyAccount | None
     org_id = customer.organization_id
 
     def referee_rows(values: Sequence[Any]) -> QuerySet[Customer]:
-        rows = Customer.objects.for_org(org_id).active().filter(referrer_id=values[0]).order_by("-created_at", "-pk")
+        rows = Customer.objects.for_org(values[0]).active().filter(referrer_id=values[1]).order_by("-created_at", "-pk")
         return rows.only(*REFEREE_FIELDS)
 
     def reward_rows(values: Sequence[Any]) -> QuerySet[ReferralReward]:
-        rows = ReferralReward.objects.for_org(org_id).filter(referrer_id=values[0]).select_related("policy")
+        rows = ReferralReward.objects.for_org(values[0]).filter(referrer_id=values[1]).select_related("policy")
         return rows.order_by("granted_at", "pk")
 
     # Statements kept once compiled (huitou.lib.statements): the customer's file reads both.
     referees = [
         {f: getattr(c, f) for f in REFEREE_FIELDS}
-        for c in cached_rows(("loyalty.referees", org_id), [customer.pk], referee_rows)
+        for c in cached_rows(("loyalty.referees",), [org_id, customer.pk], referee_rows)
     ]
-    rewards = cached_rows(("loyalty.referral_rewards", org_id), [customer.pk], reward_rows)
+    rewards = cached_rows(("loyalty.referral_rewards",), [org_id, customer.pk], reward_rows)
     if account is None:
         account = LoyaltyAccount.objects.for_org(org_id).filter(customer_id=customer.pk).first()
     by_referee: dict[int, list[ReferralReward]] = {}

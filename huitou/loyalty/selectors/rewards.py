@@ -26,12 +26,12 @@ def coupons_for_customer(customer: Customer, *, today: dt.date | None = None) ->
     org_id = customer.organization_id
 
     def build(values: Sequence[Any]) -> QuerySet[Coupon]:
-        rows = Coupon.objects.for_org(org_id).filter(customer_id=values[0], state=Coupon.State.ISSUED)
+        rows = Coupon.objects.for_org(values[0]).filter(customer_id=values[1], state=Coupon.State.ISSUED)
         rows = rows.filter(expires_on__gte=today).order_by("expires_on", "pk")
         return rows.annotate(template_kind=F("template__kind")).only("id", "name", "code", "state", "expires_on")
 
     # A kept statement (huitou.lib.statements): the day is part of the shape.
-    coupons = cached_rows(("loyalty.coupons_for_customer", org_id, today), [customer.pk], build)
+    coupons = cached_rows(("loyalty.coupons_for_customer", today), [org_id, customer.pk], build)
     return [
         {"id": c.pk, "name": c.name, "code": c.code, "state": c.state, "expires_on": c.expires_on}
         | {"kind": c.template_kind}  # type: ignore[attr-defined]

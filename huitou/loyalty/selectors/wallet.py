@@ -47,13 +47,13 @@ def cards_for_customer(customer: Customer) -> list[dict[str, Any]]:
     org_id = customer.organization_id
 
     def build(values: Sequence[Any]) -> QuerySet[PackageCard]:
-        rows = PackageCard.objects.for_org(org_id).filter(
-            customer_id=values[0], state=PackageCard.State.ACTIVE, expires_on__gte=today
+        rows = PackageCard.objects.for_org(values[0]).filter(
+            customer_id=values[1], state=PackageCard.State.ACTIVE, expires_on__gte=today
         )
         return rows.select_related("vehicle").order_by("expires_on", "pk")
 
     # A kept statement (huitou.lib.statements): the day is part of the shape.
-    cards = cached_rows(("loyalty.cards_for_customer", org_id, today), [customer.pk], build)
+    cards = cached_rows(("loyalty.cards_for_customer", today), [org_id, customer.pk], build)
     return [
         {
             "id": c.pk,

@@ -22,8 +22,10 @@ places give: a build that cuts, pads or converts a value shows it in one
 of the two, and the shape is run through Django from then on. (A build
 that changes only some values, say strips spaces a first value lacks, is
 not caught: values must be placed as they are given, normalised before.)
-Every other parameter (the organization, an id, a date) is frozen with the
-shape, so the key must name it. Later calls of the shape put the values where the stand-ins were — a
+Every other parameter (a date, a kind, the organization unless it is one of
+the values) is frozen with the shape, so the key must name it; a page's
+reads pass the organization as a value, so that one statement serves every
+organization. Later calls of the shape put the values where the stand-ins were — a
 whole parameter, or part of one (a ``LIKE`` pattern ``'%'``-wrapped, or the
 successor of a prefix that ``huitou.customers.search.starts_with`` uses for
 a range) — run the statement and make the model instances as Django's own
@@ -185,10 +187,11 @@ def cached_rows(
     caller normalises values first) and make the same statement text for
     every ``values`` of one ``key``: whatever changes the text (which
     conditions, the page's bounds) belongs in the key. Every parameter that
-    is not one of the values (the organization, an id, a date, a limit) is
-    frozen when the shape is first built: the key must name each of them,
-    the organization above all, or one tenant's statement would serve
-    another's rows. ``build`` may return None for "nothing to find" (no rows).
+    is not one of the values (an id, a date, a limit; the organization unless
+    it is passed as a value) is frozen when the shape is first built: the key
+    must name each of them, the organization above all when it is frozen, or
+    one tenant's statement would serve another's rows. ``build`` may return
+    None for "nothing to find" (no rows).
     """
     if any(_refused(value) for value in values):
         return _run(build(values))

@@ -222,8 +222,12 @@ def cached_rows(
 
 
 def attach_prefetched(instance: Model, relation: str, rows: list[Any]) -> None:
-    """Make ``instance.<relation>.all()`` give ``rows`` as ``prefetch_related`` would (a reverse foreign key):
-    each row knows its ``instance``, and filtering the relation still asks the database."""
+    """Make ``instance.<relation>.all()`` give ``rows`` as ``prefetch_related("<relation>")`` would (a reverse
+    foreign key): each row knows its ``instance``; iterating, ``len``, ``count()`` and ``exists()`` read
+    ``rows``. As with a plain ``prefetch_related`` (not a ``Prefetch`` with a queryset), anything chained
+    on the relation (``filter()``, ``first()``, ``order_by()``) asks the database for the relation as
+    a whole: the kept read's own conditions, order and joins are not carried over. Callers read the
+    rows, or the relation through ``all()``."""
     manager = getattr(instance, relation)
     field = manager.field  # the foreign key on the rows' model
     for row in rows:

@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 from django.db.models import QuerySet
 
 from huitou.audit.models import ChangeEntry
-from huitou.lib.statements import cached_rows
+from huitou.lib.statements import tenant_rows
 
 
 def history_for_customer(*, organization_id: int, customer_id: int, limit: int | None = 50) -> QuerySet[ChangeEntry]:
@@ -33,7 +30,7 @@ def subject_history(*, organization_id: int, subject_type: str, subject_id: int)
     """``history_for_subject`` as a list, from a statement kept per kind of subject
     (``huitou.lib.statements``; the organization and the subject are its values): an order's page reads it."""
 
-    def build(values: Sequence[Any]) -> QuerySet[ChangeEntry]:
-        return history_for_subject(organization_id=values[0], subject_type=subject_type, subject_id=values[1])
+    def build(org_id: int, pk: int) -> QuerySet[ChangeEntry]:
+        return history_for_subject(organization_id=org_id, subject_type=subject_type, subject_id=pk)
 
-    return cached_rows(("audit.subject_history", subject_type), [organization_id, subject_id], build)
+    return tenant_rows(("audit.subject_history", subject_type), organization_id, subject_id, build)

@@ -25,7 +25,7 @@ from huitou.customers.models import (
     VehicleOwnership,
 )
 from huitou.customers.search import customer_search
-from huitou.lib.statements import attach_prefetched, cached_rows
+from huitou.lib.statements import attach_prefetched, tenant_rows
 from huitou.tenancy.models import Organization
 
 
@@ -198,30 +198,30 @@ def customer_for_file(*, organization: Organization | int, customer_id: int) -> 
     """
     org_id = organization if isinstance(organization, int) else organization.pk
 
-    def customer_row(values: Sequence[Any]) -> QuerySet[Customer]:
-        rows = Customer.objects.for_org(values[0]).active().filter(pk=values[1])
+    def customer_row(org: int, pk: int) -> QuerySet[Customer]:
+        rows = Customer.objects.for_org(org).active().filter(pk=pk)
         related: QuerySet[Customer] = rows.select_related("owner", "source", "created_by", "score", "household")
         return related.annotate(tag_name_list=TagNames())
 
-    def vehicle_rows(values: Sequence[Any]) -> QuerySet[Vehicle]:
-        return Vehicle.objects.for_org(values[0]).active().filter(customer_id=values[1]).order_by("pk")
+    def vehicle_rows(org: int, pk: int) -> QuerySet[Vehicle]:
+        return Vehicle.objects.for_org(org).active().filter(customer_id=pk).order_by("pk")
 
-    def reading_rows(values: Sequence[Any]) -> QuerySet[MileageReading]:
+    def reading_rows(org: int, pk: int) -> QuerySet[MileageReading]:
         # Every car of the customer's in one statement; each active car then takes its own.
-        rows = MileageReading.objects.for_org(values[0]).filter(vehicle__customer_id=values[1])
+        rows = MileageReading.objects.for_org(org).filter(vehicle__customer_id=pk)
         return rows.select_related("recorded_by").order_by("-read_at", "-pk")
 
-    def member_rows(values: Sequence[Any]) -> QuerySet[Customer]:
-        rows = Customer.objects.for_org(values[0]).active().filter(household_id=values[1])
+    def member_rows(org: int, pk: int) -> QuerySet[Customer]:
+        rows = Customer.objects.for_org(org).active().filter(household_id=pk)
         return rows.only("pk", "name", "household_id", "organization_id").order_by("pk")
 
-    found = cached_rows(("customers.customer_for_file",), [org_id, customer_id], customer_row)
+    found = tenant_rows(("customers.customer_for_file",), org_id, customer_id, customer_row)
     if not found:
         raise Customer.DoesNotExist("Customer matching query does not exist.")
     customer = found[0]
-    vehicles = cached_rows(("customers.customer_for_file", "vehicles"), [org_id, customer.pk], vehicle_rows)
+    vehicles = tenant_rows(("customers.customer_for_file", "vehicles"), org_id, customer.pk, vehicle_rows)
     key = ("customers.customer_for_file", "readings")
-    readings = cached_rows(key, [org_id, customer.pk], reading_rows) if vehicles else []
+    readings = tenant_rows(key, org_id, customer.pk, reading_rows) if vehicles else []
     by_vehicle: dict[int, list[MileageReading]] = {}
     for reading in readings:
         by_vehicle.setdefault(reading.vehicle_id, []).append(reading)
@@ -230,7 +230,7 @@ def customer_for_file(*, organization: Organization | int, customer_id: int) -> 
     attach_prefetched(customer, "vehicles", vehicles)
     if customer.household is not None:
         key = ("customers.customer_for_file", "household")
-        members = cached_rows(key, [org_id, customer.household.pk], member_rows)
+        members = tenant_rows(key, org_id, customer.household.pk, member_rows)
         attach_prefetched(customer.household, "members", members)
     return customer
 
@@ -242,24 +242,22 @@ OWN_HISTORY_SUBJECTS = ("serviceorder", "appointment")
 def customer_history(*, customer: Customer, limit: int = 50) -> list[ChangeEntry]:
     """Changes to the file, its vehicles and consents, newest first (orders keep their own history;
     a kept statement: ``huitou.lib.statements``)."""
-    org_id = customer.organization_id
 
-    def build(values: Sequence[Any]) -> QuerySet[ChangeEntry]:
-        entries = history_for_customer(organization_id=values[0], customer_id=values[1], limit=None)
+    def build(org: int, pk: int) -> QuerySet[ChangeEntry]:
+        entries = history_for_customer(organization_id=org, customer_id=pk, limit=None)
         return entries.exclude(subject_type__in=OWN_HISTORY_SUBJECTS)[:limit]
 
-    return cached_rows(("customers.customer_history", limit), [org_id, customer.pk], build)
+    return tenant_rows(("customers.customer_history", limit), customer.organization_id, customer.pk, build)
 
 
 def consent_history(*, customer: Customer, limit: int = 20) -> list[ConsentRecord]:
     """The customer's consent records, newest first, the latest ``limit`` (a kept statement)."""
-    org_id = customer.organization_id
 
-    def build(values: Sequence[Any]) -> QuerySet[ConsentRecord]:
-        rows = ConsentRecord.objects.for_org(values[0]).filter(customer_id=values[1]).select_related("recorded_by")
+    def build(org: int, pk: int) -> QuerySet[ConsentRecord]:
+        rows = ConsentRecord.objects.for_org(org).filter(customer_id=pk).select_related("recorded_by")
         return rows.order_by("-at", "-pk")[:limit]
 
-    return cached_rows(("customers.consent_history", limit), [org_id, customer.pk], build)
+    return tenant_rows(("customers.consent_history", limit), customer.organization_id, customer.pk, build)
 
 
 def vehicle_ownerships(*, vehicle: Vehicle) -> QuerySet[VehicleOwnership]:

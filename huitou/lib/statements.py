@@ -221,6 +221,20 @@ def cached_rows(
     return rows
 
 
+def tenant_rows(
+    key: Hashable,
+    organization_id: int,
+    pk: int,
+    build: Callable[[int, int], QuerySet[M] | None],
+    *,
+    using: str = "default",
+) -> list[M]:
+    """``cached_rows`` of the pages' common read: one organization's rows for one id (a customer's,
+    an order's). ``build(organization_id, pk)`` makes the queryset; both are the statement's values,
+    so one statement serves every organization and the key names only the rest of the shape."""
+    return cached_rows(key, [organization_id, pk], lambda values: build(values[0], values[1]), using=using)
+
+
 def attach_prefetched(instance: Model, relation: str, rows: list[Any]) -> None:
     """Make ``instance.<relation>.all()`` give ``rows`` as ``prefetch_related("<relation>")`` would (a reverse
     foreign key): each row knows its ``instance``; iterating, ``len``, ``count()`` and ``exists()`` read

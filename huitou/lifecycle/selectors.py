@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from huitou.customers.models import Customer, Stage
-from huitou.lib.statements import cached_rows
+from huitou.lib.statements import tenant_rows
 from huitou.lifecycle.models import (
     FollowUp,
     FollowUpPlan,
@@ -112,35 +110,31 @@ def backlog_by_staff(*, organization: Organization, today: dt.date | None = None
 
 def followups_for_customer(*, customer: Customer, limit: int = 50) -> list[FollowUp]:
     """The customer's latest follow-ups with who made them (a kept statement: ``huitou.lib.statements``)."""
-    org_id = customer.organization_id
 
-    def build(values: Sequence[Any]) -> QuerySet[FollowUp]:
-        rows = FollowUp.objects.for_org(values[0]).filter(customer_id=values[1]).select_related("staff")
+    def build(org: int, pk: int) -> QuerySet[FollowUp]:
+        rows = FollowUp.objects.for_org(org).filter(customer_id=pk).select_related("staff")
         return rows.order_by("-at", "-pk")[:limit]
 
-    return cached_rows(("lifecycle.followups_for_customer", limit), [org_id, customer.pk], build)
+    return tenant_rows(("lifecycle.followups_for_customer", limit), customer.organization_id, customer.pk, build)
 
 
 def open_tasks_for_customer(*, customer: Customer) -> list[FollowUpTask]:
     """The customer's open follow-up tasks with their assignees, soonest first (a kept statement)."""
-    org_id = customer.organization_id
 
-    def build(values: Sequence[Any]) -> QuerySet[FollowUpTask]:
-        rows = FollowUpTask.objects.for_org(values[0]).filter(customer_id=values[1], closed_at=None)
+    def build(org: int, pk: int) -> QuerySet[FollowUpTask]:
+        rows = FollowUpTask.objects.for_org(org).filter(customer_id=pk, closed_at=None)
         return rows.select_related("assignee").order_by("due_on", "pk")
 
-    return cached_rows(("lifecycle.open_tasks_for_customer",), [org_id, customer.pk], build)
+    return tenant_rows(("lifecycle.open_tasks_for_customer",), customer.organization_id, customer.pk, build)
 
 
 def stage_history(*, customer: Customer) -> list[StageChange]:
     """Every stage the customer went through, oldest first (a kept statement)."""
-    org_id = customer.organization_id
 
-    def build(values: Sequence[Any]) -> QuerySet[StageChange]:
-        rows = StageChange.objects.for_org(values[0]).filter(customer_id=values[1]).select_related("by")
-        return rows.order_by("at", "pk")
+    def build(org: int, pk: int) -> QuerySet[StageChange]:
+        return StageChange.objects.for_org(org).filter(customer_id=pk).select_related("by").order_by("at", "pk")
 
-    return cached_rows(("lifecycle.stage_history",), [org_id, customer.pk], build)
+    return tenant_rows(("lifecycle.stage_history",), customer.organization_id, customer.pk, build)
 
 
 def plans_for_org(*, organization: Organization) -> list[FollowUpPlan]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from huitou.customers.models import Customer
 from huitou.lib.money import round_fen
-from huitou.lib.statements import attach_prefetched, cached_rows
+from huitou.lib.statements import attach_prefetched, cached_rows, tenant_rows
 from huitou.service.models import (
     Appointment,
     OrderAdjustment,
@@ -148,29 +148,28 @@ def order_for_page(*, organization: Organization | int, order_id: int) -> Servic
     """
     org_id = organization if isinstance(organization, int) else organization.pk
 
-    def order_row(values: Sequence[Any]) -> QuerySet[ServiceOrder]:
-        rows = ServiceOrder.objects.for_org(values[0]).filter(pk=values[1])
+    def order_row(org: int, pk: int) -> QuerySet[ServiceOrder]:
+        rows = ServiceOrder.objects.for_org(org).filter(pk=pk)
         return rows.select_related("shop", "customer", "vehicle", "advisor", "organization")
 
     # Each a statement kept once compiled (huitou.lib.statements), the parts attached as prefetch_related would.
-    found = cached_rows(("service.order_for_page",), [org_id, order_id], order_row)
+    found = tenant_rows(("service.order_for_page",), org_id, order_id, order_row)
     if not found:
         raise ServiceOrder.DoesNotExist("ServiceOrder matching query does not exist.")
     order = found[0]
     for relation in ORDER_PARTS:
-        rows = cached_rows(("service.order_for_page", relation), [org_id, order.pk], ORDER_PARTS[relation])
+        rows = tenant_rows(("service.order_for_page", relation), org_id, order.pk, ORDER_PARTS[relation])
         attach_prefetched(order, relation, rows)
     return order
 
 
 def _order_part(
     model: type[Model], related: tuple[str, ...], ordering: tuple[str, ...]
-) -> Callable[[Sequence[Any]], QuerySet[Any]]:
-    """The rows of one part of an order (its lines, payments, ...) for ``order_for_page``:
-    the values are the organization and the order."""
+) -> Callable[[int, int], QuerySet[Any]]:
+    """The rows of one part of an order (its lines, payments, ...) for ``order_for_page``."""
 
-    def build(values: Sequence[Any]) -> QuerySet[Any]:
-        rows = model.objects.for_org(values[0]).filter(order_id=values[1])  # type: ignore[attr-defined]
+    def build(org: int, order_id: int) -> QuerySet[Any]:
+        rows = model.objects.for_org(org).filter(order_id=order_id)  # type: ignore[attr-defined]
         return rows.select_related(*related).order_by(*ordering)
 
     return build
@@ -187,26 +186,22 @@ ORDER_PARTS = {
 def visit_history(*, customer: Customer, limit: int = 50) -> list[ServiceOrder]:
     """The customer's orders, newest first, with vehicle and shop (one query, a kept statement:
     ``huitou.lib.statements``)."""
-    org_id = customer.organization_id
 
-    def build(values: Sequence[Any]) -> QuerySet[ServiceOrder]:
-        rows = ServiceOrder.objects.for_org(values[0]).filter(customer_id=values[1]).select_related("vehicle", "shop")
+    def build(org: int, pk: int) -> QuerySet[ServiceOrder]:
+        rows = ServiceOrder.objects.for_org(org).filter(customer_id=pk).select_related("vehicle", "shop")
         return rows.order_by("-opened_at", "-pk")[:limit]
 
-    return cached_rows(("service.visit_history", limit), [org_id, customer.pk], build)
+    return tenant_rows(("service.visit_history", limit), customer.organization_id, customer.pk, build)
 
 
 def declined_recommendations(*, customer: Customer, limit: int = 20) -> list[Recommendation]:
     """Work the customer said no to, for the follow-up (建议项目未做), the latest ``limit`` (a kept statement)."""
-    org_id = customer.organization_id
 
-    def build(values: Sequence[Any]) -> QuerySet[Recommendation]:
-        rows = Recommendation.objects.for_org(values[0]).filter(
-            customer_id=values[1], status=Recommendation.Status.DECLINED
-        )
+    def build(org: int, pk: int) -> QuerySet[Recommendation]:
+        rows = Recommendation.objects.for_org(org).filter(customer_id=pk, status=Recommendation.Status.DECLINED)
         return rows.select_related("vehicle").order_by("-recorded_at", "-pk")[:limit]
 
-    return cached_rows(("service.declined_recommendations", limit), [org_id, customer.pk], build)
+    return tenant_rows(("service.declined_recommendations", limit), customer.organization_id, customer.pk, build)
 
 
 def appointments_between(

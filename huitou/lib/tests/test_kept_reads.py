@@ -18,7 +18,8 @@ from huitou.customers.services import household_link
 from huitou.demo.services import DEFAULT_SEED, demo_build, organization_purge
 from huitou.lib import statements
 from huitou.lifecycle import selectors as lifecycle_selectors
-from huitou.loyalty.selectors.members import account_for, tiers_for
+from huitou.loyalty.selectors.accounts import account_for
+from huitou.loyalty.selectors.members import tiers_for
 from huitou.loyalty.selectors.referrals import referrals_for_customer
 from huitou.loyalty.selectors.rewards import coupons_for_customer
 from huitou.loyalty.selectors.wallet import cards_for_customer

@@ -13,6 +13,7 @@ from django.utils import timezone
 from huitou.customers.models import Customer
 from huitou.lib.statements import cached_rows
 from huitou.loyalty.models import LoyaltyAccount, ReferrerType, Tier, TierChange, TierEntryRule
+from huitou.loyalty.selectors.accounts import account_for
 from huitou.loyalty.selectors.referrals import referrals_for_customer
 from huitou.loyalty.selectors.rewards import coupons_for_customer
 from huitou.loyalty.selectors.wallet import cards_for_customer
@@ -33,18 +34,6 @@ def tiers_for(organization: Organization | int, *, active_only: bool = False) ->
         return rows.filter(is_active=True) if active_only else rows
 
     return cached_rows(("loyalty.tiers_for", active_only), [org_id], build)
-
-
-def account_for(customer: Customer) -> LoyaltyAccount | None:
-    """The customer's membership account with its tier, if any (1 query, a kept statement)."""
-    org_id = customer.organization_id
-
-    def build(values: Sequence[Any]) -> QuerySet[LoyaltyAccount]:
-        rows = LoyaltyAccount.objects.for_org(values[0]).filter(customer_id=values[1]).select_related("tier")
-        return rows.order_by("pk")[:1]
-
-    rows = cached_rows(("loyalty.account_for",), [org_id, customer.pk], build)
-    return rows[0] if rows else None
 
 
 def _next_tier(tiers: list[Tier], current: Tier | None, spend: Decimal, visits: int) -> dict[str, Any] | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -11,8 +10,9 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from huitou.customers.models import Customer
 from huitou.lib.money import round_fen
-from huitou.lib.statements import cached_rows
+from huitou.lib.statements import tenant_rows
 from huitou.loyalty.models import LoyaltyAccount, ReferralPolicy, ReferralReward, ReferrerType
+from huitou.loyalty.selectors.accounts import account_for
 from huitou.tenancy.models import Organization
 
 ZERO = Decimal("0.00")
@@ -36,22 +36,22 @@ def referrals_for_customer(customer: Customer, *, account: LoyaltyAccount | None
     """
     org_id = customer.organization_id
 
-    def referee_rows(values: Sequence[Any]) -> QuerySet[Customer]:
-        rows = Customer.objects.for_org(values[0]).active().filter(referrer_id=values[1]).order_by("-created_at", "-pk")
+    def referee_rows(org: int, pk: int) -> QuerySet[Customer]:
+        rows = Customer.objects.for_org(org).active().filter(referrer_id=pk).order_by("-created_at", "-pk")
         return rows.only(*REFEREE_FIELDS)
 
-    def reward_rows(values: Sequence[Any]) -> QuerySet[ReferralReward]:
-        rows = ReferralReward.objects.for_org(values[0]).filter(referrer_id=values[1]).select_related("policy")
+    def reward_rows(org: int, pk: int) -> QuerySet[ReferralReward]:
+        rows = ReferralReward.objects.for_org(org).filter(referrer_id=pk).select_related("policy")
         return rows.order_by("granted_at", "pk")
 
     # Statements kept once compiled (huitou.lib.statements): the customer's file reads both.
     referees = [
         {f: getattr(c, f) for f in REFEREE_FIELDS}
-        for c in cached_rows(("loyalty.referees",), [org_id, customer.pk], referee_rows)
+        for c in tenant_rows(("loyalty.referees",), org_id, customer.pk, referee_rows)
     ]
-    rewards = cached_rows(("loyalty.referral_rewards",), [org_id, customer.pk], reward_rows)
+    rewards = tenant_rows(("loyalty.referral_rewards",), org_id, customer.pk, reward_rows)
     if account is None:
-        account = LoyaltyAccount.objects.for_org(org_id).filter(customer_id=customer.pk).first()
+        account = account_for(customer)
     by_referee: dict[int, list[ReferralReward]] = {}
     for reward in rewards:
         by_referee.setdefault(reward.referee_id, []).append(reward)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from huitou.customers.models import Customer
-from huitou.lib.statements import cached_rows
+from huitou.lib.statements import tenant_rows
 from huitou.loyalty.models import Coupon, CouponRule, CouponTemplate, LoyaltyAccount
 from huitou.loyalty.services.points import points_expiring_by
 from huitou.service.models import ServiceItem
@@ -23,15 +22,14 @@ def coupons_for_customer(customer: Customer, *, today: dt.date | None = None) ->
     Plain dicts: ``id``, ``name``, ``code``, ``state``, ``expires_on``, ``kind``.
     """
     today = today or timezone.localdate()
-    org_id = customer.organization_id
 
-    def build(values: Sequence[Any]) -> QuerySet[Coupon]:
-        rows = Coupon.objects.for_org(values[0]).filter(customer_id=values[1], state=Coupon.State.ISSUED)
+    def build(org: int, pk: int) -> QuerySet[Coupon]:
+        rows = Coupon.objects.for_org(org).filter(customer_id=pk, state=Coupon.State.ISSUED)
         rows = rows.filter(expires_on__gte=today).order_by("expires_on", "pk")
         return rows.annotate(template_kind=F("template__kind")).only("id", "name", "code", "state", "expires_on")
 
     # A kept statement (huitou.lib.statements): the day is part of the shape.
-    coupons = cached_rows(("loyalty.coupons_for_customer", today), [org_id, customer.pk], build)
+    coupons = tenant_rows(("loyalty.coupons_for_customer", today), customer.organization_id, customer.pk, build)
     return [
         {"id": c.pk, "name": c.name, "code": c.code, "state": c.state, "expires_on": c.expires_on}
         | {"kind": c.template_kind}  # type: ignore[attr-defined]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -13,7 +12,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from huitou.customers.models import Customer
-from huitou.lib.statements import cached_rows
+from huitou.lib.statements import tenant_rows
 from huitou.loyalty.models import (
     CardProduct,
     CouponEntry,
@@ -44,16 +43,15 @@ def cards_for_customer(customer: Customer) -> list[dict[str, Any]]:
     Each: ``id``, ``name``, ``remaining``, ``vehicle_id``, ``plate`` (or ""), ``expires_on``.
     """
     today = timezone.localdate()
-    org_id = customer.organization_id
 
-    def build(values: Sequence[Any]) -> QuerySet[PackageCard]:
-        rows = PackageCard.objects.for_org(values[0]).filter(
-            customer_id=values[1], state=PackageCard.State.ACTIVE, expires_on__gte=today
+    def build(org: int, pk: int) -> QuerySet[PackageCard]:
+        rows = PackageCard.objects.for_org(org).filter(
+            customer_id=pk, state=PackageCard.State.ACTIVE, expires_on__gte=today
         )
         return rows.select_related("vehicle").order_by("expires_on", "pk")
 
     # A kept statement (huitou.lib.statements): the day is part of the shape.
-    cards = cached_rows(("loyalty.cards_for_customer", today), [org_id, customer.pk], build)
+    cards = tenant_rows(("loyalty.cards_for_customer", today), customer.organization_id, customer.pk, build)
     return [
         {
             "id": c.pk,

@@ -23,6 +23,7 @@ from django.db import connection, connections
 from django.db.models import Count, F, IntegerField, Q, QuerySet, Window
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr
+from django.db.models.sql import Query
 
 from huitou.customers.models import Customer, Vehicle
 from huitou.customers.trigram import trigram_table
@@ -207,16 +208,21 @@ class KeySearch(CustomerSearch):
         # a few hundred customers): the page's ids are picked from the matches
         # first (the name index holds the pinyin), then only those rows are read
         # and joined to their owner, source, score and tags.
-        page_ids = matches.values("pk")[start:stop]
-        rows = self.base.filter(pk__in=page_ids).order_by("name_pinyin", "pk")
-        if counting:
-            try:
-                sql, params = matches.order_by().values("pk").query.get_compiler(using=self.base.db).as_sql()
-            except EmptyResultSet:  # the query means nothing searchable
-                return None
-            total = RawSQL(f"SELECT COUNT(*) FROM ({sql}) AS matched", params, output_field=IntegerField())  # noqa: S608, S611
-            rows = rows.annotate(search_total=total)
-        return rows
+        if not counting:
+            page_ids = matches.values("pk")[start:stop]
+            return self.base.filter(pk__in=page_ids).order_by("name_pinyin", "pk")
+        # Counted too: the matches are found once, as the statement's named rows
+        # (ids and pinyin), and both the page's ids and the count read them.
+        try:
+            found = matches.order_by().values(search_id=F("pk"), search_key=F("name_pinyin"))
+            sql, params = found.query.get_compiler(using=self.base.db).as_sql()
+        except EmptyResultSet:  # the query means nothing searchable
+            return None
+        page = f"SELECT search_id FROM {MATCHED} ORDER BY search_key, search_id LIMIT {stop - start} OFFSET {start}"  # noqa: S608
+        page_ids = RawSQL(page, ())  # noqa: S611
+        total = RawSQL(f"SELECT COUNT(*) FROM {MATCHED}", (), output_field=IntegerField())  # noqa: S608, S611
+        rows = self.base.filter(pk__in=page_ids).annotate(search_total=total).order_by("name_pinyin", "pk")
+        return with_rows(rows, MATCHED, sql, params)
 
     def __iter__(self) -> Iterator[Customer]:
         return iter(self.matches)
@@ -226,6 +232,42 @@ class KeySearch(CustomerSearch):
 
     def values_list(self, *fields: str, flat: bool = False) -> list[Any]:
         return list(self.matches.values_list(*fields, flat=flat))
+
+
+# The name of a search statement's matches (``with_rows``).
+MATCHED = "search_matched"
+
+
+class _WithQuery(Query):
+    """A query whose statement starts ``WITH name AS (sql)``: the named rows, found once, read twice."""
+
+    with_clause: tuple[str, str, tuple[Any, ...]]
+
+    def get_compiler(self, using: str | None = None, connection: Any = None, elide_empty: bool = True) -> Any:
+        compiler = super().get_compiler(using, connection, elide_empty)
+        name, sql, params = self.with_clause
+        as_sql = compiler.as_sql
+
+        def with_sql(*args: Any, **kwargs: Any) -> tuple[str, tuple[Any, ...]]:
+            text, text_params = as_sql(*args, **kwargs)
+            return f"WITH {name} AS ({sql}) {text}", (*params, *text_params)
+
+        compiler.as_sql = with_sql
+        return compiler
+
+
+def with_rows(queryset: QuerySet[Customer], name: str, sql: str, params: Sequence[Any]) -> QuerySet[Customer]:
+    """``queryset`` whose statement first names the rows of ``sql`` (a common table expression) ``name``.
+
+    PostgreSQL and SQLite find such rows once for a statement that reads
+    them more than once, where the same subquery written twice is run twice.
+    """
+    query = queryset.query.clone()
+    query.__class__ = _WithQuery
+    query.with_clause = (name, sql, tuple(params))  # type: ignore[attr-defined]
+    named = queryset.all()
+    named.query = query
+    return named
 
 
 @dataclass(frozen=True)

@@ -209,8 +209,7 @@ class KeySearch(CustomerSearch):
         # first (the name index holds the pinyin), then only those rows are read
         # and joined to their owner, source, score and tags.
         if not counting:
-            page_ids = matches.values("pk")[start:stop]
-            return self.base.filter(pk__in=page_ids).order_by("name_pinyin", "pk")
+            return self.base.filter(pk__in=matches.values("pk")[start:stop]).order_by("name_pinyin", "pk")
         # Counted too: the matches are found once, as the statement's named rows
         # (ids and pinyin), and both the page's ids and the count read them.
         try:
@@ -219,9 +218,9 @@ class KeySearch(CustomerSearch):
         except EmptyResultSet:  # the query means nothing searchable
             return None
         page = f"SELECT search_id FROM {MATCHED} ORDER BY search_key, search_id LIMIT {stop - start} OFFSET {start}"  # noqa: S608
-        page_ids = RawSQL(page, ())  # noqa: S611
         total = RawSQL(f"SELECT COUNT(*) FROM {MATCHED}", (), output_field=IntegerField())  # noqa: S608, S611
-        rows = self.base.filter(pk__in=page_ids).annotate(search_total=total).order_by("name_pinyin", "pk")
+        rows = self.base.filter(pk__in=RawSQL(page, ())).annotate(search_total=total)  # noqa: S611
+        rows = rows.order_by("name_pinyin", "pk")
         return with_rows(rows, MATCHED, sql, params)
 
     def __iter__(self) -> Iterator[Customer]:

@@ -37,9 +37,11 @@ A shape whose statement cannot be kept, values holding ``%``, ``_`` or
 with prefetches, and tenant queries run without a scope under
 ``huitou.tenancy.scope.unscoped()`` are run through Django as usual:
 ``build`` with the values (and the scope checked each time). Kept statements
-live per thread (a connection, and so a compiler, belongs to one thread),
-at most ``STATEMENTS_PER_THREAD`` of them, the least recently used dropped
-first.
+serve every thread of the process: what a statement keeps (its text,
+parameters, columns and how joined rows are made) belongs to no connection;
+each thread runs it on its own connection and looks up the columns'
+converters there, once. At most ``STATEMENTS_KEPT`` are kept, the least
+recently used dropped first.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.core.exceptions import EmptyResultSet
@@ -57,7 +59,7 @@ from django.db.models.query import ModelIterable, get_related_populators
 
 M = TypeVar("M", bound=Model)
 
-STATEMENTS_PER_THREAD = 256
+STATEMENTS_KEPT = 1024
 # The second set of stand-ins a shape is checked with: longer than any cut a build might make.
 STAND_IN_CHECK_LENGTH = 40
 # Pattern characters (a LIKE would need them escaped) and the stand-ins' own brackets.
@@ -110,12 +112,14 @@ class _Statement:
     params: tuple[Any, ...]
     slots: tuple[int, ...]  # positions of the parameters that hold stand-ins
     count: int  # how many values
-    compiler: Any
+    columns: tuple[Any, ...]  # the selected expressions, in order
     model: type[Model]
     init_list: tuple[str, ...]
     fields: tuple[int, int]
     populators: tuple[Any, ...]
     annotations: tuple[tuple[str, int], ...]
+    # Each thread's converters of the columns, for its own connection.
+    local: threading.local = field(default_factory=threading.local, compare=False, repr=False)
 
     def params_for(self, values: Sequence[str | int]) -> list[Any]:
         params = list(self.params)
@@ -143,13 +147,33 @@ class _Statement:
             return False
         return sql == self.sql and list(params) == self.params_for(values)
 
+    def converters(self, connection: Any) -> list[tuple[int, list[Any], Any]]:
+        """What turns each column's value as the driver gives it into the field's, as Django's compiler does."""
+        found = getattr(self.local, "converters", None)
+        if found is None:
+            found = []
+            for position, expression in enumerate(self.columns):
+                convs = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
+                if convs:
+                    found.append((position, convs, expression))
+            self.local.converters = found
+        return found
+
     def rows(self, values: Sequence[str | int], using: str) -> list[Any]:
-        with connections[using].cursor() as cursor:
+        connection = connections[using]
+        with connection.cursor() as cursor:
             cursor.execute(self.sql, self.params_for(values))
             fetched = cursor.fetchall()
+        converters = self.converters(connection)
         start, end = self.fields
         found = []
-        for row in self.compiler.results_iter([fetched]):
+        for fetched_row in fetched:
+            row = list(fetched_row)
+            for position, convs, expression in converters:
+                value = row[position]
+                for convert in convs:
+                    value = convert(value, expression, connection)
+                row[position] = value
             obj = self.model.from_db(using, self.init_list, row[start:end])
             for populator in self.populators:
                 populator.populate(row, obj)
@@ -164,14 +188,13 @@ class _NotKept:
 
 
 _NOT_KEPT = _NotKept()
-_local = threading.local()
+_MISSING: Any = object()
+_statements: OrderedDict[Hashable, _Statement | _NotKept | None] = OrderedDict()
+_lock = threading.Lock()
 
 
 def _kept() -> OrderedDict[Hashable, _Statement | _NotKept | None]:
-    kept = getattr(_local, "statements", None)
-    if kept is None:
-        kept = _local.statements = OrderedDict()
-    return kept
+    return _statements
 
 
 def cached_rows(
@@ -195,10 +218,14 @@ def cached_rows(
     """
     if any(_refused(value) for value in values):
         return _run(build(values))
-    kept = _kept()
     full_key = (using, key, tuple(type(value) for value in values))
-    if full_key not in kept:
-        statement: _Statement | _NotKept | None = _compile(build(stand_ins(values)), stand_ins(values), using)
+    with _lock:
+        statement = _statements.get(full_key, _MISSING)
+        if statement is not _MISSING:
+            _statements.move_to_end(full_key)
+    if statement is _MISSING:
+        # Built outside the lock: two threads may build one shape at once, and either's is kept.
+        statement = _compile(build(stand_ins(values)), stand_ins(values), using)
         if isinstance(statement, _Statement):
             # The second stand-ins (longer strings, other numbers), then the real values, must land where
             # the first did: a build that cuts, pads or converts a value shows it in one of the two.
@@ -207,12 +234,10 @@ def cached_rows(
                 statement = _NOT_KEPT
         elif statement is None and build(values) is not None:
             statement = _NOT_KEPT
-        kept[full_key] = statement
-        if len(kept) > STATEMENTS_PER_THREAD:
-            kept.popitem(last=False)
-    else:
-        statement = kept[full_key]
-        kept.move_to_end(full_key)
+        with _lock:
+            _statements[full_key] = statement
+            if len(_statements) > STATEMENTS_KEPT:
+                _statements.popitem(last=False)
     if isinstance(statement, _NotKept):
         return _run(build(values))
     if statement is None:
@@ -255,8 +280,9 @@ def attach_prefetched(instance: Model, relation: str, rows: list[Any]) -> None:
 
 
 def forget_statements() -> None:
-    """Drop this thread's kept statements (tests that change a shape's statement, e.g. the schema)."""
-    _kept().clear()
+    """Drop the kept statements (tests that change a shape's statement, e.g. the schema)."""
+    with _lock:
+        _statements.clear()
 
 
 def _is_int(param: Any) -> bool:
@@ -281,7 +307,7 @@ def _compile(queryset: QuerySet[Any] | None, markers: list[str | int], using: st
     if queryset is None:
         return None
     # A tenant query checks its scope when it runs (huitou.tenancy.models.TenantQuerySet): a kept
-    # statement never runs through Django, so the check is made here, once per shape and thread.
+    # statement never runs through Django, so the check is made here, once per shape.
     require_scope = getattr(queryset, "_require_scope", None)
     if require_scope is not None:
         require_scope()
@@ -307,6 +333,9 @@ def _compile(queryset: QuerySet[Any] | None, markers: list[str | int], using: st
     if any(not any(_holds(params[i], m) for i in slots) for m in markers):
         return _NOT_KEPT  # a value the statement does not hold: it went somewhere it cannot be swapped
     select, klass_info = compiler.select, compiler.klass_info
+    columns = tuple(s[0] for s in select[0 : compiler.col_count])
+    if compiler.has_composite_fields(columns):
+        return _NOT_KEPT
     select_fields = klass_info["select_fields"]
     start, end = select_fields[0], select_fields[-1] + 1
     return _Statement(
@@ -314,7 +343,7 @@ def _compile(queryset: QuerySet[Any] | None, markers: list[str | int], using: st
         params=tuple(params),
         slots=slots,
         count=len(markers),
-        compiler=compiler,
+        columns=columns,
         model=klass_info["model"],
         init_list=tuple(f[0].target.attname for f in select[start:end]),
         fields=(start, end),

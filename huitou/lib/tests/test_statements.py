@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Concat, Upper
+from django.test.utils import CaptureQueriesContext
 
 from huitou.customers.models import Customer
 from huitou.lib import statements
@@ -149,7 +152,7 @@ def test_nothing_to_find_is_kept_as_nothing(org: Organization, customers: dict[s
 def test_the_least_recently_used_statement_goes_first(
     org: Organization, customers: dict[str, Customer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(statements, "STATEMENTS_PER_THREAD", 2)
+    monkeypatch.setattr(statements, "STATEMENTS_KEPT", 2)
     builds = {key: by_name(org) for key in "abc"}
     for key in "ab":
         cached_rows(key, ["张"], builds[key])
@@ -159,6 +162,33 @@ def test_the_least_recently_used_statement_goes_first(
     cached_rows("b", ["张"], builds["b"])
     assert len(builds["a"].given) == 3  # kept all along
     assert len(builds["b"].given) == 6  # dropped for c, built again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_kept_in_one_thread_serves_the_others_on_their_own_connections(
+    org: Organization, customers: dict[str, Customer]
+) -> None:
+    build = by_name(org)
+    assert [c.name for c in cached_rows(("names", org.pk), ["张三"], build)] == ["张三", "张三丰"]
+    found: dict[str, Any] = {}
+
+    def other_thread() -> None:
+        try:
+            with CaptureQueriesContext(connection) as queries:
+                rows = cached_rows(("names", org.pk), ["李"], build)
+            found["rows"] = [(c.name, c.owner.username, c.shout) for c in rows]  # type: ignore[attr-defined]
+            found["statements"] = len(queries.captured_queries)
+            found["connection"] = id(connection.connection)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    thread.join()
+    assert len(build.given) == 3  # not built again in the other thread
+    assert found["rows"] == [("李四", customers["李四"].owner.username, "李四!")]
+    assert found["statements"] == 1
+    assert found["connection"] != id(connection.connection)  # that thread's own
 
 
 def test_the_successor_of_a_stand_in_is_swapped_for_the_values_successor() -> None:

@@ -19,7 +19,7 @@ from functools import cached_property
 from typing import Any, Self
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, connections
+from django.db import connection, connections, router
 from django.db.models import Count, F, IntegerField, Q, QuerySet, Window
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Substr
@@ -48,14 +48,20 @@ _NAME = re.compile(r"[\u4e00-\u9fff·・.]+")
 
 
 def customer_search(
-    customers: QuerySet[Customer], organization: Organization | int, q: str, *, statement_key: Hashable | None = None
+    customers: QuerySet[Customer] | Callable[[], QuerySet[Customer]],
+    organization: Organization | int,
+    q: str,
+    *,
+    statement_key: Hashable | None = None,
 ) -> CustomerSearch:
     """The customers matching the search box query ``q`` (already stripped, not empty), ordered for the page.
 
-    ``statement_key`` names ``customers`` (the same statement for every call
-    with that key, e.g. the organization and what is annotated): the page's
-    statement is then compiled once per shape of query and kept
-    (``huitou.lib.statements``). None: compiled on each call.
+    ``customers`` is the queryset searched, or a function that makes it
+    (called only when it is needed). ``statement_key`` names ``customers``
+    (the same statement for every call with that key, e.g. the organization
+    and what is annotated): the page's statement is then compiled once per
+    shape of query and kept (``huitou.lib.statements``), and a page of a
+    shape already kept builds no queryset at all. None: compiled on each call.
     """
     letters = re.sub(r"[\s\-]", "", q).lower()
     if re.fullmatch(r"[a-z]+", letters):
@@ -75,17 +81,27 @@ class CustomerSearch:
 
     def __init__(
         self,
-        base: QuerySet[Customer],
+        base: QuerySet[Customer] | Callable[[], QuerySet[Customer]],
         organization: Organization | int,
         text: str,
         *,
         statement_key: Hashable | None = None,
     ) -> None:
-        self.base = base
+        if isinstance(base, QuerySet):
+            self.__dict__["base"] = base
+            self.using: str = base.db
+        else:
+            self._make_base = base
+            self.using = router.db_for_read(Customer)
         self.organization = organization
         self.text = text
         self.statement_key = statement_key
         self._total: int | None = None
+
+    @cached_property
+    def base(self) -> QuerySet[Customer]:
+        """The customers searched, made when first needed."""
+        return self._make_base()
 
     def _clone(self, base: QuerySet[Customer], *, same_matches: bool = False) -> Self:
         # Another base is another statement: not kept under this one's key.
@@ -154,7 +170,7 @@ class CustomerSearch:
         if self.statement_key is None or not values:  # no values: nothing to search, no statement
             rows = build(values)
             return [] if rows is None else list(rows)
-        return cached_rows((type(self).__name__, self.statement_key, shape), values, build, using=self.base.db)
+        return cached_rows((type(self).__name__, self.statement_key, shape), values, build, using=self.using)
 
 
 class KeySearch(CustomerSearch):
@@ -178,7 +194,7 @@ class KeySearch(CustomerSearch):
         return self._matches(self.keys)
 
     def _matches(self, keys: SearchKeys) -> QuerySet[Customer]:
-        condition = search_condition(self.organization, keys, vendor=connections[self.base.db].vendor)
+        condition = search_condition(self.organization, keys, vendor=connections[self.using].vendor)
         return self.base.filter(condition).order_by("name_pinyin", "pk")
 
     def _count(self) -> int:
@@ -214,7 +230,7 @@ class KeySearch(CustomerSearch):
         # (ids and pinyin), and both the page's ids and the count read them.
         try:
             found = matches.order_by().values(search_id=F("pk"), search_key=F("name_pinyin"))
-            sql, params = found.query.get_compiler(using=self.base.db).as_sql()
+            sql, params = found.query.get_compiler(using=self.using).as_sql()
         except EmptyResultSet:  # the query means nothing searchable
             return None
         page = f"SELECT search_id FROM {MATCHED} ORDER BY search_key, search_id LIMIT {stop - start} OFFSET {start}"  # noqa: S608
@@ -330,7 +346,7 @@ class LetterSearch(CustomerSearch):
             branches.append((ids.filter(Q(pk__in=vehicles) & ~(initials | pinyin)).values(search_id=F("pk")), False))
         compiled = []
         for queryset, keyed in branches:
-            sql, params = queryset.query.get_compiler(using=self.base.db).as_sql()
+            sql, params = queryset.query.get_compiler(using=self.using).as_sql()
             compiled.append(_Branch(sql, list(params), keyed))
         return compiled
 
@@ -346,14 +362,14 @@ class LetterSearch(CustomerSearch):
 
     def _count(self) -> int:
         sql, params = self._count_sql(self.branches)
-        with connections[self.base.db].cursor() as cursor:
+        with connections[self.using].cursor() as cursor:
             cursor.execute(f"SELECT {sql}", params)  # noqa: S608
             return int(cursor.fetchone()[0])
 
     def _page_ids_sql(self, branches: list[_Branch], start: int, stop: int) -> tuple[str, list[Any]]:
         # PostgreSQL orders by the indexes' operator (text_pattern_ops) so a branch
         # is read in index order and stops after ``stop`` rows; SQLite's is bytewise.
-        bytewise = " USING ~<~" if connections[self.base.db].vendor == "postgresql" else ""
+        bytewise = " USING ~<~" if connections[self.using].vendor == "postgresql" else ""
         take = min(stop, SEARCH_COUNT_LIMIT)
         parts: list[str] = []
         params: list[Any] = []

@@ -93,10 +93,31 @@ def customer_list(
     ``TagNames``). A search returns a ``CustomerSearch``: take the page
     first and count after, and the count comes with the page.
     """
-    customers = Customer.objects.for_org(organization).active()
-    if with_tags:
-        customers = customers.annotate(tag_name_list=TagNames())
-    unfiltered = customers
+    q = (q or "").strip()
+    plain = not any(
+        (stage, tag, owner_id, shop_id, customer_grade, segment, tags, brand, within is not None)
+        + tuple(
+            value is not None
+            for value in (
+                tier_id,
+                last_visit_before_days,
+                last_visit_within_days,
+                spend_min,
+                spend_max,
+                vehicle_age_min,
+                vehicle_age_max,
+            )
+        )
+    )
+    if q and plain:
+        # The search box alone (the counter's search): its statements are kept per shape of query,
+        # and the queryset is only built when a shape is first seen.
+        org_id = organization.pk if isinstance(organization, Organization) else organization
+        key = ("customer_list", org_id, with_tags)
+        return customer_search(  # type: ignore[return-value]
+            lambda: _listed(organization, with_tags=with_tags), organization, q, statement_key=key
+        )
+    customers = _listed(organization, with_tags=with_tags)
     if stage:
         customers = customers.filter(stage=stage)
     if owner_id:
@@ -128,16 +149,16 @@ def customer_list(
     )
     if within is not None:
         customers = customers.filter(pk__in=within)
-    q = (q or "").strip()
-    # The score (grade, segment, churn risk) is one row joined to the customer's: no query of its own.
-    plain = customers is unfiltered
-    customers = customers.select_related("owner", "source", "score")
     if q:
-        # The search box alone (the counter's search): its statements are kept per shape of query.
-        org_id = organization.pk if isinstance(organization, Organization) else organization
-        key = ("customer_list", org_id, with_tags) if plain else None
-        return customer_search(customers, organization, q, statement_key=key)  # type: ignore[return-value]
+        return customer_search(customers, organization, q)  # type: ignore[return-value]
     return customers.order_by("-pk")
+
+
+def _listed(organization: Organization | int, *, with_tags: bool) -> CustomerQuerySet:
+    """The active customers as the list shows them: the score (grade, segment, churn risk) is one row
+    joined to the customer's, with owner and source (no query of their own), and the tag names with ``with_tags``."""
+    customers = Customer.objects.for_org(organization).active().select_related("owner", "source", "score")
+    return customers.annotate(tag_name_list=TagNames()) if with_tags else customers
 
 
 def _segment_conditions(

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Prefetch
 
+from huitou.customers import selectors
 from huitou.customers.models import Customer, CustomerTag, Vehicle
 from huitou.customers.search import CustomerSearch, SearchKeys, search_keys
 from huitou.customers.selectors import customer_list, tag_names
@@ -514,6 +516,50 @@ def test_a_filtered_search_builds_its_statement_each_time(people: People, org: O
     search = customer_list(organization=org, q="张", stage="member")
     assert isinstance(search, CustomerSearch) and search.statement_key is None
     assert [c.name for c in search[0:20]] == ["张三"]
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"stage": "member"},
+        {"tag": "VIP"},
+        {"owner_id": 1},
+        {"shop_id": 1},
+        {"customer_grade": "A"},
+        {"segment": "champions"},
+        {"tags": ["VIP"]},
+        {"tier_id": 1},
+        {"last_visit_before_days": 30},
+        {"last_visit_within_days": 30},
+        {"spend_min": "100"},
+        {"spend_max": "100"},
+        {"brand": "丰田"},
+        {"vehicle_age_min": 1},
+        {"vehicle_age_max": 9},
+        {"within": Customer.objects.none().values("pk")},
+    ],
+)
+def test_any_filter_beside_the_search_box_makes_the_search_unkept(org: Organization, given: dict) -> None:
+    # A kept statement is keyed by the search box alone: a filter it did not hold would be dropped.
+    search = customer_list(organization=org, q="张", **given)
+    assert isinstance(search, CustomerSearch) and search.statement_key is None
+    assert "base" in search.__dict__  # the filtered queryset, built with the filter
+
+
+def test_a_kept_search_shape_builds_no_queryset(
+    people: People, org: Organization, monkeypatch: pytest.MonkeyPatch, django_assert_num_queries: Any
+) -> None:
+    forget_statements()
+    first = customer_list(organization=org, q="张三", with_tags=True)
+    assert [c.name for c in first[0:20]] == ["张三", "张三丰"]
+    built: list[object] = []
+    listed = selectors._listed
+    monkeypatch.setattr(selectors, "_listed", lambda *a, **k: built.append(a) or listed(*a, **k))
+    again = customer_list(organization=org, q="李四", with_tags=True)
+    with django_assert_num_queries(1):  # the kept statement: the page with its count
+        assert [c.name for c in again[0:20]] == ["李四"]
+        assert again.count() == 1
+    assert built == []  # nothing built for a shape already kept
 
 
 def test_keys_given_other_values_keep_their_shape_and_plate_mode() -> None:

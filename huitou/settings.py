@@ -122,6 +122,8 @@ if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # The same backend, its health check made without a round trip to the server (huitou/lib/postgresql).
+        DATABASES["default"]["ENGINE"] = "huitou.lib.postgresql"
         DATABASES["default"].setdefault("TEST", {})["NAME"] = env_str("HUITOU_TEST_DB_NAME", "test_huitou")
 else:
     DATABASES = {

@@ -90,3 +90,27 @@ def test_a_connection_after_a_failed_statement_gets_djangos_own_check(
     _next_request(kept)
     assert checked == [True]
     assert kept.errors_occurred is False
+
+
+def test_timestamps_load_as_djangos_own_loader_gives_them(kept: Any) -> None:
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+
+    values = [
+        "2026-12-07 18:40:01.123456+00",
+        "2026-12-07 02:40:01+08",
+        "1999-12-31 23:59:59.999999-05:30",
+        "0001-01-01 00:00:00+00",
+        "2024-02-29 12:00:00.5+14",
+    ]
+    query = "SELECT v::timestamptz FROM unnest(%s::text[]) AS v"
+    with kept.cursor() as cursor:
+        cursor.execute(query, [values])
+        ours = [row[0] for row in cursor.fetchall()]
+        assert cursor.cursor.adapters.get_loader(1184, 0).__name__ == "TimestampLoader"  # this backend's
+    raw = kept.connection.cursor()
+    register_tzloader(kept.timezone, raw)  # Django's own loader, on this cursor alone
+    raw.execute(query, [values])
+    djangos = [row[0] for row in raw.fetchall()]
+    assert ours == djangos
+    assert [v.tzinfo for v in ours] == [v.tzinfo for v in djangos]
+    assert [v.isoformat() for v in ours] == [v.isoformat() for v in djangos]

@@ -227,11 +227,20 @@ class KeySearch(CustomerSearch):
         if not counting:
             return self.base.filter(pk__in=matches.values("pk")[start:stop]).order_by("name_pinyin", "pk")
         # Counted too: the matches are found once, as the statement's named rows
-        # (ids and pinyin), and both the page's ids and the count read them.
+        # (ids and pinyin), and both the page's ids and the count read them. The
+        # customers of matching vehicles are read by id; those the customer's own
+        # keys find come with their pinyin from that read, not looked up again.
+        parts = []
+        if customer_keys(keys):
+            parts.append(self.base.filter(customer_condition(keys)))
+        vehicles = vehicle_customer_ids(self.organization, keys)
+        if vehicles is not None:
+            parts.append(self.base.filter(pk__in=vehicles))
+        found = [part.order_by().values(search_id=F("pk"), search_key=F("name_pinyin")) for part in parts]
         try:
-            found = matches.order_by().values(search_id=F("pk"), search_key=F("name_pinyin"))
-            sql, params = found.query.get_compiler(using=self.using).as_sql()
-        except EmptyResultSet:  # the query means nothing searchable
+            named = found[0].union(*found[1:])  # a customer found both ways is one row
+            sql, params = named.query.get_compiler(using=self.using).as_sql()
+        except (EmptyResultSet, IndexError):  # the query means nothing searchable
             return None
         page = f"SELECT search_id FROM {MATCHED} ORDER BY search_key, search_id LIMIT {stop - start} OFFSET {start}"  # noqa: S608
         total = RawSQL(f"SELECT COUNT(*) FROM {MATCHED}", (), output_field=IntegerField())  # noqa: S608, S611
@@ -528,19 +537,7 @@ def search_condition(organization: Organization | int, keys: SearchKeys, *, vend
     LIMIT inside a compound statement, so there the two lists are each a
     subquery of the UNION.
     """
-    cond = Q(pk__in=[])
-    if keys.phone:
-        # The phone index is partial (no empty phones); SQLite uses it only when
-        # the query repeats that condition word for word.
-        cond |= Q(phone=keys.phone) & ~Q(phone="")
-    if keys.last4:
-        cond |= Q(phone_last4=keys.last4)
-    if keys.pinyin:
-        cond |= starts_with("name_pinyin", keys.pinyin) | starts_with("name_initials", keys.pinyin)
-    if keys.name_prefix:
-        cond |= starts_with("name", keys.name_prefix)
-    if keys.name_part:
-        cond |= contains("name", keys.name_part)
+    cond = customer_condition(keys)
     vehicles = vehicle_customer_ids(organization, keys)
     if vehicles is None:
         return cond
@@ -554,6 +551,29 @@ def search_condition(organization: Organization | int, keys: SearchKeys, *, vend
     vehicle_sql, vehicle_params = vehicles.query.sql_with_params()
     both = f"SELECT * FROM ({customer_sql}) UNION ALL SELECT * FROM ({vehicle_sql})"  # noqa: S608
     return Q(pk__in=RawSQL(both, (*customer_params, *vehicle_params)))  # noqa: S611
+
+
+def customer_keys(keys: SearchKeys) -> bool:
+    """Whether the keys hold any that the customer's own row answers (``customer_condition``)."""
+    return bool(keys.phone or keys.last4 or keys.pinyin or keys.name_prefix or keys.name_part)
+
+
+def customer_condition(keys: SearchKeys) -> Q:
+    """The keys the customer's own row answers, combined with OR (nothing without one)."""
+    cond = Q(pk__in=[])
+    if keys.phone:
+        # The phone index is partial (no empty phones); SQLite uses it only when
+        # the query repeats that condition word for word.
+        cond |= Q(phone=keys.phone) & ~Q(phone="")
+    if keys.last4:
+        cond |= Q(phone_last4=keys.last4)
+    if keys.pinyin:
+        cond |= starts_with("name_pinyin", keys.pinyin) | starts_with("name_initials", keys.pinyin)
+    if keys.name_prefix:
+        cond |= starts_with("name", keys.name_prefix)
+    if keys.name_part:
+        cond |= contains("name", keys.name_part)
+    return cond
 
 
 def starts_with(field: str, prefix: str) -> Q:

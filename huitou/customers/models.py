@@ -54,6 +54,10 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
 
 
+# Each channel with the field that holds its consent.
+_CONSENT_FIELDS = tuple((channel, f"consent_{channel}") for channel in Channel.values)
+
+
 class BirthdayCalendar(models.TextChoices):
     SOLAR = "solar", _("Solar calendar")
     LUNAR = "lunar", _("Lunar calendar")
@@ -278,7 +282,7 @@ class Customer(TenantModel):
         return birthday.next_solar_date(today) if birthday else None
 
     def consents(self) -> dict[str, bool]:
-        return {c: getattr(self, f"consent_{c}") for c in Channel.values}
+        return {channel: getattr(self, field) for channel, field in _CONSENT_FIELDS}
 
     def completeness_facts(self, has_vehicle: bool) -> dict[str, object]:
         return {

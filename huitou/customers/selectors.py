@@ -154,10 +154,24 @@ def customer_list(
     return customers.order_by("-pk")
 
 
+OWNER_NOT_LISTED = (
+    "password",
+    "last_login",
+    "date_joined",
+    "is_superuser",
+    "is_staff",
+    "email",
+    "first_name",
+    "last_name",
+)
+
+
 def _listed(organization: Organization | int, *, with_tags: bool) -> CustomerQuerySet:
     """The active customers as the list shows them: the score (grade, segment, churn risk) is one row
     joined to the customer's, with owner and source (no query of their own), and the tag names with ``with_tags``."""
     customers = Customer.objects.for_org(organization).active().select_related("owner", "source", "score")
+    # The owner as lists show them (name, account, whether active, role): not the sign-in columns.
+    customers = customers.defer(*(f"owner__{name}" for name in OWNER_NOT_LISTED))
     return customers.annotate(tag_name_list=TagNames()) if with_tags else customers
 
 

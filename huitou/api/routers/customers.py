@@ -33,11 +33,19 @@ from huitou.tenancy.scoping import get_scoped_or_404
 router = Router(tags=["customers"])
 
 
+# The fields of CustomerOut that are the customer's own columns, as they are (the rest is worked out below).
+_COLUMNS = tuple(
+    name
+    for name in CustomerOut.model_fields
+    if name in {field.attname for field in Customer._meta.concrete_fields} and name not in {"phone", "source"}
+)
+
+
 def customer_out(customer: Customer, viewer: User) -> dict[str, Any]:
     """A customer as the API shows it to ``viewer`` (its tag names annotated: ``selectors.TagNames``)."""
     owner = customer.owner
     return {
-        **{f: getattr(customer, f) for f in CustomerOut.model_fields if hasattr(customer, f)},
+        **{name: getattr(customer, name) for name in _COLUMNS},
         "phone": visible_phone(customer, viewer),
         "source": customer.source.code if customer.source is not None else None,
         "owner": {"id": owner.pk, "username": owner.username, "name": str(owner)},

@@ -425,6 +425,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=200, help="queries per search key")
     parser.add_argument("--page-samples", type=int, default=60, help="requests per page")
     parser.add_argument("--threads", type=int, default=0, help="waitress threads (default: serve's)")
+    parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="serve without its background worker, whose nightly jobs (19:10-20:10 UTC, 03:10-04:10 in China) "
+        "would otherwise run on the bench database in the middle of a run that crosses them",
+    )
     parser.add_argument("--only", default="", help="comma-separated parts of labels to time (default all)")
     parser.add_argument("--skip-limit", action="store_true")
     parser.add_argument("--skip-server-side", action="store_true", help="HTTP figures only")
@@ -458,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
 
     port = free_port()
     env = server_environment(url, data_dir, work / "static")
-    extra = ["--threads", str(args.threads)] if args.threads else []
+    extra = (["--threads", str(args.threads)] if args.threads else []) + (["--no-worker"] if args.no_worker else [])
     print(f"huitou serve on port {port} {' '.join(extra)} ...")
     started = time.monotonic()
     server = start_serve(env, port, extra)

@@ -176,13 +176,13 @@ class CustomerSearch:
 class KeySearch(CustomerSearch):
     """A query of a name, phone, plate or VIN: one condition, ordered by pinyin.
 
-    Keys on the customer row and customers of matching vehicles come as one
-    list of ids in the same statement (``search_condition``). With vehicles,
-    the matches are few (the vehicles' at most ``VEHICLE_MATCH_LIMIT``, and a
-    phone's) and finding them costs the most, so the page counts them with a
-    window as it sorts them; so does a whole phone number (one index probe).
-    Other keys on the customer row alone are counted from their index in a
-    subquery instead, without keeping every row to count it.
+    Keys on the customer row and customers of matching vehicles (at most
+    ``VEHICLE_MATCH_LIMIT``) are found in the same statement. A whole phone
+    number or a VIN's end finds a handful: read, sorted and counted at once
+    with a window. Other keys find up to a few hundred: the page that counts
+    names them first (``WITH``, their ids and pinyin, found once) and takes
+    the page's ids and the count from them; the page's rows are then read
+    with their owner, source, score and tags.
     """
 
     @cached_property
@@ -211,12 +211,11 @@ class KeySearch(CustomerSearch):
         return self._kept_rows(shape, values, build)
 
     def _page_rows(self, keys: SearchKeys, start: int, stop: int, *, counting: bool) -> QuerySet[Customer] | None:
-        matches = self._matches(keys)
         # A whole phone number is one probe of the phone index, a handful of rows
         # at most: read, sorted and counted at once, like a VIN's end (a few cars).
         whole_phone = keys.phone and not keys.last4
         if (keys.vin_suffix and not keys.plate_part) or whole_phone:
-            rows = matches
+            rows = self._matches(keys)
             if counting:
                 rows = rows.annotate(search_total=Window(Count("pk")))
             return rows[start:stop]
@@ -225,7 +224,8 @@ class KeySearch(CustomerSearch):
         # first (the name index holds the pinyin), then only those rows are read
         # and joined to their owner, source, score and tags.
         if not counting:
-            return self.base.filter(pk__in=matches.values("pk")[start:stop]).order_by("name_pinyin", "pk")
+            page_ids = self._matches(keys).values("pk")[start:stop]
+            return self.base.filter(pk__in=page_ids).order_by("name_pinyin", "pk")
         # Counted too: the matches are found once, as the statement's named rows
         # (ids and pinyin), and both the page's ids and the count read them. The
         # customers of matching vehicles are read by id; those the customer's own

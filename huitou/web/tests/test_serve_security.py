@@ -10,6 +10,7 @@ once for the module (about 30 s on a busy 2-core machine).
 
 from __future__ import annotations
 
+import http.client
 import http.cookiejar
 import os
 import re
@@ -342,3 +343,23 @@ def test_check_deploy_leaves_only_the_warnings_the_readme_explains(tmp_path: Pat
 
     assert deploy_warnings(tmp_path) == explained["plain HTTP"]
     assert deploy_warnings(tmp_path, HUITOU_HTTPS="1", BEHIND_HTTPS_PROXY="1") == explained["HTTPS"]
+
+
+@LINUX
+def test_more_kept_connections_than_waitress_s_default_limit_are_all_answered(served: Server) -> None:
+    # 32 counters whose browsers keep four connections each: 128 open at once, past waitress's own 100.
+    connections = [http.client.HTTPConnection("127.0.0.1", served.port, timeout=5) for _ in range(128)]
+    try:
+        for conn in connections:  # each opened and kept alive, as a browser keeps its connections
+            conn.request("GET", "/healthz")
+            response = conn.getresponse()
+            response.read()
+            assert response.status == 200
+        started = time.monotonic()
+        last = connections[-1]
+        last.request("GET", "/healthz")
+        assert last.getresponse().status == 200
+        assert time.monotonic() - started < 2
+    finally:
+        for conn in connections:
+            conn.close()

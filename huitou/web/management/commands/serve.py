@@ -26,6 +26,11 @@ from django.core.management.base import BaseCommand
 from huitou.cli import STOP_WITH_PARENT
 from huitou.lib.sqlite import planner_stats_refresh
 
+# waitress's own default is 100: 32 counters whose browsers keep three or four connections each pass it,
+# and a connection past the limit waits, unanswered, until another one closes (tens of seconds).
+# Kept well under the 1,024 descriptors that select(), which waitress watches its connections with, takes.
+CONNECTION_LIMIT = 500
+
 
 class Command(BaseCommand):
     help = "Serve Huitou with waitress and start one background worker."
@@ -35,12 +40,27 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument(
+            "--connection-limit",
+            type=int,
+            default=CONNECTION_LIMIT,
+            help="open connections at most (each browser keeps a few; past this, new ones wait)",
+        )
         parser.add_argument("--no-worker", action="store_true", help="do not start the huey consumer")
         parser.add_argument(
             "--static-collected", action="store_true", help="skip collectstatic (quickstart collected them already)"
         )
 
-    def handle(self, *args: Any, host: str, port: int, threads: int, no_worker: bool, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        host: str,
+        port: int,
+        threads: int,
+        connection_limit: int,
+        no_worker: bool,
+        **options: Any,
+    ) -> None:
         from waitress import serve
 
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -67,7 +87,14 @@ class Command(BaseCommand):
             if host not in {"127.0.0.1", "localhost", "::1"}:
                 names = ", ".join(settings.ALLOWED_HOSTS)
                 self.stdout.write(f"It answers to: {names} (add others with ALLOWED_HOSTS).")
-            serve(application, host=host, port=port, threads=threads, ident="huitou")
+            serve(
+                application,
+                host=host,
+                port=port,
+                threads=threads,
+                connection_limit=connection_limit,
+                ident="huitou",
+            )
         except KeyboardInterrupt:
             pass  # a signal before waitress was listening
         finally:

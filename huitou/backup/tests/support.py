@@ -23,8 +23,9 @@ from typing import Any
 
 import psycopg
 from django.conf import settings
+from django.db import connection
 
-POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+POSTGRES = connection.vendor == "postgresql"
 HUITOU = Path(sys.executable).with_name("huitou")
 
 

@@ -194,9 +194,8 @@ def test_the_default_queue_is_sqlite_huey_and_the_cache_is_local(tmp_path: Path)
 def test_database_url_selects_postgresql(tmp_path: Path) -> None:
     s = settings_in(tmp_path, DATABASE_URL="postgres://huitou:secret@db.internal:5432/huitou")
 
-    assert (
-        s["ENGINE"] == "huitou.lib.postgresql"
-    )  # Django's PostgreSQL backend, its health check and timestamps quicker
+    # Django's PostgreSQL backend, its health check and timestamps made quicker (huitou/lib/postgresql).
+    assert s["ENGINE"] == "huitou.lib.postgresql"
     assert (s["NAME"], s["HOST"]) == ("huitou", "db.internal")
 
 

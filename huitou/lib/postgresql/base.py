@@ -12,18 +12,25 @@ trip to the server on every page and API call, for the rare connection
 that went bad while it sat between requests. A connection the server ended (a restart,
 an administrator's ``pg_terminate_backend``, ``idle_session_timeout``) has
 something to read on its socket: the server's last message, or the end
-of the stream. So the socket is looked at first (a poll that does not
-wait), and only a connection with something unread on it, or one the
-driver already knows is broken or closed, gets Django's own check (which
-then finds it unusable, and a new connection is opened). A connection
-between requests never has anything to read otherwise: no statement is
-outstanding and nothing here listens for notifications.
+of the stream. A connection between requests never has anything to read
+otherwise: no statement is outstanding and nothing here listens for
+notifications. So a connection used within the last second
+(``RECENTLY_USED_SECONDS``: requests coming one after another, where the
+round trip costs most) has its socket looked at instead (a poll that does
+not wait); one with something unread on it, one quiet for longer, one
+after a failed statement or the driver already knows broken gets Django's
+own check (which finds it unusable, and a new connection is opened). A
+connection whose server vanished without a word (a failover to another
+machine at the same address, a dropped NAT entry) looks quiet: within
+that second, its next request fails once and the connection is replaced,
+as without health checks; after it, Django's check catches it.
 """
 
 from __future__ import annotations
 
 import functools
 import select
+import time
 from typing import Any
 
 import psycopg
@@ -32,6 +39,8 @@ from psycopg.adapt import AdaptersMap, Loader
 from psycopg.pq import Format, TransactionStatus
 from psycopg.types.datetime import TimestamptzLoader
 
+# A connection used this recently, with nothing unread, is taken as it is; one quiet for longer gets Django's check.
+RECENTLY_USED_SECONDS = 1.0
 TIMESTAMPTZ_OID = psycopg.postgres.types["timestamptz"].oid
 # psycopg's own timestamptz loader: the compiled one when psycopg[binary] is installed.
 _PARSER: Any = psycopg.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT) or TimestamptzLoader
@@ -44,12 +53,17 @@ class DatabaseWrapper(base.DatabaseWrapper):
             params["context"] = _adapters(params["context"], self.timezone)
         return params
 
+    def create_cursor(self, name: str | None = None) -> Any:
+        self.last_used = time.monotonic()
+        return super().create_cursor(name)
+
     def is_usable(self) -> bool:
         connection = self.connection
         if connection is None or connection.closed or connection.broken:
             return False
         settled = (
-            not self.errors_occurred  # after a failed statement, Django's check at the request's end
+            time.monotonic() - getattr(self, "last_used", 0.0) < RECENTLY_USED_SECONDS
+            and not self.errors_occurred  # after a failed statement, Django's check at the request's end
             and connection.info.transaction_status == TransactionStatus.IDLE
             and _quiet(connection.fileno())
         )

@@ -11,6 +11,8 @@ import pytest
 from django.db import connection, connections
 from django.db.backends.postgresql.base import DatabaseWrapper as DjangoWrapper
 
+from huitou.lib.postgresql.base import RECENTLY_USED_SECONDS
+
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL backend's own check"),
     pytest.mark.django_db,
@@ -40,8 +42,8 @@ def test_the_backend_is_this_projects(kept: Any) -> None:
     assert type(kept).__module__ == "huitou.lib.postgresql.base"
 
 
-def test_a_quiet_connection_is_used_without_a_statement_of_its_own(kept: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    first = _next_request(kept)
+def _sent(kept: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The statements the kept connection sends from now on, Django's and the health check's alike."""
     sent: list[str] = []
     execute = type(kept.connection).execute
 
@@ -57,9 +59,27 @@ def test_a_quiet_connection_is_used_without_a_statement_of_its_own(kept: Any, mo
         return cursor_execute(self, query, *args, **kwargs)
 
     monkeypatch.setattr(type(kept.connection.cursor()), "execute", counted_cursor)
+    return sent
+
+
+def test_a_quiet_connection_used_a_moment_ago_is_used_without_a_statement_of_its_own(
+    kept: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _next_request(kept)
+    sent = _sent(kept, monkeypatch)
     assert _next_request(kept) == first  # the same connection
     assert sent == ["SELECT pg_backend_pid()"]  # no SELECT 1 before it
     assert DjangoWrapper.is_usable(kept) and sent[-1] == "SELECT 1"  # what Django's own check would have sent
+
+
+def test_a_connection_quiet_for_longer_gets_djangos_check(kept: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A server gone without a word (a failover at the same address) leaves nothing to read: after a
+    # quiet spell the check goes to the server, as Django's does.
+    first = _next_request(kept)
+    kept.last_used -= RECENTLY_USED_SECONDS + 0.5
+    sent = _sent(kept, monkeypatch)
+    assert _next_request(kept) == first
+    assert sent == ["SELECT 1", "SELECT pg_backend_pid()"]
 
 
 def test_a_connection_the_server_ended_is_replaced_before_the_next_request_uses_it(kept: Any) -> None:

@@ -363,3 +363,14 @@ def test_more_kept_connections_than_waitress_s_default_limit_are_all_answered(se
     finally:
         for conn in connections:
             conn.close()
+
+
+@pytest.mark.parametrize(("files", "limit"), [(1024, 400), (256, 128), (65536, 400)])
+def test_the_connection_limit_leaves_room_for_the_servers_own_files(
+    monkeypatch: pytest.MonkeyPatch, files: int, limit: int
+) -> None:
+    resource = pytest.importorskip("resource")
+    from huitou.web.management.commands import serve
+
+    monkeypatch.setattr(resource, "getrlimit", lambda _which: (files, files))
+    assert serve.connection_limit_default() == limit

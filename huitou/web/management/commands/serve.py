@@ -28,8 +28,18 @@ from huitou.lib.sqlite import planner_stats_refresh
 
 # waitress's own default is 100: 32 counters whose browsers keep three or four connections each pass it,
 # and a connection past the limit waits, unanswered, until another one closes (tens of seconds).
-# Kept well under the 1,024 descriptors that select(), which waitress watches its connections with, takes.
-CONNECTION_LIMIT = 500
+# Kept under the 512 sockets select() watches on Windows, and under half the files a process may open
+# (macOS allows 256 by default), so the server still opens its database and files at the limit.
+CONNECTION_LIMIT = 400
+
+
+def connection_limit_default() -> int:
+    try:
+        import resource
+    except ImportError:  # Windows
+        return CONNECTION_LIMIT
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return CONNECTION_LIMIT if soft == resource.RLIM_INFINITY else max(16, min(CONNECTION_LIMIT, soft // 2))
 
 
 class Command(BaseCommand):
@@ -43,7 +53,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--connection-limit",
             type=int,
-            default=CONNECTION_LIMIT,
+            default=connection_limit_default(),
             help="open connections at most (each browser keeps a few; past this, new ones wait)",
         )
         parser.add_argument("--no-worker", action="store_true", help="do not start the huey consumer")

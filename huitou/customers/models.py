@@ -203,7 +203,21 @@ class Customer(TenantModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["organization", "phone_last4"], name="customer_org_last4_idx"),
+            # The search's keys on the customer row answer with the id and the pinyin the page is sorted by,
+            # read from the index alone: the last four digits of the phone, and the id of a customer whose
+            # car matched (the plate or VIN found the customer id; the pinyin comes with it).
+            models.Index(
+                fields=["organization", "phone_last4"],
+                include=["name_pinyin", "id"],
+                condition=Q(deleted_at__isnull=True),
+                name="customer_org_active_last4_idx",
+            ),
+            models.Index(
+                fields=["organization", "id"],
+                include=["name_pinyin"],
+                condition=Q(deleted_at__isnull=True),
+                name="customer_org_active_id_idx",
+            ),
             models.Index(
                 fields=["organization", "name"],
                 opclasses=["int8_ops", "text_pattern_ops"],

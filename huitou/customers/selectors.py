@@ -73,6 +73,7 @@ def customer_list(
     vehicle_age_max: int | None = None,
     with_tags: bool = False,
     within: QuerySet[Any] | None = None,
+    unread: Sequence[str] = (),
 ) -> QuerySet[Customer]:
     """Active customers matching the search box and the filters.
 
@@ -90,7 +91,9 @@ def customer_list(
     on the same car. Each is one condition of the customer's own statement.
     ``within`` (ids, e.g. the customers behind a dashboard figure) narrows
     the list in its own statement. ``with_tags`` brings each one's tag names in the same statement (see
-    ``TagNames``). A search returns a ``CustomerSearch``: take the page
+    ``TagNames``). ``unread`` names customer columns the caller never reads (``LIST_UNREAD``): left
+    out of the statement, they are neither sent nor converted (one read of such a column would be a
+    query per row). A search returns a ``CustomerSearch``: take the page
     first and count after, and the count comes with the page.
     """
     q = (q or "").strip()
@@ -113,11 +116,11 @@ def customer_list(
         # The search box alone (the counter's search): its statements are kept per shape of query,
         # and the queryset is only built when a shape is first seen.
         org_id = organization.pk if isinstance(organization, Organization) else organization
-        key = ("customer_list", org_id, with_tags)
+        key = ("customer_list", org_id, with_tags, tuple(unread))
         return customer_search(  # type: ignore[return-value]
-            lambda: _listed(organization, with_tags=with_tags), organization, q, statement_key=key
+            lambda: _listed(organization, with_tags=with_tags, unread=unread), organization, q, statement_key=key
         )
-    customers = _listed(organization, with_tags=with_tags)
+    customers = _listed(organization, with_tags=with_tags, unread=unread)
     if stage:
         customers = customers.filter(stage=stage)
     if owner_id:
@@ -166,12 +169,29 @@ OWNER_NOT_LISTED = (
 )
 
 
-def _listed(organization: Organization | int, *, with_tags: bool) -> CustomerQuerySet:
+# Customer columns that neither the list page nor the API's list shows (the columns a search or an
+# order needs, the name's pinyin and initials among them, stay): ``customer_list(unread=...)``.
+LIST_UNREAD = (
+    "phone_last4",
+    "intent_at",
+    "merged_into_id",
+    "visit_count",
+    "lifetime_spend",
+    "first_visit_at",
+    "last_visit_at",
+    "created_by_id",
+    "deleted_at",
+    "deleted_by_id",
+)
+
+
+def _listed(organization: Organization | int, *, with_tags: bool, unread: Sequence[str] = ()) -> CustomerQuerySet:
     """The active customers as the list shows them: the score (grade, segment, churn risk) is one row
-    joined to the customer's, with owner and source (no query of their own), and the tag names with ``with_tags``."""
+    joined to the customer's, with owner and source (no query of their own), and the tag names with
+    ``with_tags``; without the columns ``unread``."""
     customers = Customer.objects.for_org(organization).active().select_related("owner", "source", "score")
     # The owner as lists show them (name, account, whether active, role): not the sign-in columns.
-    customers = customers.defer(*(f"owner__{name}" for name in OWNER_NOT_LISTED))
+    customers = customers.defer(*(f"owner__{name}" for name in OWNER_NOT_LISTED), *unread)
     return customers.annotate(tag_name_list=TagNames()) if with_tags else customers
 
 

@@ -88,7 +88,11 @@ def customer_list(request: StaffRequest) -> HttpResponse:
     # The customers behind a figure of the dashboard (``?figure=...``): a subquery of the list's own.
     figure = figure_behind(organization=org, user=request.user, params=params, of="customers")
     customers = selectors.customer_list(
-        organization=org, with_tags=True, within=figure.ids if figure else None, **filters
+        organization=org,
+        with_tags=True,
+        within=figure.ids if figure else None,
+        unread=selectors.LIST_UNREAD,
+        **filters,
     )
     page = CappedPaginator(customers, 20).get_page(params.get("page"))
     page.object_list = selectors.with_plates(page.object_list)

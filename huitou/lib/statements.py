@@ -55,6 +55,7 @@ from typing import Any, TypeVar
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Model, QuerySet
+from django.db.models.base import DEFERRED
 from django.db.models.query import ModelIterable, get_related_populators
 
 M = TypeVar("M", bound=Model)
@@ -116,6 +117,8 @@ class _Statement:
     model: type[Model]
     init_list: tuple[str, ...]
     fields: tuple[int, int]
+    # With deferred columns: for each of the model's concrete fields, its column, or -1 (deferred).
+    layout: tuple[int, ...] | None
     populators: tuple[Any, ...]
     annotations: tuple[tuple[str, int], ...]
     # Each thread's converters of the columns, for its own connection.
@@ -174,7 +177,12 @@ class _Statement:
                 for convert in convs:
                     value = convert(value, expression, connection)
                 row[position] = value
-            obj = self.model.from_db(using, self.init_list, row[start:end])
+            if self.layout is None:
+                obj = self.model.from_db(using, self.init_list, row[start:end])
+            else:
+                # Every field in its place, deferred ones marked: Django matches names to fields otherwise.
+                in_place = [row[position] if position >= 0 else DEFERRED for position in self.layout]
+                obj = self.model.from_db(using, self.init_list, in_place)
             for populator in self.populators:
                 populator.populate(row, obj)
             for name, position in self.annotations:
@@ -302,6 +310,16 @@ def _run(queryset: QuerySet[M] | None) -> list[M]:
     return [] if queryset is None else list(queryset)
 
 
+def _layout(model: type[Model], init_list: tuple[str, ...], start: int) -> tuple[int, ...] | None:
+    """Where each concrete field of ``model`` is in a row whose model columns begin at ``start``
+    (-1: deferred); None when the columns are all the fields, in order."""
+    names = [f.attname for f in model._meta.concrete_fields]
+    if list(init_list) == names:
+        return None
+    position = {name: start + n for n, name in enumerate(init_list)}
+    return tuple(position.get(name, -1) for name in names)
+
+
 def _compile(queryset: QuerySet[Any] | None, markers: list[str | int], using: str) -> _Statement | _NotKept | None:
     """The statement of ``queryset`` built with stand-ins, or ``_NOT_KEPT`` (None: nothing to find)."""
     if queryset is None:
@@ -338,15 +356,18 @@ def _compile(queryset: QuerySet[Any] | None, markers: list[str | int], using: st
         return _NOT_KEPT
     select_fields = klass_info["select_fields"]
     start, end = select_fields[0], select_fields[-1] + 1
+    model = klass_info["model"]
+    init_list = tuple(f[0].target.attname for f in select[start:end])
     return _Statement(
         sql=sql,
         params=tuple(params),
         slots=slots,
         count=len(markers),
         columns=columns,
-        model=klass_info["model"],
-        init_list=tuple(f[0].target.attname for f in select[start:end]),
+        model=model,
+        init_list=init_list,
         fields=(start, end),
+        layout=_layout(model, init_list, start),
         populators=tuple(get_related_populators(klass_info, select, using)),  # type: ignore[call-arg]
         annotations=tuple((compiler.annotation_col_map or {}).items()),
     )

@@ -112,6 +112,7 @@ def list_customers(request: ApiRequest, filters: Query[CustomerFilters]) -> dict
         tag=filters.tag,
         owner_id=filters.owner,
         with_tags=True,
+        unread=selectors.LIST_UNREAD,
     )
     if filters.grade:
         customers = customers.filter(intent_grade=filters.grade)

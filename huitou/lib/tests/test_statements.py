@@ -85,6 +85,30 @@ def test_kept_rows_are_the_rows_django_gives(org: Organization, customers: dict[
     assert len(build.given) == 3
 
 
+def test_kept_rows_with_deferred_columns_are_the_rows_django_gives(
+    org: Organization, customers: dict[str, Customer], django_assert_num_queries: Any
+) -> None:
+    unread = ("phone_last4", "visit_count", "last_visit_at", "deleted_at")
+
+    def make(values: Sequence[str]) -> QuerySet[Customer]:
+        rows = Customer.objects.for_org(org).select_related("owner").defer(*unread, "owner__password")
+        return rows.filter(name__startswith=values[0]).order_by("name_pinyin", "pk")
+
+    build = Builds(make)
+    cached_rows(("deferred", org.pk), ["张"], build)
+    with django_assert_num_queries(1):  # the kept statement; no field read a second time
+        kept = cached_rows(("deferred", org.pk), ["张三"], build)
+        fields = [f.attname for f in Customer._meta.concrete_fields if f.attname not in unread]
+        values = [[getattr(c, name) for name in fields] for c in kept]
+    made = list(make(["张三"]))
+    assert values == [[getattr(c, name) for name in fields] for c in made]
+    # Each field in its place, the deferred ones deferred (read on demand, as Django's are).
+    assert [c.get_deferred_fields() for c in kept] == [c.get_deferred_fields() for c in made]
+    assert kept[0].get_deferred_fields() == set(unread)
+    assert kept[0].owner.get_deferred_fields() == {"password"}
+    assert kept[0].visit_count == customers["张三"].visit_count  # one query, as for Django's row
+
+
 @pytest.mark.parametrize("value", ["张%", "张_", "\\张", ""])
 def test_values_a_pattern_would_need_escaped_are_run_through_django(
     org: Organization, customers: dict[str, Customer], value: str

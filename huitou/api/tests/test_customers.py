@@ -144,6 +144,21 @@ def test_the_list_runs_the_same_queries_for_2_or_30_customers(
             api.get("/api/v1/customers?q=B1")
 
 
+def test_a_searched_page_shows_each_customer_as_the_file_does(
+    api: ApiClient, make_customer: Make, django_assert_num_queries: Any
+) -> None:
+    # The list leaves out columns it never shows (selectors.LIST_UNREAD): what it shows is the whole answer.
+    for i in range(25):
+        make_customer(name=f"张{i:02d}", tags=["VIP"] if i % 2 else [], source="walk_in", notes=f"第{i}位")
+    api.get("/api/v1/customers")  # the token's first use also stamps last_used_at
+    # 1 token, 2 the page with its count (no column read again, row by row)
+    with django_assert_num_queries(2):
+        doc = api.get("/api/v1/customers?q=张").json()
+    assert doc["count"] == 25 and len(doc["items"]) == 20
+    for item in doc["items"]:
+        assert item == api.get(f"/api/v1/customers/{item['id']}").json()
+
+
 # --- register -------------------------------------------------------------------------------
 
 

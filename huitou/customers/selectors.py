@@ -91,7 +91,7 @@ def customer_list(
     on the same car. Each is one condition of the customer's own statement.
     ``within`` (ids, e.g. the customers behind a dashboard figure) narrows
     the list in its own statement. ``with_tags`` brings each one's tag names in the same statement (see
-    ``TagNames``). ``unread`` names customer columns the caller never reads (``LIST_UNREAD``): left
+    ``TagNames``). ``unread`` names columns the caller never reads (``LIST_UNREAD``): left
     out of the statement, they are neither sent nor converted (one read of such a column would be a
     query per row). A search returns a ``CustomerSearch``: take the page
     first and count after, and the count comes with the page.
@@ -169,8 +169,9 @@ OWNER_NOT_LISTED = (
 )
 
 
-# Customer columns that neither the list page nor the API's list shows (the columns a search or an
-# order needs, the name's pinyin and initials among them, stay): ``customer_list(unread=...)``.
+# Columns that neither the list page nor the API's list shows, the customer's and its source's and
+# score's (the columns a search or an order needs, the name's pinyin and initials among them, stay):
+# ``customer_list(unread=...)``.
 LIST_UNREAD = (
     "phone_last4",
     "intent_at",
@@ -182,6 +183,18 @@ LIST_UNREAD = (
     "created_by_id",
     "deleted_at",
     "deleted_by_id",
+    "source__organization",
+    "source__is_active",
+    "source__sort_order",
+    "score__organization",
+    "score__computed_at",
+    "score__recency_days",
+    "score__frequency",
+    "score__monetary",
+    "score__referrals",
+    "score__grade_reason",
+    "score__grade_override_by",
+    "score__grade_override_at",
 )
 
 

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
+from huitou.analytics.models import ChurnRisk, CustomerScore, RfmSegment
 from huitou.api.tests.conftest import ApiClient
 from huitou.audit.models import ChangeEntry
 from huitou.customers import errors
@@ -149,12 +151,31 @@ def test_a_searched_page_shows_each_customer_as_the_file_does(
 ) -> None:
     # The list leaves out columns it never shows (selectors.LIST_UNREAD): what it shows is the whole answer.
     for i in range(25):
-        make_customer(name=f"张{i:02d}", tags=["VIP"] if i % 2 else [], source="walk_in", notes=f"第{i}位")
+        customer = make_customer(name=f"张{i:02d}", tags=["VIP"] if i % 2 else [], source="walk_in", notes=f"第{i}位")
+        if i % 3:  # scored: RFM, a grade (some set by hand), churn risk
+            CustomerScore.objects.create(
+                organization_id=customer.organization_id,
+                customer=customer,
+                computed_at=timezone.now(),
+                r=i % 5 + 1,
+                f=2,
+                m=3,
+                segment=RfmSegment.values[i % len(RfmSegment.values)],
+                grade="B",
+                grade_override="A" if i % 2 else "",
+                grade_reason="车队" if i % 2 else "",
+                churn_risk=ChurnRisk.HIGH if i % 4 == 1 else "",
+                visit_days=i,
+                interval_days=60,
+                gap_days=200,
+            )
     api.get("/api/v1/customers")  # the token's first use also stamps last_used_at
     # 1 token, 2 the page with its count (no column read again, row by row)
     with django_assert_num_queries(2):
         doc = api.get("/api/v1/customers?q=张").json()
     assert doc["count"] == 25 and len(doc["items"]) == 20
+    assert {item["grade"] for item in doc["items"]} == {None, "A", "B"}
+    assert any(item["churn_risk"] for item in doc["items"]) and any(item["rfm"] for item in doc["items"])
     for item in doc["items"]:
         assert item == api.get(f"/api/v1/customers/{item['id']}").json()
 

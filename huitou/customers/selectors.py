@@ -73,7 +73,7 @@ def customer_list(
     vehicle_age_max: int | None = None,
     with_tags: bool = False,
     within: QuerySet[Any] | None = None,
-    unread: Sequence[str] = (),
+    unread: tuple[str, ...] = (),
 ) -> QuerySet[Customer]:
     """Active customers matching the search box and the filters.
 
@@ -116,7 +116,7 @@ def customer_list(
         # The search box alone (the counter's search): its statements are kept per shape of query,
         # and the queryset is only built when a shape is first seen.
         org_id = organization.pk if isinstance(organization, Organization) else organization
-        key = ("customer_list", org_id, with_tags, tuple(unread))
+        key = ("customer_list", org_id, with_tags, unread)
         return customer_search(  # type: ignore[return-value]
             lambda: _listed(organization, with_tags=with_tags, unread=unread), organization, q, statement_key=key
         )
@@ -198,7 +198,7 @@ LIST_UNREAD = (
 )
 
 
-def _listed(organization: Organization | int, *, with_tags: bool, unread: Sequence[str] = ()) -> CustomerQuerySet:
+def _listed(organization: Organization | int, *, with_tags: bool, unread: tuple[str, ...] = ()) -> CustomerQuerySet:
     """The active customers as the list shows them: the score (grade, segment, churn risk) is one row
     joined to the customer's, with owner and source (no query of their own), and the tag names with
     ``with_tags``; without the columns ``unread``."""

@@ -6,7 +6,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from huitou.analytics.models import ChurnRisk, CustomerScore, RfmSegment
 from huitou.customers import errors
 from huitou.customers.models import Customer, Vehicle
 from huitou.customers.services import household_link, mileage_record
@@ -73,6 +75,42 @@ def test_the_list_runs_a_bounded_number_of_queries_and_paginates(
     assert "王44" in body and "王0<" not in body
     second = client.get(reverse("customers:list") + "?page=3")
     assert len(second.context["rows"]) == 5
+
+
+def test_a_searched_list_of_scored_customers_runs_a_bounded_number_of_queries(
+    client_for, advisor, make_customer, make_vehicle, django_assert_num_queries
+):
+    # The list leaves out columns it never shows (selectors.LIST_UNREAD): showing grades, segments and
+    # churn risk reads none of them again.
+    for i in range(25):
+        customer = make_customer(name=f"王{i:02d}", tags=["VIP"])
+        make_vehicle(customer)
+        CustomerScore.objects.create(
+            organization_id=customer.organization_id,
+            customer=customer,
+            computed_at=timezone.now(),
+            r=3,
+            f=2,
+            m=1,
+            segment=RfmSegment.IMPORTANT_VALUE,
+            grade="B",
+            grade_override="A" if i % 2 else "",
+            churn_risk=ChurnRisk.HIGH,
+            visit_days=i,
+            interval_days=60,
+            gap_days=200,
+        )
+    client = client_for(advisor)
+    client.get(reverse("customers:list") + "?q=王")
+    # 1 session, 2 user + organization, 3 the count (the paginator asks first), 4 the page of customers
+    # with owner, source, score and tag names, 5 plates of the page, 6 staff for the filter, 7 the user's
+    # shops, 8 tags for the filter: nothing per row.
+    with django_assert_num_queries(8):
+        response = client.get(reverse("customers:list") + "?q=王")
+    rows = response.context["rows"]
+    assert len(rows) == 20 and response.context["page"].paginator.count == 25
+    body = response.content.decode()
+    assert zh(ChurnRisk.HIGH.label) in body and zh(RfmSegment.IMPORTANT_VALUE.label) in body and "王00" in body
 
 
 def test_a_list_longer_than_the_count_cap_says_more_than_and_still_pages(

@@ -18,7 +18,7 @@ from django.db.models import Prefetch
 from huitou.customers import selectors
 from huitou.customers.models import Customer, CustomerTag, Vehicle
 from huitou.customers.search import CustomerSearch, SearchKeys, search_keys
-from huitou.customers.selectors import customer_list, tag_names
+from huitou.customers.selectors import LIST_UNREAD, customer_list, tag_names
 from huitou.customers.services import (
     customer_delete,
     customer_update,
@@ -493,20 +493,22 @@ def _pages(search: CustomerSearch) -> tuple[list[tuple[int, int]], int, list[int
     return first, search.count(), [c.pk for c in search[1:3]]
 
 
-@pytest.mark.parametrize("with_tags", [True, False])
+@pytest.mark.parametrize(("with_tags", "unread"), [(True, ()), (False, ()), (True, LIST_UNREAD)])
 def test_kept_search_statements_give_the_rows_of_a_statement_built_for_the_query(
-    people: People, org: Organization, other_org: Organization, with_tags: bool
+    people: People, org: Organization, other_org: Organization, with_tags: bool, unread: tuple[str, ...]
 ) -> None:
     forget_statements()
     for _round in range(2):
         for organization in (org, other_org):
             for q in KEPT_QUERIES:
-                kept = customer_list(organization=organization, q=q, with_tags=with_tags)
+                kept = customer_list(organization=organization, q=q, with_tags=with_tags, unread=unread)
                 assert isinstance(kept, CustomerSearch) and kept.statement_key is not None
                 fresh = type(kept)(kept.base, kept.organization, kept.text)
                 assert _pages(kept) == _pages(fresh), q
                 tags = [tag_names(c) for c in kept[0:20]] if with_tags else []
                 assert tags == ([tag_names(c) for c in fresh[0:20]] if with_tags else [])
+                deferred = [c.get_deferred_fields() for c in kept[0:20]]
+                assert deferred == [c.get_deferred_fields() for c in fresh[0:20]]
     shapes = list(statements._kept().values())
     # Every shape of search is kept; none is left to Django.
     assert shapes and not [s for s in shapes if isinstance(s, statements._NotKept)]

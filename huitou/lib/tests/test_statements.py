@@ -107,6 +107,7 @@ def test_kept_rows_with_deferred_columns_are_the_rows_django_gives(
     assert kept[0].get_deferred_fields() == set(unread)
     assert kept[0].owner.get_deferred_fields() == {"password"}
     assert kept[0].visit_count == customers["张三"].visit_count  # one query, as for Django's row
+    assert len(build.given) == 3  # built for the first call only: the rows above came from the kept statement
 
 
 @pytest.mark.parametrize("value", ["张%", "张_", "\\张", ""])

@@ -104,6 +104,34 @@ def make_customer(org: Organization, advisor: User) -> Callable[..., Customer]:
 
 
 @pytest.fixture
+def make_score() -> Callable[..., Any]:
+    def make(customer: Customer, **fields: Any) -> Any:
+        """The customer's score row as the nightly refresh leaves it: RFM, grade B, at risk of leaving
+        (``fields`` override, e.g. ``grade_override="A"`` or ``churn_risk=""``)."""
+        from django.utils import timezone
+
+        from huitou.analytics.models import ChurnRisk, CustomerScore, RfmSegment
+
+        values: dict[str, Any] = {
+            "computed_at": timezone.now(),
+            "r": 3,
+            "f": 2,
+            "m": 1,
+            "segment": RfmSegment.IMPORTANT_VALUE,
+            "grade": "B",
+            "churn_risk": ChurnRisk.HIGH,
+            "visit_days": 3,
+            "interval_days": 60,
+            "gap_days": 200,
+        }
+        return CustomerScore.objects.create(
+            organization_id=customer.organization_id, customer=customer, **{**values, **fields}
+        )
+
+    return make
+
+
+@pytest.fixture
 def make_vehicle(advisor: User) -> Callable[..., Vehicle]:
     counter = iter(range(10_000))
 

@@ -6,9 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
-from huitou.analytics.models import ChurnRisk, CustomerScore, RfmSegment
+from huitou.analytics.models import ChurnRisk, RfmSegment
 from huitou.api.tests.conftest import ApiClient
 from huitou.audit.models import ChangeEntry
 from huitou.customers import errors
@@ -147,27 +146,21 @@ def test_the_list_runs_the_same_queries_for_2_or_30_customers(
 
 
 def test_a_searched_page_shows_each_customer_as_the_file_does(
-    api: ApiClient, make_customer: Make, django_assert_num_queries: Any
+    api: ApiClient, make_customer: Make, make_score: Callable[..., Any], django_assert_num_queries: Any
 ) -> None:
     # The list leaves out columns it never shows (selectors.LIST_UNREAD): what it shows is the whole answer.
     for i in range(25):
         customer = make_customer(name=f"张{i:02d}", tags=["VIP"] if i % 2 else [], source="walk_in", notes=f"第{i}位")
         if i % 3:  # scored: RFM, a grade (some set by hand), churn risk
-            CustomerScore.objects.create(
-                organization_id=customer.organization_id,
-                customer=customer,
-                computed_at=timezone.now(),
+            make_score(
+                customer,
                 r=i % 5 + 1,
-                f=2,
                 m=3,
                 segment=RfmSegment.values[i % len(RfmSegment.values)],
-                grade="B",
                 grade_override="A" if i % 2 else "",
                 grade_reason="车队" if i % 2 else "",
                 churn_risk=ChurnRisk.HIGH if i % 4 == 1 else "",
                 visit_days=i,
-                interval_days=60,
-                gap_days=200,
             )
     api.get("/api/v1/customers")  # the token's first use also stamps last_used_at
     # 1 token, 2 the page with its count (no column read again, row by row)

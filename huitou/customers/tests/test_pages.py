@@ -6,9 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
-from huitou.analytics.models import ChurnRisk, CustomerScore, RfmSegment
+from huitou.analytics.models import ChurnRisk, RfmSegment
 from huitou.customers import errors
 from huitou.customers.models import Customer, Vehicle
 from huitou.customers.services import household_link, mileage_record
@@ -78,28 +77,14 @@ def test_the_list_runs_a_bounded_number_of_queries_and_paginates(
 
 
 def test_a_searched_list_of_scored_customers_runs_a_bounded_number_of_queries(
-    client_for, advisor, make_customer, make_vehicle, django_assert_num_queries
+    client_for, advisor, make_customer, make_vehicle, make_score, django_assert_num_queries
 ):
     # The list leaves out columns it never shows (selectors.LIST_UNREAD): showing grades, segments and
     # churn risk reads none of them again.
     for i in range(25):
         customer = make_customer(name=f"王{i:02d}", tags=["VIP"])
         make_vehicle(customer)
-        CustomerScore.objects.create(
-            organization_id=customer.organization_id,
-            customer=customer,
-            computed_at=timezone.now(),
-            r=3,
-            f=2,
-            m=1,
-            segment=RfmSegment.IMPORTANT_VALUE,
-            grade="B",
-            grade_override="A" if i % 2 else "",
-            churn_risk=ChurnRisk.HIGH,
-            visit_days=i,
-            interval_days=60,
-            gap_days=200,
-        )
+        make_score(customer, grade_override="A" if i % 2 else "", visit_days=i)
     client = client_for(advisor)
     client.get(reverse("customers:list") + "?q=王")
     # 1 session, 2 user + organization, 3 the count (the paginator asks first), 4 the page of customers

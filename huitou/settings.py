@@ -124,6 +124,10 @@ if DATABASE_URL:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # The same backend, its health check made without a round trip to the server (huitou/lib/postgresql).
         DATABASES["default"]["ENGINE"] = "huitou.lib.postgresql"
+        # The hot reads run as prepared statements (off for a pooler in transaction mode that drops them).
+        DATABASES["default"].setdefault("OPTIONS", {})["prepared_statements"] = env_bool(
+            "DB_PREPARED_STATEMENTS", default=True
+        )
         DATABASES["default"].setdefault("TEST", {})["NAME"] = env_str("HUITOU_TEST_DB_NAME", "test_huitou")
 else:
     DATABASES = {

@@ -27,6 +27,7 @@ from django.db.models.sql import Query
 
 from huitou.customers.models import Customer, Vehicle
 from huitou.customers.trigram import trigram_table
+from huitou.lib.conditions import NotEmpty, starts_with
 from huitou.lib.phones import PhoneError, normalize_phone
 from huitou.lib.plates import PLATE_STARTS, plate_start
 from huitou.lib.statements import cached_rows
@@ -562,9 +563,9 @@ def customer_condition(keys: SearchKeys) -> Q:
     """The keys the customer's own row answers, combined with OR (nothing without one)."""
     cond = Q(pk__in=[])
     if keys.phone:
-        # The phone index is partial (no empty phones); SQLite uses it only when
-        # the query repeats that condition word for word.
-        cond |= Q(phone=keys.phone) & ~Q(phone="")
+        # The phone index is partial (no empty phones): the query repeats that
+        # condition word for word, the empty string in its text (NotEmpty).
+        cond |= Q(phone=keys.phone) & Q(NotEmpty("phone"))
     if keys.last4:
         cond |= Q(phone_last4=keys.last4)
     if keys.pinyin:
@@ -574,20 +575,6 @@ def customer_condition(keys: SearchKeys) -> Q:
     if keys.name_part:
         cond |= contains("name", keys.name_part)
     return cond
-
-
-def starts_with(field: str, prefix: str) -> Q:
-    """``field`` starts with ``prefix`` (not empty), as its index can serve it.
-
-    PostgreSQL serves ``LIKE 'prefix%'`` from the ``text_pattern_ops`` indexes.
-    SQLite serves no ``LIKE`` from an index of the default collation; the
-    same rows are the range from the prefix to the prefix with its last
-    character's successor (code point order is SQLite's byte order in UTF-8).
-    """
-    if connection.vendor == "postgresql":
-        return Q(**{f"{field}__startswith": prefix})
-    after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return Q(**{f"{field}__gte": prefix, f"{field}__lt": after})
 
 
 def contains(field: str, part: str, *, model: type[Customer | Vehicle] = Customer, at_end: bool = False) -> Q:
@@ -631,5 +618,5 @@ def vehicle_customer_ids(
         cond |= starts_with("plate_tail", plate)
     if keys.vin_suffix:
         # Repeats the VIN index's condition (no empty VIN), as the phone's does.
-        cond |= contains("vin", keys.vin_suffix, model=Vehicle, at_end=True) & ~Q(vin="")
+        cond |= contains("vin", keys.vin_suffix, model=Vehicle, at_end=True) & Q(NotEmpty("vin"))
     return vehicles.filter(cond).values("customer_id")[:VEHICLE_MATCH_LIMIT]

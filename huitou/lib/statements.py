@@ -27,7 +27,7 @@ the values) is frozen with the shape, so the key must name it; a page's
 reads pass the organization as a value, so that one statement serves every
 organization. Later calls of the shape put the values where the stand-ins were — a
 whole parameter, or part of one (a ``LIKE`` pattern ``'%'``-wrapped, or the
-successor of a prefix that ``huitou.customers.search.starts_with`` uses for
+successor of a prefix that ``huitou.lib.conditions.starts_with`` uses for
 a range) — run the statement and make the model instances as Django's own
 iterator does (``select_related`` rows and annotations included). An
 integer stand-in must be a whole parameter, never part of the SQL text.
@@ -42,6 +42,12 @@ parameters, columns and how joined rows are made) belongs to no connection;
 each thread runs it on its own connection and looks up the columns'
 converters there, once. At most ``STATEMENTS_KEPT`` are kept, the least
 recently used dropped first.
+
+On PostgreSQL a kept statement is also a prepared statement of each
+connection that runs it, with one plan made before any value is known
+(``huitou.lib.postgresql``): what a statement holds must be served by an
+index whatever the value, so prefixes are ranges and an empty string a
+partial index excludes is written into the text (``huitou.lib.conditions``).
 """
 
 from __future__ import annotations
@@ -57,6 +63,8 @@ from django.db import connections
 from django.db.models import Model, QuerySet
 from django.db.models.base import DEFERRED
 from django.db.models.query import ModelIterable, get_related_populators
+
+from huitou.lib.conditions import has_successor, successor
 
 M = TypeVar("M", bound=Model)
 
@@ -98,11 +106,6 @@ def _holds(param: Any, marker: str | int) -> bool:
     if isinstance(marker, int):
         return _is_int(param) and param == marker
     return isinstance(param, str) and (marker in param or successor(marker) in param)
-
-
-def successor(text: str) -> str:
-    """``text`` with its last character's successor: the end of the range of strings starting with ``text``."""
-    return text[:-1] + chr(ord(text[-1]) + 1)
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,8 @@ class _Statement:
 
     def rows(self, values: Sequence[str | int], using: str) -> list[Any]:
         connection = connections[using]
-        with connection.cursor() as cursor:
+        # PostgreSQL (huitou.lib.postgresql): prepared on the connection, run with its generic plan.
+        with getattr(connection, "prepared_cursor", connection.cursor)() as cursor:
             cursor.execute(self.sql, self.params_for(values))
             fetched = cursor.fetchall()
         converters = self.converters(connection)
@@ -303,7 +307,8 @@ def _refused(value: str | int) -> bool:
         return True
     if isinstance(value, int):
         return value >= _INT_STAND_IN
-    return not value or bool(_UNSAFE & set(value))
+    # A prefix is looked for up to its successor (huitou.lib.conditions): it must have one.
+    return not value or bool(_UNSAFE & set(value)) or not has_successor(value)
 
 
 def _run(queryset: QuerySet[M] | None) -> list[M]:

@@ -14,7 +14,8 @@ from django.test.utils import CaptureQueriesContext
 
 from huitou.customers.models import Customer
 from huitou.lib import statements
-from huitou.lib.statements import cached_rows, stand_in, successor
+from huitou.lib.conditions import successor
+from huitou.lib.statements import cached_rows, stand_in
 from huitou.tenancy.models import Organization
 from huitou.tenancy.scope import UnscopedQuery, unscoped
 

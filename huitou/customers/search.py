@@ -20,9 +20,8 @@ from typing import Any, Self
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections, router
-from django.db.models import Count, F, IntegerField, Q, QuerySet, Window
+from django.db.models import CharField, Count, F, Func, IntegerField, Q, QuerySet, Window
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Substr
 from django.db.models.sql import Query
 
 from huitou.customers.models import Customer, Vehicle
@@ -614,9 +613,23 @@ def vehicle_customer_ids(
     elif mode == "tail":
         # Two characters would be in a plate anywhere in one of twenty; they
         # are taken as the start of the plate after the province (粤B1 from B1).
-        vehicles = vehicles.alias(plate_tail=Substr("plate", 2))
+        vehicles = vehicles.alias(plate_tail=PlateTail("plate"))
         cond |= starts_with("plate_tail", plate)
     if keys.vin_suffix:
         # Repeats the VIN index's condition (no empty VIN), as the phone's does.
         cond |= contains("vin", keys.vin_suffix, model=Vehicle, at_end=True) & Q(NotEmpty("vin"))
     return vehicles.filter(cond).values("customer_id")[:VEHICLE_MATCH_LIMIT]
+
+
+class PlateTail(Func):
+    """A plate after its first character (the province), as ``vehicle_org_plate_tail`` indexes it: the
+    position is in the statement's text, where Django's ``Substr`` binds it as a value (a plan made
+    without the values would not know the expression for the index's)."""
+
+    function = "SUBSTRING"
+    template = "%(function)s(%(expressions)s, 2)"
+    arity = 1
+    output_field = CharField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return super().as_sql(compiler, connection, function="SUBSTR", **extra)

@@ -64,8 +64,10 @@ class PrefixRange(_FieldCondition):
 
     PostgreSQL compares with the ``text_pattern_ops`` operators (byte by byte,
     the search indexes' operator class); SQLite's default collation compares
-    bytes, which in UTF-8 is code point order. ``prefix`` must have a
-    successor (``has_successor``).
+    bytes. Both hold text as UTF-8 (a PostgreSQL database for Huitou must be
+    ``UTF8``, README), where byte order is code point order, the order
+    ``successor`` counts in. ``prefix`` must have a successor
+    (``has_successor``).
     """
 
     def __init__(self, field: str, prefix: str) -> None:

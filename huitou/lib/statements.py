@@ -167,10 +167,14 @@ class _Statement:
 
     def rows(self, values: Sequence[str | int], using: str) -> list[Any]:
         connection = connections[using]
-        # PostgreSQL (huitou.lib.postgresql): prepared on the connection, run with its generic plan.
-        with getattr(connection, "prepared_cursor", connection.cursor)() as cursor:
-            cursor.execute(self.sql, self.params_for(values))
-            fetched = cursor.fetchall()
+        fetch_prepared = getattr(connection, "fetch_prepared", None)
+        if fetch_prepared is not None:
+            # PostgreSQL (huitou.lib.postgresql): prepared on the connection, run with its generic plan.
+            fetched = fetch_prepared(self.sql, self.params_for(values))
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(self.sql, self.params_for(values))
+                fetched = cursor.fetchall()
         converters = self.converters(connection)
         start, end = self.fields
         found = []
@@ -302,7 +306,8 @@ def _is_int(param: Any) -> bool:
 
 
 def _refused(value: str | int) -> bool:
-    """A value no statement is kept for: empty, a boolean, or text a pattern would need escaped."""
+    """A value no statement is kept for: empty, a boolean, text a pattern would need escaped, or text whose
+    last character has no successor or that holds a surrogate (no range of prefixes ends after it)."""
     if isinstance(value, bool):
         return True
     if isinstance(value, int):

@@ -26,19 +26,20 @@ that second, its next request fails once and the connection is replaced,
 as without health checks; after it, Django's check catches it.
 
 Planning: the hot reads' statements are kept whole (``huitou.lib.statements``),
-their values bound as parameters. ``prepared_cursor()`` runs such a
+their values bound as parameters. ``fetch_prepared()`` runs such a
 statement as a prepared statement of the connection (psycopg prepares it on
 its first run there and names it) with its generic plan: PostgreSQL neither
 parses nor plans it again, where planning a page of customers with their
 owner, source, score and tags took about a millisecond. The connection's
-``plan_cache_mode`` is ``force_generic_plan``, which only prepared
-statements heed, and only kept statements are prepared: Django's own
-queries are sent with their values in the text, as before. Their
-conditions are all ones an index serves with the value unknown (equality,
-ranges, trigram patterns: ``huitou.lib.conditions.starts_with``).
+``plan_cache_mode`` is ``force_generic_plan``, which prepared statements
+heed (and PL/pgSQL functions, of which there are none), and only kept
+statements are prepared: Django's own queries are sent with their values in
+the text, as before, and psycopg keeps no count of them. The kept
+statements' conditions are all ones an index serves with the value unknown
+(equality, ranges: ``huitou.lib.conditions``; trigram patterns, by cost).
 ``OPTIONS["prepared_statements"] = False`` (``DB_PREPARED_STATEMENTS=0``)
-sends them as ordinary queries, for a connection pooler in transaction mode
-that does not keep prepared statements.
+sends them as ordinary queries, for a connection pooler that does not keep
+prepared statements or refuses the ``plan_cache_mode`` startup option.
 """
 
 from __future__ import annotations
@@ -46,13 +47,16 @@ from __future__ import annotations
 import functools
 import select
 import time
+from collections.abc import Sequence
 from typing import Any, cast
 
 import psycopg
+from django.db import NotSupportedError
 from django.db.backends.postgresql import base, operations
 from psycopg.adapt import AdaptersMap, Loader
 from psycopg.pq import Format, TransactionStatus
 from psycopg.types.datetime import TimestamptzLoader
+from psycopg.types.numeric import Int8Dumper
 
 # A connection used this recently, with nothing unread, is taken as it is; one quiet for longer gets Django's check.
 RECENTLY_USED_SECONDS = 1.0
@@ -61,31 +65,36 @@ TIMESTAMPTZ_OID = psycopg.postgres.types["timestamptz"].oid
 _PARSER: Any = psycopg.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT) or TimestamptzLoader
 
 
-# Only statements run with ``prepare=True`` are prepared: no statement is executed this often.
+# While a kept statement runs, only statements run with ``prepare=True`` are prepared (none runs this often);
+# otherwise the connection keeps no count of the statements it runs (Django's default, None).
 EXPLICIT_ONLY = 2**62
-
+# PostgreSQL's refusal of a prepared statement whose result columns a migration changed since.
+CHANGED_RESULT = "cached plan must not change result type"
 
 # Django's cursor that sends the values apart from the statement (psycopg's own), its callproc included.
 _ServerBindingCursor: Any = base.ServerBindingCursor
 
 
 class PreparedCursor(_ServerBindingCursor):
-    """A cursor whose statements are prepared on the connection (on their first run) and then run by name."""
+    """A cursor whose statements are prepared on the connection (on their first run) and then run by name.
+
+    Integers are sent as ``bigint``: psycopg would otherwise pick the smallest type for each value, and one
+    statement would be prepared again for each combination of types of its ids.
+    """
+
+    def __init__(self, connection: Any) -> None:
+        super().__init__(connection)
+        self.adapters.register_dumper(int, Int8Dumper)
 
     def execute(
         self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: bool | None = None
     ) -> Any:
+        connection = self.connection
+        connection.prepare_threshold = EXPLICIT_ONLY
         try:
             return super().execute(query, params, prepare=True, binary=binary)
-        except psycopg.errors.FeatureNotSupported:
-            # "cached plan must not change result type": a migration changed a column the statement reads
-            # since it was prepared here. Outside a transaction, forget every prepared statement (psycopg
-            # forgets its record of them too) and prepare this one again; inside one, the error stands,
-            # and the rollback that follows forgets them.
-            if self.connection.info.transaction_status != TransactionStatus.IDLE:
-                raise
-            self.connection.execute("DEALLOCATE ALL")
-            return super().execute(query, params, prepare=True, binary=binary)
+        finally:
+            connection.prepare_threshold = None
 
 
 class DatabaseOperations(operations.DatabaseOperations):
@@ -93,7 +102,10 @@ class DatabaseOperations(operations.DatabaseOperations):
         # A statement run by name carries no text of its own: its SQL with the values, as Django's debug
         # log and query counts show the others.
         if isinstance(cursor, PreparedCursor):
-            return str(self.compose_sql(sql, params))
+            try:
+                return self.compose_sql(sql, params)
+            except psycopg.errors.DataError:  # as Django's own: the log must not hide the statement's error
+                return None  # type: ignore[return-value]
         return super().last_executed_query(cursor, sql, params)
 
 
@@ -107,7 +119,6 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if "context" in params:
             params["context"] = _adapters(params["context"], self.timezone)
         if self.prepares:
-            params["prepare_threshold"] = EXPLICIT_ONLY
             params["options"] = " ".join(filter(None, [params.get("options"), "-c plan_cache_mode=force_generic_plan"]))
         return params
 
@@ -121,6 +132,26 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self.last_used = time.monotonic()
         with self.wrap_database_errors:
             return cast(Any, self)._prepare_cursor(PreparedCursor(self.connection))
+
+    def fetch_prepared(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """The rows of a kept statement, run prepared (``prepared_cursor``).
+
+        A statement whose result columns a migration changed since this connection prepared it is refused
+        by PostgreSQL. Outside a transaction the connection is then replaced (a new one has nothing
+        prepared) and the statement run again; inside one the error stands, and the rollback that follows
+        makes the connection forget what it prepared.
+        """
+        try:
+            with self.prepared_cursor() as cursor:
+                cursor.execute(sql, params)
+                return list(cursor.fetchall())
+        except NotSupportedError as error:
+            if CHANGED_RESULT not in str(error) or self.in_atomic_block or not self.get_autocommit():
+                raise
+        self.close()
+        with self.prepared_cursor() as cursor:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
 
     def create_cursor(self, name: str | None = None) -> Any:
         self.last_used = time.monotonic()

@@ -3,29 +3,35 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
 from django.db import connection, connections
+from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 
 from huitou.customers.models import Customer, Vehicle
 from huitou.customers.selectors import LIST_UNREAD, customer_list
 from huitou.lib.postgresql.base import DatabaseWrapper
+from huitou.lib.statements import cached_rows
 from huitou.tenancy.models import Organization
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements and plans of PostgreSQL"),
+    pytest.mark.skipif(
+        connection.settings_dict.get("OPTIONS", {}).get("prepared_statements") is False,
+        reason="prepared statements turned off (DB_PREPARED_STATEMENTS=0)",
+    ),
     pytest.mark.django_db,
 ]
 
 
 def _prepared() -> dict[str, tuple[str, int, int]]:
-    """The connection's prepared statements: text -> (name, generic plans, custom plans)."""
+    """The connection's prepared statements: name -> (text, generic plans, custom plans)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT statement, name, generic_plans, custom_plans FROM pg_prepared_statements")
-        return {text: (name, generic, custom) for text, name, generic, custom in cursor.fetchall()}
+        cursor.execute("SELECT name, statement, generic_plans, custom_plans FROM pg_prepared_statements")
+        return {name: (text, generic, custom) for name, text, generic, custom in cursor.fetchall()}
 
 
 def _search(org: Organization, q: str) -> list[Customer]:
@@ -61,9 +67,9 @@ def test_a_kept_statement_is_prepared_once_and_run_with_its_generic_plan(
 ) -> None:
     assert [c.pk for c in _search(org, "13812345678")] == [searchable["zhang"].pk]
     assert [c.pk for c in _search(org, "13900001234")] == [searchable["wang"].pk]
-    searches = [plans for text, plans in _prepared().items() if '"phone" = $' in text]
+    searches = [(generic, custom) for text, generic, custom in _prepared().values() if '"phone" = $' in text]
     assert len(searches) == 1
-    ((_name, generic, custom),) = searches
+    ((generic, custom),) = searches
     assert (generic, custom) == (2, 0)
 
 
@@ -75,8 +81,9 @@ PLANS = [
     ("zs", "name_initials", "customer_org_initials_idx"),
     ("zhangsan", "name_pinyin", "customer_org_pinyin_idx"),
     ("王德", '"name" ~>=~', "customer_org_active_name_idx"),
-    # The start of a plate.
+    # The start of a plate, and two characters taken as the start after the province (粤B1 from B1).
     ("粤B1", '"plate" ~>=~', "vehicle_org_plate_prefix"),
+    ("B1", '"plate", 2) ~>=~', "vehicle_org_plate_tail"),
     # (A part of a plate or a VIN's end is a trigram pattern: a plan made without the pattern takes the
     # trigram index or reads the table by their costs, as the plan made with it does; at a million cars the
     # index, bench/README.md.)
@@ -112,9 +119,9 @@ def test_the_generic_plan_of_each_search_uses_its_index(
     for q, text, index in PLANS:
         before = set(_prepared())
         _search(org, q)
-        (made,) = [(t, name) for t, (name, _g, _c) in _prepared().items() if t not in before]
-        assert text in made[0]
-        plan = _generic_plan(made[1])
+        (made,) = [(name, t) for name, (t, _g, _c) in _prepared().items() if name not in before]
+        assert text in made[1]
+        plan = _generic_plan(made[0])
         assert index in plan, (q, plan)
 
 
@@ -182,3 +189,14 @@ def _alter_elsewhere(sql: str) -> None:
             cursor.execute(sql)
     finally:
         other.close()
+
+
+def test_one_statement_is_prepared_once_whatever_the_size_of_its_ids(org: Organization) -> None:
+    # psycopg would send 5 as a smallint and 70,000 as an integer: two prepared statements of one text.
+    def build(values: Sequence[Any]) -> QuerySet[Customer]:
+        return Customer.objects.for_org(values[0]).filter(pk=values[1])
+
+    for pk in (5, 70_000, 1_999_999_999):
+        assert cached_rows(("by id",), [org.pk, pk], build) == []
+    by_id = [text for text, _g, _c in _prepared().values() if '"id" = $' in text]
+    assert len(by_id) == 1, by_id

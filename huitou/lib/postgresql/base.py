@@ -152,17 +152,19 @@ class DatabaseWrapper(base.DatabaseWrapper):
         prepared) and the statement run again; inside one the error stands, and the rollback that follows
         makes the connection forget what it prepared.
         """
-        try:
+
+        def fetch() -> list[tuple[Any, ...]]:
             with self.prepared_cursor() as cursor:
                 cursor.execute(sql, params)
                 return list(cursor.fetchall())
+
+        try:
+            return fetch()
         except NotSupportedError as error:
             if CHANGED_RESULT not in str(error) or self.in_atomic_block or not self.get_autocommit():
                 raise
         self.close()
-        with self.prepared_cursor() as cursor:
-            cursor.execute(sql, params)
-            return list(cursor.fetchall())
+        return fetch()
 
     def create_cursor(self, name: str | None = None) -> Any:
         self.last_used = time.monotonic()
